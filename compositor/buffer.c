@@ -1,0 +1,110 @@
+#include "buffer.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <wayland-server-protocol.h>
+
+static void
+buffer_handle_destroy(struct wl_client *client, struct wl_resource *resource)
+{
+	wl_resource_destroy(resource);
+}
+
+static const struct wl_buffer_interface buffer_impl = {
+	.destroy = buffer_handle_destroy,
+};
+
+static void
+buffer_free(struct sl_buffer *buffer)
+{
+	assert(buffer->n_locks == 0 && !buffer->resource);
+	if (buffer->type == SL_BUFFER_SHM)
+		shm_pool_unref(buffer->shm.pool);
+	free(buffer);
+}
+
+static void
+buffer_handle_resource_destroy(struct wl_resource *resource)
+{
+	struct sl_buffer *buffer = wl_resource_get_user_data(resource);
+	wl_signal_emit_mutable(&buffer->events.resource_destroy, buffer);
+	buffer->resource = NULL;
+	/* A locked buffer stays: its storage is still mapped and the surface keeps showing it. */
+	if (buffer->n_locks == 0)
+		buffer_free(buffer);
+}
+
+struct sl_buffer *
+sl_buffer_create(struct wl_client *client, uint32_t id, enum sl_buffer_type type, int32_t width,
+		 int32_t height, uint32_t format)
+{
+	struct sl_buffer *buffer = calloc(1, sizeof(*buffer));
+	if (!buffer) {
+		wl_client_post_no_memory(client);
+		return NULL;
+	}
+	buffer->resource = wl_resource_create(client, &wl_buffer_interface, 1, id);
+	if (!buffer->resource) {
+		free(buffer);
+		wl_client_post_no_memory(client);
+		return NULL;
+	}
+	buffer->type = type;
+	buffer->width = width;
+	buffer->height = height;
+	buffer->format = format;
+	wl_signal_init(&buffer->events.resource_destroy);
+	wl_resource_set_implementation(buffer->resource, &buffer_impl, buffer,
+				       buffer_handle_resource_destroy);
+	return buffer;
+}
+
+struct sl_buffer *
+sl_buffer_from_resource(struct wl_resource *resource)
+{
+	if (!wl_resource_instance_of(resource, &wl_buffer_interface, &buffer_impl))
+		return NULL;
+	return wl_resource_get_user_data(resource);
+}
+
+struct sl_buffer *
+sl_buffer_lock(struct sl_buffer *buffer)
+{
+	buffer->n_locks++;
+	return buffer;
+}
+
+void
+sl_buffer_unlock(struct sl_buffer *buffer)
+{
+	assert(buffer->n_locks > 0);
+	if (--buffer->n_locks > 0)
+		return;
+	if (buffer->resource)
+		wl_buffer_send_release(buffer->resource);
+	else
+		buffer_free(buffer);
+}
+
+bool
+sl_buffer_begin_access(struct sl_buffer *buffer, struct sl_buffer_access *access)
+{
+	switch (buffer->type) {
+	case SL_BUFFER_SHM: {
+		uint8_t *base = shm_pool_begin_access(buffer->shm.pool);
+		access->data = base + buffer->shm.offset;
+		access->stride = (uint32_t)buffer->shm.stride;
+		return true;
+	}
+	case SL_BUFFER_SINGLE_PIXEL:
+		break;
+	}
+	return false;
+}
+
+void
+sl_buffer_end_access(struct sl_buffer *buffer)
+{
+	if (buffer->type == SL_BUFFER_SHM)
+		shm_pool_end_access(buffer->shm.pool);
+}

@@ -1,0 +1,202 @@
+/* sluice: command line, start-up and shutdown. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+
+#include "config.h"
+#include "headless.h"
+#include "log.h"
+#include "output.h"
+#include "server.h"
+
+#define MAX_OUTPUTS 8
+
+static const char usage[] =
+	"Usage: sluice [OPTIONS]\n"
+	"\n"
+	"A Wayland compositor that moves client buffers to the screen without copies.\n"
+	"\n"
+	"Options:\n"
+	"  -s, --socket NAME         listen on $XDG_RUNTIME_DIR/NAME (default: first free wayland-N)\n"
+	"      --headless WxH[@HZ]   add a virtual output (repeatable; default one 1024x768@60)\n"
+	"      --capture             offer the sluice_capture_v1 protocol (lets clients read outputs)\n"
+	"      --repaint-window MS   start repainting MS milliseconds before each vblank (default 7)\n"
+	"      --ready-fd FD         write the socket name and a newline to FD once clients can connect\n"
+	"  -l, --log-level LEVEL     silent, error, warn, info (default) or debug\n"
+	"  -h, --help                show this help and exit\n"
+	"  -v, --version             show the version and exit\n";
+
+static int
+handle_terminate_signal(int signal, void *data)
+{
+	struct wl_display *display = data;
+	log_info("main", "signal %d: shutting down", signal);
+	wl_display_terminate(display);
+	return 0;
+}
+
+/* Parses a whole decimal integer in [min, max]; false on any junk. */
+static bool
+parse_int(const char *text, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(text, &end, 10);
+	if (errno || end == text || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_HEADLESS = 256, OPT_CAPTURE, OPT_REPAINT_WINDOW, OPT_READY_FD };
+	static const struct option long_options[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"headless", required_argument, NULL, OPT_HEADLESS},
+		{"capture", no_argument, NULL, OPT_CAPTURE},
+		{"repaint-window", required_argument, NULL, OPT_REPAINT_WINDOW},
+		{"ready-fd", required_argument, NULL, OPT_READY_FD},
+		{"log-level", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'v'},
+		{0},
+	};
+	struct sl_options options = {.repaint_window_ms = 7};
+	struct headless_mode modes[MAX_OUTPUTS];
+	int n_modes = 0;
+	enum log_level level = LOG_INFO;
+	long ready_fd = -1, value;
+	int opt;
+
+	opterr = 0; /* our own one-line diagnostics */
+	while ((opt = getopt_long(argc, argv, ":s:l:hv", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			if (!*optarg || strchr(optarg, '/')) {
+				fprintf(stderr, "sluice: invalid socket name '%s'\n", optarg);
+				return EXIT_FAILURE;
+			}
+			options.socket = optarg;
+			break;
+		case OPT_HEADLESS:
+			if (n_modes == MAX_OUTPUTS) {
+				fprintf(stderr, "sluice: at most %d outputs\n", MAX_OUTPUTS);
+				return EXIT_FAILURE;
+			}
+			if (!headless_parse_mode(optarg, &modes[n_modes])) {
+				fprintf(stderr,
+					"sluice: invalid output mode '%s' (expected WxH or "
+					"WxH@HZ, e.g. 1280x720@60)\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			n_modes++;
+			break;
+		case OPT_CAPTURE:
+			options.capture = true;
+			break;
+		case OPT_REPAINT_WINDOW:
+			if (!parse_int(optarg, 0, 1000, &value)) {
+				fprintf(stderr,
+					"sluice: invalid repaint window '%s' (0 to 1000 ms)\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			options.repaint_window_ms = (int)value;
+			break;
+		case OPT_READY_FD:
+			if (!parse_int(optarg, 0, INT_MAX, &ready_fd)) {
+				fprintf(stderr, "sluice: invalid file descriptor '%s'\n", optarg);
+				return EXIT_FAILURE;
+			}
+			break;
+		case 'l':
+			if (!log_parse_level(optarg, &level)) {
+				fprintf(stderr,
+					"sluice: invalid log level '%s' (silent, error, warn, "
+					"info, debug)\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_SUCCESS;
+		case 'v':
+			printf("sluice %s\n", SLUICE_VERSION);
+			return EXIT_SUCCESS;
+		case ':':
+			fprintf(stderr, "sluice: option '%s' needs an argument\n", argv[optind - 1]);
+			return EXIT_FAILURE;
+		default:
+			fprintf(stderr, "sluice: unknown option '%s' (see --help)\n",
+				argv[optind - 1]);
+			return EXIT_FAILURE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sluice: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return EXIT_FAILURE;
+	}
+	if (!getenv("XDG_RUNTIME_DIR")) {
+		fprintf(stderr, "sluice: XDG_RUNTIME_DIR is not set; it is where the socket goes\n");
+		return EXIT_FAILURE;
+	}
+	if (n_modes == 0)
+		modes[n_modes++] = (struct headless_mode){1024, 768, 60000};
+
+	log_init(level);
+	/* A client that disconnects while we write must not kill the compositor. */
+	signal(SIGPIPE, SIG_IGN);
+
+	struct sl_server server;
+	if (!server_init(&server, &options))
+		return EXIT_FAILURE;
+
+	int status = EXIT_FAILURE;
+	for (int i = 0; i < n_modes; i++)
+		if (!headless_output_create(&server, &modes[i]))
+			goto out;
+
+	const char *socket = options.socket;
+	if (socket) {
+		if (wl_display_add_socket(server.display, socket) < 0) {
+			fprintf(stderr, "sluice: cannot listen on %s/%s: %s\n",
+				getenv("XDG_RUNTIME_DIR"), socket, strerror(errno));
+			goto out;
+		}
+	} else if (!(socket = wl_display_add_socket_auto(server.display))) {
+		fprintf(stderr, "sluice: no free wayland-N socket in %s\n",
+			getenv("XDG_RUNTIME_DIR"));
+		goto out;
+	}
+
+	struct wl_event_source *sigterm = wl_event_loop_add_signal(
+		server.loop, SIGTERM, handle_terminate_signal, server.display);
+	struct wl_event_source *sigint = wl_event_loop_add_signal(
+		server.loop, SIGINT, handle_terminate_signal, server.display);
+
+	log_info("main", "sluice %s running on WAYLAND_DISPLAY=%s", SLUICE_VERSION, socket);
+	if (ready_fd >= 0) {
+		dprintf((int)ready_fd, "%s\n", socket);
+		close((int)ready_fd);
+	}
+	wl_display_run(server.display);
+
+	if (sigterm)
+		wl_event_source_remove(sigterm);
+	if (sigint)
+		wl_event_source_remove(sigint);
+	status = EXIT_SUCCESS;
+out:
+	server_finish(&server);
+	return status;
+}

@@ -1,0 +1,345 @@
+/*
+ * Outputs and the repaint loop, the same for every backend.
+ *
+ * A frame's life: a commit adds damage and schedules a repaint. The repaint runs repaint_window
+ * before the predicted vblank (late, so that commits arriving meanwhile still make it), draws the
+ * damaged region into the backend's buffer and submits it. When the backend reports the frame on
+ * screen, frame callbacks get their done event and presentation feedback its timestamp, both from
+ * that vblank; then, if anything changed meanwhile, the next repaint is scheduled.
+ */
+#include "output.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wayland-server-protocol.h>
+
+#include "capture.h"
+#include "log.h"
+#include "presentation.h"
+#include "renderer.h"
+#include "scene.h"
+#include "server.h"
+#include "surface.h"
+#include "time-util.h"
+#include "timer.h"
+
+#define BACKGROUND_RGB 0x000000
+
+static void
+output_send_state(struct sl_output *output, struct wl_resource *resource)
+{
+	int version = wl_resource_get_version(resource);
+	wl_output_send_geometry(resource, output->x, output->y, 0, 0, WL_OUTPUT_SUBPIXEL_UNKNOWN,
+				output->make, output->model, WL_OUTPUT_TRANSFORM_NORMAL);
+	wl_output_send_mode(resource, WL_OUTPUT_MODE_CURRENT | WL_OUTPUT_MODE_PREFERRED,
+			    output->width, output->height, output->refresh_mhz);
+	if (version >= WL_OUTPUT_SCALE_SINCE_VERSION)
+		wl_output_send_scale(resource, 1);
+	if (version >= WL_OUTPUT_NAME_SINCE_VERSION)
+		wl_output_send_name(resource, output->name);
+	if (version >= WL_OUTPUT_DESCRIPTION_SINCE_VERSION)
+		wl_output_send_description(resource, output->description);
+	if (version >= WL_OUTPUT_DONE_SINCE_VERSION)
+		wl_output_send_done(resource);
+}
+
+static void
+output_handle_release(struct wl_client *client, struct wl_resource *resource)
+{
+	wl_resource_destroy(resource);
+}
+
+static const struct wl_output_interface output_impl = {
+	.release = output_handle_release,
+};
+
+static void
+output_handle_resource_destroy(struct wl_resource *resource)
+{
+	wl_list_remove(wl_resource_get_link(resource));
+}
+
+static void
+output_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
+{
+	struct sl_output *output = data;
+	struct wl_resource *resource = wl_resource_create(client, &wl_output_interface,
+							  (int)version, id);
+	if (!resource) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	wl_resource_set_implementation(resource, &output_impl, output,
+				       output_handle_resource_destroy);
+	if (!output) {
+		/* The output went away while the client bound it: an inert resource. */
+		wl_list_init(wl_resource_get_link(resource));
+		return;
+	}
+	wl_list_insert(&output->resources, wl_resource_get_link(resource));
+	output_send_state(output, resource);
+}
+
+struct sl_output *
+sl_output_from_resource(struct wl_resource *resource)
+{
+	assert(wl_resource_instance_of(resource, &wl_output_interface, &output_impl));
+	return wl_resource_get_user_data(resource);
+}
+
+void
+sl_output_send_surface_enter(struct sl_output *output, struct wl_resource *surface)
+{
+	struct wl_resource *resource;
+	wl_resource_for_each (resource, &output->resources)
+		if (wl_resource_get_client(resource) == wl_resource_get_client(surface))
+			wl_surface_send_enter(surface, resource);
+}
+
+/* The start of the vblank after now, predicted from the last presentation. */
+static int64_t
+predict_next_vblank(struct sl_output *output, int64_t now)
+{
+	if (output->last_present_ns == 0 || output->refresh_ns <= 0)
+		return now;
+	int64_t since = now - output->last_present_ns;
+	int64_t periods = since < 0 ? 0 : since / output->refresh_ns + 1;
+	return output->last_present_ns + periods * output->refresh_ns;
+}
+
+static void output_repaint(void *data);
+
+void
+sl_output_schedule_frame(struct sl_output *output)
+{
+	output->frame_wanted = true;
+	if (output->repaint_state != SL_REPAINT_IDLE)
+		return; /* handled when the frame in flight is presented */
+
+	int64_t now = monotonic_ns();
+	int64_t window = (int64_t)output->server->options.repaint_window_ms * 1000000;
+	int64_t at = predict_next_vblank(output, now) - window;
+	/* Inside the window already: repaint now and hope to catch the vblank. */
+	sl_timer_arm(output->repaint_timer, at > now ? at : now);
+	output->repaint_state = SL_REPAINT_SCHEDULED;
+}
+
+void
+sl_output_add_damage(struct sl_output *output, const pixman_region32_t *damage)
+{
+	pixman_region32_union(&output->damage, &output->damage, (pixman_region32_t *)damage);
+	pixman_region32_intersect_rect(&output->damage, &output->damage, 0, 0,
+				       (unsigned)output->width, (unsigned)output->height);
+	if (pixman_region32_not_empty(&output->damage))
+		sl_output_schedule_frame(output);
+}
+
+void
+sl_output_damage_whole(struct sl_output *output)
+{
+	pixman_region32_union_rect(&output->damage, &output->damage, 0, 0, (unsigned)output->width,
+				   (unsigned)output->height);
+	sl_output_schedule_frame(output);
+}
+
+struct repaint_ctx {
+	struct sl_output *output;
+	struct sl_renderer *renderer;
+	pixman_region32_t *region; /* nullable: only collecting frame resources */
+};
+
+static void
+repaint_surface(struct sl_surface *surface, int32_t x, int32_t y, void *data)
+{
+	struct repaint_ctx *ctx = data;
+	struct sl_output *output = ctx->output;
+	uint32_t bit = 1u << output->index;
+
+	if (!(surface->entered_outputs & bit)) {
+		surface->entered_outputs |= bit;
+		sl_output_send_surface_enter(output, surface->resource);
+	}
+	sl_surface_take_frame_resources(surface, &output->frame_callbacks, &output->feedbacks);
+
+	if (!ctx->region)
+		return;
+	pixman_region32_t clip;
+	pixman_region32_init_rect(&clip, x, y, (unsigned)surface->geometry.width,
+				  (unsigned)surface->geometry.height);
+	pixman_region32_intersect(&clip, &clip, ctx->region);
+	if (pixman_region32_not_empty(&clip)) {
+		struct sl_placement placement = {.x = x, .y = y};
+		ctx->renderer->impl->draw_surface(ctx->renderer, surface, &placement, &clip);
+	}
+	pixman_region32_fini(&clip);
+}
+
+static void
+output_repaint(void *data)
+{
+	struct sl_output *output = data;
+	struct sl_server *server = output->server;
+	struct sl_renderer *renderer = server->renderer;
+	struct repaint_ctx ctx = {.output = output, .renderer = renderer};
+	bool drew = false;
+
+	assert(output->repaint_state == SL_REPAINT_SCHEDULED);
+	output->frame_wanted = false;
+
+	if (pixman_region32_not_empty(&output->damage)) {
+		int age = 0;
+		struct sl_render_target *target = output->impl->begin_frame(output, &age);
+		if (target) {
+			pixman_region32_t region;
+			pixman_region32_init(&region);
+			sl_damage_ring_repaint_region(&output->damage_ring, age, &output->damage,
+						      &region);
+			renderer->impl->begin(renderer, target);
+			renderer->impl->clear(renderer, &region, BACKGROUND_RGB);
+			ctx.region = &region;
+			scene_for_each_surface(server, output, repaint_surface, &ctx);
+			renderer->impl->end(renderer);
+			sl_damage_ring_push(&output->damage_ring, &output->damage);
+			pixman_region32_clear(&output->damage);
+			pixman_region32_fini(&region);
+			drew = true;
+		} else {
+			log_warn("output", "%s: no buffer to draw into, frame skipped", output->name);
+		}
+	}
+	if (!drew)
+		scene_for_each_surface(server, output, repaint_surface, &ctx);
+
+	output->repaint_state = SL_REPAINT_IN_FLIGHT;
+	if (drew)
+		output->stats.frames_drawn++;
+	if (!output->impl->submit_frame(output, drew)) {
+		log_error("output", "%s: frame submission failed", output->name);
+		sl_output_frame_failed(output);
+	}
+}
+
+void
+sl_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc)
+{
+	assert(output->repaint_state == SL_REPAINT_IN_FLIGHT);
+	if (output->last_msc && msc > output->last_msc + 1)
+		output->stats.vblanks_missed += msc - output->last_msc - 1;
+	output->last_present_ns = time_ns;
+	output->last_msc = msc;
+	output->stats.frames_presented++;
+	output->repaint_state = SL_REPAINT_IDLE;
+
+	presentation_feedback_send_presented(&output->feedbacks, output, time_ns, msc,
+					     output->presentation_flags);
+	uint32_t ms = (uint32_t)(time_ns / 1000000);
+	struct wl_resource *callback, *tmp;
+	wl_resource_for_each_safe (callback, tmp, &output->frame_callbacks) {
+		wl_callback_send_done(callback, ms);
+		wl_resource_destroy(callback);
+	}
+	capture_output_presented(output, time_ns, msc);
+
+	if (output->frame_wanted)
+		sl_output_schedule_frame(output);
+}
+
+void
+sl_output_frame_failed(struct sl_output *output)
+{
+	output->repaint_state = SL_REPAINT_IDLE;
+	presentation_feedback_discard_list(&output->feedbacks);
+	/* Clients waiting on callbacks would stall forever; let them draw again. */
+	struct wl_resource *callback, *tmp;
+	wl_resource_for_each_safe (callback, tmp, &output->frame_callbacks) {
+		wl_callback_send_done(callback, (uint32_t)(monotonic_ns() / 1000000));
+		wl_resource_destroy(callback);
+	}
+	pixman_region32_union_rect(&output->damage, &output->damage, 0, 0, (unsigned)output->width,
+				   (unsigned)output->height);
+}
+
+struct sl_output *
+sl_output_create(struct sl_server *server, const struct sl_output_impl *impl, const char *name,
+		 int32_t width, int32_t height, int32_t refresh_mhz)
+{
+	unsigned index = 0;
+	struct sl_output *other;
+	wl_list_for_each (other, &server->outputs, link)
+		if (other->index >= index)
+			index = other->index + 1;
+	if (index >= 32) {
+		log_error("output", "at most 32 outputs are supported");
+		return NULL;
+	}
+
+	struct sl_output *output = calloc(1, sizeof(*output));
+	if (!output)
+		return NULL;
+	output->server = server;
+	output->impl = impl;
+	output->index = index;
+	snprintf(output->name, sizeof(output->name), "%s", name);
+	snprintf(output->description, sizeof(output->description), "sluice %s %dx%d@%.3f", name,
+		 width, height, refresh_mhz / 1000.0);
+	output->make = "sluice";
+	output->model = "virtual"; /* backends name their model */
+	output->width = width;
+	output->height = height;
+	output->refresh_mhz = refresh_mhz;
+	output->refresh_ns = refresh_mhz > 0 ? 1000000000000LL / refresh_mhz : 0;
+	/* Outputs side by side, in creation order. */
+	wl_list_for_each (other, &server->outputs, link)
+		output->x += other->width;
+	wl_list_init(&output->resources);
+	wl_list_init(&output->frame_callbacks);
+	wl_list_init(&output->feedbacks);
+	wl_list_init(&output->captures);
+	wl_signal_init(&output->events.destroy);
+	pixman_region32_init(&output->damage);
+	sl_damage_ring_init(&output->damage_ring, width, height);
+
+	output->repaint_timer = sl_timer_create(server->loop, output_repaint, output);
+	output->global = wl_global_create(server->display, &wl_output_interface, 4, output,
+					  output_bind);
+	if (!output->repaint_timer || !output->global) {
+		log_error("output", "cannot create output %s", name);
+		sl_timer_destroy(output->repaint_timer);
+		if (output->global)
+			wl_global_destroy(output->global);
+		sl_damage_ring_finish(&output->damage_ring);
+		pixman_region32_fini(&output->damage);
+		free(output);
+		return NULL;
+	}
+	wl_list_insert(server->outputs.prev, &output->link);
+	log_info("output", "%s: %dx%d@%.3f Hz", name, width, height, refresh_mhz / 1000.0);
+	return output;
+}
+
+void
+sl_output_destroy(struct sl_output *output)
+{
+	if (!output)
+		return;
+	wl_signal_emit_mutable(&output->events.destroy, output);
+	capture_output_destroyed(output);
+	presentation_feedback_discard_list(&output->feedbacks);
+	frame_callbacks_destroy_list(&output->frame_callbacks);
+
+	struct wl_resource *resource, *tmp;
+	wl_resource_for_each_safe (resource, tmp, &output->resources) {
+		wl_resource_set_user_data(resource, NULL);
+		wl_list_remove(wl_resource_get_link(resource));
+		wl_list_init(wl_resource_get_link(resource));
+	}
+	wl_global_destroy(output->global);
+	sl_timer_destroy(output->repaint_timer);
+	wl_list_remove(&output->link);
+	sl_damage_ring_finish(&output->damage_ring);
+	pixman_region32_fini(&output->damage);
+	output->impl->destroy(output);
+	free(output);
+}

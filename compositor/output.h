@@ -1,0 +1,100 @@
+#ifndef SLUICE_OUTPUT_H
+#define SLUICE_OUTPUT_H
+
+#include <pixman.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <wayland-server-core.h>
+
+#include "damage.h"
+
+struct sl_server;
+struct sl_output;
+struct sl_render_target;
+
+/* What a backend provides for each output. output.c includes no backend header. */
+struct sl_output_impl {
+	/* The buffer to draw the next frame into, and its age in frames (0: contents unknown). */
+	struct sl_render_target *(*begin_frame)(struct sl_output *output, int *age);
+	/*
+	 * Queues the frame for display. drew is false when nothing was drawn and only the next vblank is
+	 * wanted (frame callbacks, captures). Later, the backend calls sl_output_presented() once the
+	 * frame is on screen. Returns false if nothing will be presented.
+	 */
+	bool (*submit_frame)(struct sl_output *output, bool drew);
+	/* Copies what the output is showing, as XRGB8888, into dst. */
+	bool (*read_front)(struct sl_output *output, void *dst, uint32_t stride);
+	void (*destroy)(struct sl_output *output);
+};
+
+enum sl_repaint_state {
+	SL_REPAINT_IDLE,      /* nothing scheduled; the next commit schedules a repaint */
+	SL_REPAINT_SCHEDULED, /* the repaint timer is armed */
+	SL_REPAINT_IN_FLIGHT, /* a frame was submitted and awaits its presentation */
+};
+
+struct sl_output_stats {
+	uint64_t frames_presented; /* every presented frame, drawn or not */
+	uint64_t frames_drawn;
+	uint64_t vblanks_missed; /* presented later than the vblank after the previous one */
+};
+
+struct sl_output {
+	struct sl_server *server;
+	const struct sl_output_impl *impl;
+	struct wl_list link; /* sl_server.outputs */
+	unsigned index;      /* bit in sl_surface.entered_outputs */
+
+	char name[32];
+	char description[128];
+	const char *make, *model;
+	int32_t x, y, width, height;
+	int32_t refresh_mhz;
+	int64_t refresh_ns;
+	uint32_t presentation_flags; /* wp_presentation_feedback kind bits this backend can claim */
+
+	struct wl_global *global;
+	struct wl_list resources; /* wl_output resources */
+
+	enum sl_repaint_state repaint_state;
+	bool frame_wanted;
+	struct sl_timer *repaint_timer;
+	pixman_region32_t damage; /* output-local, since the last drawn frame */
+	struct sl_damage_ring damage_ring;
+	int64_t last_present_ns;
+	uint64_t last_msc;
+
+	/* Waiting for the frame in flight to be presented. */
+	struct wl_list frame_callbacks; /* wl_resource links */
+	struct wl_list feedbacks;       /* wl_resource links */
+	struct wl_list captures;        /* capture frames: sl_capture_frame.link */
+
+	struct sl_output_stats stats;
+	void *backend_data;
+
+	struct {
+		struct wl_signal destroy;
+	} events;
+};
+
+struct sl_output *sl_output_create(struct sl_server *server, const struct sl_output_impl *impl,
+				   const char *name, int32_t width, int32_t height,
+				   int32_t refresh_mhz);
+/* Destroys via the backend's destroy hook after tearing down the generic part. */
+void sl_output_destroy(struct sl_output *output);
+struct sl_output *sl_output_from_resource(struct wl_resource *resource);
+
+/* Marks output-local damage and schedules a frame. */
+void sl_output_add_damage(struct sl_output *output, const pixman_region32_t *damage);
+void sl_output_damage_whole(struct sl_output *output);
+/* Schedules a frame even without damage (frame callbacks, captures). */
+void sl_output_schedule_frame(struct sl_output *output);
+/* Called by the backend when the submitted frame reached the screen. */
+void sl_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc);
+/* Called by the backend when a submitted frame will never be presented. */
+void sl_output_frame_failed(struct sl_output *output);
+
+/* Resources of client bound to this output, for wl_surface.enter and sync_output. */
+void sl_output_send_surface_enter(struct sl_output *output, struct wl_resource *surface);
+
+#endif

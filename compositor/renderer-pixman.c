@@ -1,0 +1,217 @@
+/* The software renderer: pixman composites client buffers straight from their shared memory. */
+#include <assert.h>
+#include <drm_fourcc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffer.h"
+#include "log.h"
+#include "renderer.h"
+#include "surface.h"
+
+struct sl_render_target {
+	pixman_image_t *image; /* x8r8g8b8 */
+};
+
+struct pixman_renderer {
+	struct sl_renderer base;
+	struct sl_render_target *target; /* between begin and end */
+};
+
+static struct pixman_renderer *
+pixman_renderer(struct sl_renderer *renderer)
+{
+	return (struct pixman_renderer *)renderer;
+}
+
+static pixman_format_code_t
+pixman_format_from_drm(uint32_t drm)
+{
+	switch (drm) {
+	case DRM_FORMAT_ARGB8888:
+		return PIXMAN_a8r8g8b8;
+	case DRM_FORMAT_XRGB8888:
+		return PIXMAN_x8r8g8b8;
+	case DRM_FORMAT_ABGR8888:
+		return PIXMAN_a8b8g8r8;
+	case DRM_FORMAT_XBGR8888:
+		return PIXMAN_x8b8g8r8;
+	case DRM_FORMAT_RGB565:
+		return PIXMAN_r5g6b5;
+	case DRM_FORMAT_ARGB2101010:
+		return PIXMAN_a2r10g10b10;
+	case DRM_FORMAT_XRGB2101010:
+		return PIXMAN_x2r10g10b10;
+	case DRM_FORMAT_ABGR2101010:
+		return PIXMAN_a2b10g10r10;
+	case DRM_FORMAT_XBGR2101010:
+		return PIXMAN_x2b10g10r10;
+	default:
+		return 0;
+	}
+}
+
+static struct sl_render_target *
+pixman_target_create(struct sl_renderer *renderer, int32_t width, int32_t height)
+{
+	struct sl_render_target *target = calloc(1, sizeof(*target));
+	if (!target)
+		return NULL;
+	/* pixman allocates and zeroes: a new target is black. */
+	target->image = pixman_image_create_bits(PIXMAN_x8r8g8b8, width, height, NULL, 0);
+	if (!target->image) {
+		free(target);
+		return NULL;
+	}
+	return target;
+}
+
+static void
+pixman_target_destroy(struct sl_renderer *renderer, struct sl_render_target *target)
+{
+	if (!target)
+		return;
+	pixman_image_unref(target->image);
+	free(target);
+}
+
+static void
+pixman_begin(struct sl_renderer *renderer, struct sl_render_target *target)
+{
+	struct pixman_renderer *pr = pixman_renderer(renderer);
+	assert(!pr->target);
+	pr->target = target;
+}
+
+static void
+pixman_end(struct sl_renderer *renderer)
+{
+	struct pixman_renderer *pr = pixman_renderer(renderer);
+	assert(pr->target);
+	pixman_image_set_clip_region32(pr->target->image, NULL);
+	pr->target = NULL;
+}
+
+static void
+pixman_clear(struct sl_renderer *renderer, const pixman_region32_t *region, uint32_t rgb)
+{
+	struct pixman_renderer *pr = pixman_renderer(renderer);
+	pixman_color_t color = {
+		.red = (uint16_t)(((rgb >> 16) & 0xff) * 0x101),
+		.green = (uint16_t)(((rgb >> 8) & 0xff) * 0x101),
+		.blue = (uint16_t)((rgb & 0xff) * 0x101),
+		.alpha = 0xffff,
+	};
+	int n;
+	pixman_box32_t *boxes = pixman_region32_rectangles((pixman_region32_t *)region, &n);
+	pixman_image_fill_boxes(PIXMAN_OP_SRC, pr->target->image, &color, n, boxes);
+}
+
+static uint16_t
+channel16(uint32_t v)
+{
+	return (uint16_t)(v >> 16);
+}
+
+static void
+pixman_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
+		    const struct sl_placement *placement, const pixman_region32_t *clip)
+{
+	struct pixman_renderer *pr = pixman_renderer(renderer);
+	struct sl_buffer *buffer = surface->current.buffer;
+	pixman_image_t *dst = pr->target->image;
+	int32_t x = placement->x, y = placement->y;
+	int32_t w = surface->geometry.width, h = surface->geometry.height;
+
+	pixman_image_set_clip_region32(dst, (pixman_region32_t *)clip);
+
+	if (buffer->type == SL_BUFFER_SINGLE_PIXEL) {
+		pixman_color_t color = {
+			.red = channel16(buffer->single_pixel.r),
+			.green = channel16(buffer->single_pixel.g),
+			.blue = channel16(buffer->single_pixel.b),
+			.alpha = channel16(buffer->single_pixel.a),
+		};
+		pixman_image_t *fill = pixman_image_create_solid_fill(&color);
+		if (fill) {
+			pixman_image_composite32(PIXMAN_OP_OVER, fill, NULL, dst, 0, 0, 0, 0, x, y,
+						 w, h);
+			pixman_image_unref(fill);
+		}
+		return;
+	}
+
+	pixman_format_code_t format = pixman_format_from_drm(buffer->format);
+	struct sl_buffer_access access;
+	if (!format || !sl_buffer_begin_access(buffer, &access)) {
+		log_warn("pixman", "buffer format cannot be drawn by the pixman renderer");
+		return;
+	}
+	pixman_image_t *src = pixman_image_create_bits_no_clear(format, buffer->width,
+								buffer->height, access.data,
+								(int)access.stride);
+	if (src) {
+		/* Destination pixels → surface-local (minus placement) → buffer pixels. */
+		const double *m = surface->geometry.surface_to_buffer.m;
+		struct pixman_transform transform = {{
+			{pixman_double_to_fixed(m[0]), pixman_double_to_fixed(m[1]),
+			 pixman_double_to_fixed(m[2] - m[0] * x - m[1] * y)},
+			{pixman_double_to_fixed(m[3]), pixman_double_to_fixed(m[4]),
+			 pixman_double_to_fixed(m[5] - m[3] * x - m[4] * y)},
+			{0, 0, pixman_fixed_1},
+		}};
+		pixman_image_set_transform(src, &transform);
+		pixman_image_set_filter(src,
+					surface->geometry.pixel_exact ? PIXMAN_FILTER_NEAREST
+								      : PIXMAN_FILTER_BILINEAR,
+					NULL, 0);
+		/* Bilinear sampling at the edges reads outside: repeat the edge, not transparency. */
+		pixman_image_set_repeat(src, PIXMAN_REPEAT_PAD);
+		bool opaque = !PIXMAN_FORMAT_A(format);
+		pixman_image_composite32(opaque ? PIXMAN_OP_SRC : PIXMAN_OP_OVER, src, NULL, dst, x,
+					 y, 0, 0, x, y, w, h);
+		pixman_image_unref(src);
+	}
+	sl_buffer_end_access(buffer);
+}
+
+static bool
+pixman_read_pixels(struct sl_renderer *renderer, struct sl_render_target *target, void *dst,
+		   uint32_t stride)
+{
+	pixman_image_t *image = target->image;
+	int width = pixman_image_get_width(image), height = pixman_image_get_height(image);
+	const uint8_t *src = (const uint8_t *)pixman_image_get_data(image);
+	int src_stride = pixman_image_get_stride(image);
+	for (int row = 0; row < height; row++)
+		memcpy((uint8_t *)dst + (size_t)row * stride, src + (size_t)row * src_stride,
+		       (size_t)width * 4);
+	return true;
+}
+
+static void
+pixman_destroy(struct sl_renderer *renderer)
+{
+	free(pixman_renderer(renderer));
+}
+
+static const struct sl_renderer_impl pixman_renderer_impl = {
+	.destroy = pixman_destroy,
+	.target_create = pixman_target_create,
+	.target_destroy = pixman_target_destroy,
+	.begin = pixman_begin,
+	.clear = pixman_clear,
+	.draw_surface = pixman_draw_surface,
+	.end = pixman_end,
+	.read_pixels = pixman_read_pixels,
+};
+
+struct sl_renderer *
+renderer_pixman_create(void)
+{
+	struct pixman_renderer *pr = calloc(1, sizeof(*pr));
+	if (!pr)
+		return NULL;
+	pr->base.impl = &pixman_renderer_impl;
+	return &pr->base;
+}

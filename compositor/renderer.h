@@ -1,0 +1,42 @@
+#ifndef SLUICE_RENDERER_H
+#define SLUICE_RENDERER_H
+
+#include <pixman.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sl_surface;
+struct sl_render_target;
+
+/* Where a surface goes in the target: its origin in target pixels. */
+struct sl_placement {
+	int32_t x, y;
+};
+
+struct sl_renderer;
+
+/* A renderer composes surfaces into render targets. The pixman one now; the GL one beside it. */
+struct sl_renderer_impl {
+	void (*destroy)(struct sl_renderer *renderer);
+	struct sl_render_target *(*target_create)(struct sl_renderer *renderer, int32_t width,
+						  int32_t height);
+	void (*target_destroy)(struct sl_renderer *renderer, struct sl_render_target *target);
+	void (*begin)(struct sl_renderer *renderer, struct sl_render_target *target);
+	/* Fills region (target pixels) with an opaque colour (0xRRGGBB). */
+	void (*clear)(struct sl_renderer *renderer, const pixman_region32_t *region, uint32_t rgb);
+	/* Draws the surface's current buffer, clipped to clip (target pixels). */
+	void (*draw_surface)(struct sl_renderer *renderer, struct sl_surface *surface,
+			     const struct sl_placement *placement, const pixman_region32_t *clip);
+	void (*end)(struct sl_renderer *renderer);
+	/* Copies a target's pixels as XRGB8888. */
+	bool (*read_pixels)(struct sl_renderer *renderer, struct sl_render_target *target,
+			    void *dst, uint32_t stride);
+};
+
+struct sl_renderer {
+	const struct sl_renderer_impl *impl;
+};
+
+struct sl_renderer *renderer_pixman_create(void);
+
+#endif

@@ -1,0 +1,163 @@
+/* The scene: what each output shows, and which outputs a commit affects. */
+#include "scene.h"
+
+#include <wayland-server-protocol.h>
+
+#include "output.h"
+#include "server.h"
+#include "surface.h"
+#include "xdg-shell.h"
+
+struct sl_xdg_toplevel *
+scene_top(struct sl_server *server)
+{
+	struct sl_xdg_toplevel *toplevel;
+	wl_list_for_each (toplevel, &server->toplevels, link)
+		if (toplevel->mapped)
+			return toplevel;
+	return NULL;
+}
+
+/* Centre on the output; where the window is larger, align its top-left edge instead. */
+static int32_t
+place_axis(int32_t output_size, int32_t window_offset, int32_t window_size)
+{
+	if (window_size >= output_size)
+		return -window_offset;
+	return (output_size - window_size) / 2 - window_offset;
+}
+
+static bool
+root_position(struct sl_server *server, struct sl_output *output, struct sl_surface *root,
+	      int32_t *x, int32_t *y)
+{
+	struct sl_xdg_toplevel *top = scene_top(server);
+	if (!top || xdg_toplevel_surface(top) != root || !root->current.buffer)
+		return false;
+	struct sl_box box = xdg_toplevel_geometry(top);
+	*x = place_axis(output->width, box.x, box.width);
+	*y = place_axis(output->height, box.y, box.height);
+	return true;
+}
+
+/* Output-local position of any surface, or false if the output does not show it. */
+static bool
+surface_position(struct sl_output *output, struct sl_surface *surface, int32_t *x, int32_t *y)
+{
+	int32_t dx = 0, dy = 0;
+	struct sl_subsurface *sub;
+	while ((sub = sl_subsurface_from_surface(surface))) {
+		if (!sub->parent)
+			return false;
+		dx += sub->x;
+		dy += sub->y;
+		surface = sub->parent;
+		/* A subsurface is mapped only while its parent is. */
+		if (!surface->current.buffer)
+			return false;
+	}
+	if (!root_position(output->server, output, surface, x, y))
+		return false;
+	*x += dx;
+	*y += dy;
+	return true;
+}
+
+static void
+for_each_in_tree(struct sl_surface *surface, int32_t x, int32_t y, scene_iter_fn fn, void *data)
+{
+	if (!surface->current.buffer)
+		return;
+	struct sl_subsurface_node *node;
+	wl_list_for_each (node, &surface->subsurfaces, link) {
+		struct sl_subsurface *sub = node->subsurface;
+		if (!sub)
+			fn(surface, x, y, data);
+		else
+			for_each_in_tree(sub->surface, x + sub->x, y + sub->y, fn, data);
+	}
+}
+
+void
+scene_for_each_surface(struct sl_server *server, struct sl_output *output, scene_iter_fn fn,
+		       void *data)
+{
+	struct sl_xdg_toplevel *top = scene_top(server);
+	if (!top)
+		return;
+	struct sl_surface *root = xdg_toplevel_surface(top);
+	int32_t x, y;
+	if (root && root_position(server, output, root, &x, &y))
+		for_each_in_tree(root, x, y, fn, data);
+}
+
+void
+scene_surface_committed(struct sl_surface *surface, const pixman_region32_t *damage,
+			bool structure_changed)
+{
+	struct sl_output *output;
+	wl_list_for_each (output, &surface->server->outputs, link) {
+		int32_t x, y;
+		if (!surface_position(output, surface, &x, &y))
+			continue;
+		if (structure_changed) {
+			sl_output_damage_whole(output);
+		} else if (pixman_region32_not_empty((pixman_region32_t *)damage)) {
+			pixman_region32_t out;
+			pixman_region32_init(&out);
+			pixman_region32_copy(&out, (pixman_region32_t *)damage);
+			pixman_region32_translate(&out, x, y);
+			sl_output_add_damage(output, &out);
+			pixman_region32_fini(&out);
+		}
+		if (sl_surface_has_frame_callbacks(surface))
+			sl_output_schedule_frame(output);
+	}
+}
+
+static void
+tree_leave(struct sl_surface *surface)
+{
+	struct sl_output *output;
+	wl_list_for_each (output, &surface->server->outputs, link) {
+		uint32_t bit = 1u << output->index;
+		if (!(surface->entered_outputs & bit))
+			continue;
+		surface->entered_outputs &= ~bit;
+		struct wl_resource *resource;
+		wl_resource_for_each (resource, &output->resources)
+			if (wl_resource_get_client(resource) ==
+			    wl_resource_get_client(surface->resource))
+				wl_surface_send_leave(surface->resource, resource);
+	}
+	struct sl_subsurface_node *node;
+	wl_list_for_each (node, &surface->subsurfaces, link)
+		if (node->subsurface)
+			tree_leave(node->subsurface->surface);
+}
+
+void
+scene_surface_gone(struct sl_surface *surface)
+{
+	struct sl_output *output;
+	wl_list_for_each (output, &surface->server->outputs, link) {
+		int32_t x, y;
+		if (surface_position(output, surface, &x, &y))
+			sl_output_damage_whole(output);
+	}
+	tree_leave(surface);
+}
+
+void
+scene_restack(struct sl_server *server)
+{
+	struct sl_xdg_toplevel *top = scene_top(server), *toplevel;
+	wl_list_for_each (toplevel, &server->toplevels, link) {
+		struct sl_surface *surface = xdg_toplevel_surface(toplevel);
+		if (toplevel != top && surface)
+			tree_leave(surface);
+	}
+	struct sl_output *output;
+	wl_list_for_each (output, &server->outputs, link)
+		sl_output_damage_whole(output);
+}

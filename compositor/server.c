@@ -1,0 +1,71 @@
+/* The compositor instance: display, event loop, renderer and every global. */
+#include "server.h"
+
+#include <stdlib.h>
+
+#include "log.h"
+#include "output.h"
+#include "renderer.h"
+
+struct sl_output *
+server_primary_output(struct sl_server *server)
+{
+	if (wl_list_empty(&server->outputs))
+		return NULL;
+	struct sl_output *output = wl_container_of(server->outputs.next, output, link);
+	return output;
+}
+
+bool
+server_init(struct sl_server *server, const struct sl_options *options)
+{
+	*server = (struct sl_server){.options = *options};
+	wl_list_init(&server->outputs);
+	wl_list_init(&server->toplevels);
+
+	server->display = wl_display_create();
+	if (!server->display) {
+		log_error("server", "cannot create the Wayland display");
+		return false;
+	}
+	server->loop = wl_display_get_event_loop(server->display);
+	server->renderer = renderer_pixman_create();
+	if (!server->renderer) {
+		log_error("server", "cannot create the pixman renderer");
+		goto err;
+	}
+	if (!compositor_global_init(server) || !subcompositor_global_init(server) ||
+	    !shm_global_init(server) || !xdg_shell_global_init(server) ||
+	    !presentation_global_init(server) || !viewporter_global_init(server) ||
+	    !single_pixel_buffer_global_init(server) || !seat_global_init(server)) {
+		log_error("server", "cannot create the protocol globals");
+		goto err;
+	}
+	if (options->capture && !capture_global_init(server)) {
+		log_error("server", "cannot create the capture global");
+		goto err;
+	}
+	return true;
+
+err:
+	server_finish(server);
+	return false;
+}
+
+void
+server_finish(struct sl_server *server)
+{
+	if (!server->display)
+		return;
+	/* Clients first: their resources reference outputs and the renderer. */
+	wl_display_destroy_clients(server->display);
+	struct sl_output *output, *tmp;
+	wl_list_for_each_safe (output, tmp, &server->outputs, link)
+		sl_output_destroy(output);
+	shm_global_finish(server);
+	wl_display_destroy(server->display);
+	server->display = NULL;
+	if (server->renderer)
+		server->renderer->impl->destroy(server->renderer);
+	server->renderer = NULL;
+}

@@ -1,0 +1,58 @@
+#ifndef SLUICE_SERVER_H
+#define SLUICE_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <wayland-server-core.h>
+
+struct sl_renderer;
+struct sl_output;
+struct sl_surface;
+
+struct sl_options {
+	const char *socket;    /* NULL: pick wayland-N */
+	bool capture;          /* advertise sluice_capture_manager_v1 */
+	int repaint_window_ms; /* how long before the vblank the repaint starts */
+};
+
+/* The one compositor instance: owns the display and every global. */
+struct sl_server {
+	struct wl_display *display;
+	struct wl_event_loop *loop;
+	struct sl_options options;
+	struct sl_renderer *renderer;
+
+	struct wl_list outputs;   /* sl_output.link, in creation order; the first is primary */
+	struct wl_list toplevels; /* sl_xdg_toplevel.link, most recently mapped first */
+
+	struct wl_global *compositor_global;
+	struct wl_global *subcompositor_global;
+	struct wl_global *shm_global;
+	struct wl_global *xdg_wm_base_global;
+	struct wl_global *presentation_global;
+	struct wl_global *viewporter_global;
+	struct wl_global *single_pixel_global;
+	struct wl_global *seat_global;
+	struct wl_global *capture_global; /* NULL unless options.capture */
+
+	/* Previous SIGBUS disposition, restored by shm_finish(). */
+	bool shm_sigbus_installed;
+};
+
+bool server_init(struct sl_server *server, const struct sl_options *options);
+void server_finish(struct sl_server *server);
+struct sl_output *server_primary_output(struct sl_server *server);
+
+/* Globals, one module each; each returns false (with a log line) on failure. */
+bool compositor_global_init(struct sl_server *server);
+bool subcompositor_global_init(struct sl_server *server);
+bool shm_global_init(struct sl_server *server);
+void shm_global_finish(struct sl_server *server);
+bool xdg_shell_global_init(struct sl_server *server);
+bool presentation_global_init(struct sl_server *server);
+bool viewporter_global_init(struct sl_server *server);
+bool single_pixel_buffer_global_init(struct sl_server *server);
+bool seat_global_init(struct sl_server *server);
+bool capture_global_init(struct sl_server *server);
+
+#endif

@@ -1,0 +1,557 @@
+/*
+ * wl_surface: double-buffered state (pending → cached for synchronized subsurfaces → current),
+ * validation at commit, damage in surface-local coordinates handed to the scene.
+ */
+#include "surface.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <viewporter-server-protocol.h>
+#include <wayland-server-protocol.h>
+
+#include "buffer.h"
+#include "log.h"
+#include "region.h"
+#include "scene.h"
+#include "server.h"
+
+static void
+remove_resource_link(struct wl_resource *resource)
+{
+	wl_list_remove(wl_resource_get_link(resource));
+}
+
+void
+frame_callbacks_destroy_list(struct wl_list *callbacks)
+{
+	struct wl_resource *resource, *tmp;
+	wl_resource_for_each_safe (resource, tmp, callbacks)
+		wl_resource_destroy(resource);
+}
+
+static void
+state_handle_buffer_destroy(struct wl_listener *listener, void *data)
+{
+	struct sl_surface_state *state = wl_container_of(listener, state, buffer_destroy);
+	/* Only pending state holds a weak reference; a destroyed attached buffer acts as NULL. */
+	assert(!state->buffer_locked);
+	state->buffer = NULL;
+	wl_list_remove(&listener->link);
+	wl_list_init(&listener->link);
+}
+
+/* lock: cached and current own a lock; pending only watches for destruction. */
+static void
+state_set_buffer(struct sl_surface_state *state, struct sl_buffer *buffer, bool lock)
+{
+	if (state->buffer) {
+		if (state->buffer_locked) {
+			sl_buffer_unlock(state->buffer);
+		} else {
+			wl_list_remove(&state->buffer_destroy.link);
+			wl_list_init(&state->buffer_destroy.link);
+		}
+	}
+	state->buffer = buffer;
+	state->buffer_locked = buffer && lock;
+	if (!buffer)
+		return;
+	if (lock)
+		sl_buffer_lock(buffer);
+	else
+		wl_signal_add(&buffer->events.resource_destroy, &state->buffer_destroy);
+}
+
+void
+sl_surface_state_init(struct sl_surface_state *state)
+{
+	*state = (struct sl_surface_state){.scale = 1};
+	state->buffer_destroy.notify = state_handle_buffer_destroy;
+	wl_list_init(&state->buffer_destroy.link);
+	pixman_region32_init(&state->surface_damage);
+	pixman_region32_init(&state->buffer_damage);
+	pixman_region32_init(&state->opaque);
+	region_init_infinite(&state->input);
+	wl_list_init(&state->frame_callbacks);
+	wl_list_init(&state->feedbacks);
+}
+
+void
+sl_surface_state_finish(struct sl_surface_state *state)
+{
+	state_set_buffer(state, NULL, false);
+	pixman_region32_fini(&state->surface_damage);
+	pixman_region32_fini(&state->buffer_damage);
+	pixman_region32_fini(&state->opaque);
+	pixman_region32_fini(&state->input);
+	frame_callbacks_destroy_list(&state->frame_callbacks);
+	presentation_feedback_discard_list(&state->feedbacks);
+}
+
+/* Moves src's committed fields onto dst and leaves src empty. */
+static void
+state_merge(struct sl_surface_state *dst, struct sl_surface_state *src, bool lock)
+{
+	uint32_t fields = src->committed;
+	if (fields & SL_STATE_BUFFER) {
+		state_set_buffer(dst, src->buffer, lock);
+		state_set_buffer(src, NULL, false);
+	}
+	if (fields & SL_STATE_OFFSET) {
+		dst->dx += src->dx;
+		dst->dy += src->dy;
+		src->dx = src->dy = 0;
+	}
+	pixman_region32_union(&dst->surface_damage, &dst->surface_damage, &src->surface_damage);
+	pixman_region32_union(&dst->buffer_damage, &dst->buffer_damage, &src->buffer_damage);
+	pixman_region32_clear(&src->surface_damage);
+	pixman_region32_clear(&src->buffer_damage);
+	if (fields & SL_STATE_OPAQUE_REGION)
+		pixman_region32_copy(&dst->opaque, &src->opaque);
+	if (fields & SL_STATE_INPUT_REGION)
+		pixman_region32_copy(&dst->input, &src->input);
+	if (fields & SL_STATE_TRANSFORM)
+		dst->transform = src->transform;
+	if (fields & SL_STATE_SCALE)
+		dst->scale = src->scale;
+	if (fields & SL_STATE_VIEWPORT)
+		dst->viewport = src->viewport;
+	wl_list_insert_list(dst->frame_callbacks.prev, &src->frame_callbacks);
+	wl_list_init(&src->frame_callbacks);
+	if (fields & SL_STATE_FEEDBACK) {
+		/* Feedback of a content update that a newer one replaced before it was shown. */
+		presentation_feedback_discard_list(&dst->feedbacks);
+		wl_list_insert_list(&dst->feedbacks, &src->feedbacks);
+		wl_list_init(&src->feedbacks);
+	}
+	dst->committed |= fields;
+	src->committed = 0;
+}
+
+struct sl_surface *
+sl_surface_get_root(struct sl_surface *surface)
+{
+	struct sl_subsurface *sub;
+	while ((sub = sl_subsurface_from_surface(surface)) && sub->parent)
+		surface = sub->parent;
+	return surface;
+}
+
+bool
+sl_surface_has_buffer(const struct sl_surface *surface)
+{
+	return surface->current.buffer != NULL;
+}
+
+bool
+sl_surface_has_frame_callbacks(const struct sl_surface *surface)
+{
+	return !wl_list_empty(&surface->current.frame_callbacks) ||
+	       !wl_list_empty(&surface->current.feedbacks);
+}
+
+void
+sl_surface_take_frame_resources(struct sl_surface *surface, struct wl_list *callbacks,
+				struct wl_list *feedbacks)
+{
+	wl_list_insert_list(callbacks->prev, &surface->current.frame_callbacks);
+	wl_list_init(&surface->current.frame_callbacks);
+	wl_list_insert_list(feedbacks->prev, &surface->current.feedbacks);
+	wl_list_init(&surface->current.feedbacks);
+}
+
+bool
+sl_surface_set_role(struct sl_surface *surface, const struct sl_surface_role *role,
+		    void *role_data, struct wl_resource *error_resource, uint32_t error_code)
+{
+	if (surface->role && surface->role != role) {
+		wl_resource_post_error(error_resource, error_code,
+				       "wl_surface@%u already has the role %s, cannot become %s",
+				       wl_resource_get_id(surface->resource), surface->role->name,
+				       role->name);
+		return false;
+	}
+	if (surface->role_data && surface->role_data != role_data) {
+		wl_resource_post_error(error_resource, error_code,
+				       "wl_surface@%u already has a live %s object",
+				       wl_resource_get_id(surface->resource), role->name);
+		return false;
+	}
+	surface->role = role;
+	surface->role_data = role_data;
+	return true;
+}
+
+/* Picks the value a commit would produce, looking through pending, cached and current. */
+#define NEXT_FIELD(surface, flag, field)                                                          \
+	(((surface)->pending.committed & (flag))                               ? (surface)->pending.field \
+	 : ((surface)->has_cache && ((surface)->cached.committed & (flag))) ? (surface)->cached.field  \
+									    : (surface)->current.field)
+
+/* Checks that the state a commit would make current is consistent; posts the error if not. */
+static bool
+surface_validate_next(struct sl_surface *surface)
+{
+	struct sl_buffer *buffer = NEXT_FIELD(surface, SL_STATE_BUFFER, buffer);
+	if (!buffer)
+		return true;
+	int32_t scale = NEXT_FIELD(surface, SL_STATE_SCALE, scale);
+	uint32_t transform = NEXT_FIELD(surface, SL_STATE_TRANSFORM, transform);
+	struct sl_viewport_params vp = NEXT_FIELD(surface, SL_STATE_VIEWPORT, viewport);
+	struct sl_surface_geometry geometry;
+
+	switch (sl_geometry_compute(buffer->width, buffer->height, transform, scale, &vp,
+				    &geometry)) {
+	case SL_GEOMETRY_OK:
+		return true;
+	case SL_GEOMETRY_NOT_DIVISIBLE:
+		wl_resource_post_error(surface->resource, WL_SURFACE_ERROR_INVALID_SIZE,
+				       "buffer size %dx%d is not a multiple of the buffer scale %d",
+				       buffer->width, buffer->height, scale);
+		return false;
+	case SL_GEOMETRY_SRC_NOT_INTEGER:
+		assert(surface->viewport);
+		wl_resource_post_error(surface->viewport, WP_VIEWPORT_ERROR_BAD_SIZE,
+				       "source size %gx%g is not integer and no destination is set",
+				       vp.src_w, vp.src_h);
+		return false;
+	case SL_GEOMETRY_SRC_OUTSIDE:
+		assert(surface->viewport);
+		wl_resource_post_error(surface->viewport, WP_VIEWPORT_ERROR_OUT_OF_BUFFER,
+				       "source rectangle %gx%g at (%g,%g) extends outside the %dx%d "
+				       "buffer (scale %d, transform %u)",
+				       vp.src_w, vp.src_h, vp.src_x, vp.src_y, buffer->width,
+				       buffer->height, scale, transform);
+		return false;
+	}
+	return false;
+}
+
+/* Converts buffer-pixel damage to surface-local damage (bounding boxes where scaled/rotated). */
+static void
+buffer_damage_to_surface(struct sl_surface *surface, const pixman_region32_t *buffer_damage,
+			 pixman_region32_t *out)
+{
+	struct sl_affine to_surface;
+	if (!sl_affine_invert(&surface->geometry.surface_to_buffer, &to_surface))
+		return;
+	int n;
+	const pixman_box32_t *boxes = pixman_region32_rectangles((pixman_region32_t *)buffer_damage,
+								 &n);
+	for (int i = 0; i < n; i++) {
+		double xs[4], ys[4];
+		sl_affine_apply(&to_surface, boxes[i].x1, boxes[i].y1, &xs[0], &ys[0]);
+		sl_affine_apply(&to_surface, boxes[i].x2, boxes[i].y1, &xs[1], &ys[1]);
+		sl_affine_apply(&to_surface, boxes[i].x1, boxes[i].y2, &xs[2], &ys[2]);
+		sl_affine_apply(&to_surface, boxes[i].x2, boxes[i].y2, &xs[3], &ys[3]);
+		double x1 = xs[0], x2 = xs[0], y1 = ys[0], y2 = ys[0];
+		for (int k = 1; k < 4; k++) {
+			x1 = fmin(x1, xs[k]);
+			x2 = fmax(x2, xs[k]);
+			y1 = fmin(y1, ys[k]);
+			y2 = fmax(y2, ys[k]);
+		}
+		/* Filtering reads a neighbour pixel when scaling: grow by one to cover it. */
+		int32_t pad = surface->geometry.pixel_exact ? 0 : 1;
+		int32_t ix = (int32_t)floor(x1) - pad, iy = (int32_t)floor(y1) - pad;
+		region_add_rect(out, ix, iy, (int32_t)ceil(x2) + pad - ix,
+				(int32_t)ceil(y2) + pad - iy);
+	}
+}
+
+static void
+surface_apply_state(struct sl_surface *surface, struct sl_surface_state *next)
+{
+	struct sl_surface_state *cur = &surface->current;
+	int32_t old_w = surface->geometry.width, old_h = surface->geometry.height;
+	bool had_buffer = cur->buffer != NULL;
+	uint32_t fields = next->committed;
+
+	/* Whatever was committed before and not yet shown is superseded now. */
+	presentation_feedback_discard_list(&cur->feedbacks);
+	state_merge(cur, next, true);
+
+	if (cur->buffer) {
+		enum sl_geometry_error err =
+			sl_geometry_compute(cur->buffer->width, cur->buffer->height, cur->transform,
+					    cur->scale, &cur->viewport, &surface->geometry);
+		assert(err == SL_GEOMETRY_OK); /* surface_validate_next() ran first */
+		(void)err;
+	} else {
+		surface->geometry = (struct sl_surface_geometry){0};
+	}
+
+	pixman_region32_t damage;
+	pixman_region32_init(&damage);
+	bool geometry_changed = surface->geometry.width != old_w ||
+				surface->geometry.height != old_h ||
+				had_buffer != (cur->buffer != NULL) ||
+				(fields & (SL_STATE_TRANSFORM | SL_STATE_SCALE | SL_STATE_VIEWPORT |
+					   SL_STATE_OFFSET));
+	if (geometry_changed) {
+		/* Everything the surface covered before and covers now. */
+		region_add_rect(&damage, 0, 0, old_w, old_h);
+		region_add_rect(&damage, 0, 0, surface->geometry.width, surface->geometry.height);
+	} else if (cur->buffer) {
+		pixman_region32_copy(&damage, &cur->surface_damage);
+		buffer_damage_to_surface(surface, &cur->buffer_damage, &damage);
+		pixman_region32_intersect_rect(&damage, &damage, 0, 0,
+					       (unsigned)surface->geometry.width,
+					       (unsigned)surface->geometry.height);
+	}
+	pixman_region32_clear(&cur->surface_damage);
+	pixman_region32_clear(&cur->buffer_damage);
+	cur->dx = cur->dy = 0;
+	cur->committed = 0;
+
+	if (had_buffer && !cur->buffer)
+		scene_surface_gone(surface);
+
+	bool structure_changed = sl_subsurface_parent_commit(surface) || geometry_changed;
+	if (surface->role && surface->role->commit)
+		surface->role->commit(surface);
+	scene_surface_committed(surface, &damage, structure_changed);
+	wl_signal_emit_mutable(&surface->events.commit, &damage);
+	pixman_region32_fini(&damage);
+}
+
+void
+surface_apply_cached(struct sl_surface *surface)
+{
+	if (!surface->has_cache)
+		return;
+	surface->has_cache = false;
+	surface_apply_state(surface, &surface->cached);
+}
+
+static void
+surface_handle_commit(struct wl_client *client, struct wl_resource *resource)
+{
+	struct sl_surface *surface = sl_surface_from_resource(resource);
+	if (!surface_validate_next(surface))
+		return;
+	if (surface->role && surface->role->precommit && !surface->role->precommit(surface))
+		return;
+
+	if (sl_surface_is_synchronized(surface)) {
+		state_merge(&surface->cached, &surface->pending, true);
+		surface->has_cache = true;
+		return;
+	}
+	if (surface->has_cache) {
+		/* A desynchronized subsurface with leftovers: apply both as one update. */
+		state_merge(&surface->cached, &surface->pending, true);
+		surface_apply_cached(surface);
+	} else {
+		surface_apply_state(surface, &surface->pending);
+	}
+}
+
+static void
+surface_handle_destroy(struct wl_client *client, struct wl_resource *resource)
+{
+	wl_resource_destroy(resource);
+}
+
+static void
+surface_handle_attach(struct wl_client *client, struct wl_resource *resource,
+		      struct wl_resource *buffer_resource, int32_t x, int32_t y)
+{
+	struct sl_surface *surface = sl_surface_from_resource(resource);
+	struct sl_buffer *buffer = NULL;
+
+	if (buffer_resource) {
+		buffer = sl_buffer_from_resource(buffer_resource);
+		if (!buffer) {
+			wl_resource_post_error(resource, WL_DISPLAY_ERROR_INVALID_OBJECT,
+					       "wl_buffer@%u was not created by a buffer factory "
+					       "sluice supports",
+					       wl_resource_get_id(buffer_resource));
+			return;
+		}
+	}
+	if (wl_resource_get_version(resource) >= WL_SURFACE_OFFSET_SINCE_VERSION) {
+		if (x != 0 || y != 0) {
+			wl_resource_post_error(resource, WL_SURFACE_ERROR_INVALID_OFFSET,
+					       "attach with offset (%d,%d) on wl_surface version %d: "
+					       "use wl_surface.offset",
+					       x, y, wl_resource_get_version(resource));
+			return;
+		}
+	} else {
+		surface->pending.dx = x;
+		surface->pending.dy = y;
+		surface->pending.committed |= SL_STATE_OFFSET;
+	}
+	state_set_buffer(&surface->pending, buffer, false);
+	surface->pending.committed |= SL_STATE_BUFFER;
+}
+
+static void
+surface_handle_damage(struct wl_client *client, struct wl_resource *resource, int32_t x, int32_t y,
+		      int32_t w, int32_t h)
+{
+	struct sl_surface *surface = sl_surface_from_resource(resource);
+	region_add_rect(&surface->pending.surface_damage, x, y, w, h);
+	surface->pending.committed |= SL_STATE_SURFACE_DAMAGE;
+}
+
+static void
+surface_handle_damage_buffer(struct wl_client *client, struct wl_resource *resource, int32_t x,
+			     int32_t y, int32_t w, int32_t h)
+{
+	struct sl_surface *surface = sl_surface_from_resource(resource);
+	region_add_rect(&surface->pending.buffer_damage, x, y, w, h);
+	surface->pending.committed |= SL_STATE_BUFFER_DAMAGE;
+}
+
+static void
+callback_handle_resource_destroy(struct wl_resource *resource)
+{
+	remove_resource_link(resource);
+}
+
+static void
+surface_handle_frame(struct wl_client *client, struct wl_resource *resource, uint32_t id)
+{
+	struct sl_surface *surface = sl_surface_from_resource(resource);
+	struct wl_resource *callback = wl_resource_create(client, &wl_callback_interface, 1, id);
+	if (!callback) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	wl_resource_set_implementation(callback, NULL, NULL, callback_handle_resource_destroy);
+	wl_list_insert(surface->pending.frame_callbacks.prev, wl_resource_get_link(callback));
+	surface->pending.committed |= SL_STATE_FRAME_CALLBACKS;
+}
+
+static void
+surface_handle_set_opaque_region(struct wl_client *client, struct wl_resource *resource,
+				 struct wl_resource *region_resource)
+{
+	struct sl_surface *surface = sl_surface_from_resource(resource);
+	if (region_resource)
+		pixman_region32_copy(&surface->pending.opaque, region_from_resource(region_resource));
+	else
+		pixman_region32_clear(&surface->pending.opaque);
+	surface->pending.committed |= SL_STATE_OPAQUE_REGION;
+}
+
+static void
+surface_handle_set_input_region(struct wl_client *client, struct wl_resource *resource,
+				struct wl_resource *region_resource)
+{
+	struct sl_surface *surface = sl_surface_from_resource(resource);
+	if (region_resource) {
+		pixman_region32_copy(&surface->pending.input, region_from_resource(region_resource));
+	} else {
+		pixman_region32_fini(&surface->pending.input);
+		region_init_infinite(&surface->pending.input);
+	}
+	surface->pending.committed |= SL_STATE_INPUT_REGION;
+}
+
+static void
+surface_handle_set_buffer_transform(struct wl_client *client, struct wl_resource *resource,
+				    int32_t transform)
+{
+	struct sl_surface *surface = sl_surface_from_resource(resource);
+	if (transform < WL_OUTPUT_TRANSFORM_NORMAL || transform > WL_OUTPUT_TRANSFORM_FLIPPED_270) {
+		wl_resource_post_error(resource, WL_SURFACE_ERROR_INVALID_TRANSFORM,
+				       "buffer transform %d is not a wl_output.transform value (0-7)",
+				       transform);
+		return;
+	}
+	surface->pending.transform = (uint32_t)transform;
+	surface->pending.committed |= SL_STATE_TRANSFORM;
+}
+
+static void
+surface_handle_set_buffer_scale(struct wl_client *client, struct wl_resource *resource,
+				int32_t scale)
+{
+	struct sl_surface *surface = sl_surface_from_resource(resource);
+	if (scale < 1) {
+		wl_resource_post_error(resource, WL_SURFACE_ERROR_INVALID_SCALE,
+				       "buffer scale %d is not positive", scale);
+		return;
+	}
+	surface->pending.scale = scale;
+	surface->pending.committed |= SL_STATE_SCALE;
+}
+
+static void
+surface_handle_offset(struct wl_client *client, struct wl_resource *resource, int32_t x, int32_t y)
+{
+	struct sl_surface *surface = sl_surface_from_resource(resource);
+	surface->pending.dx = x;
+	surface->pending.dy = y;
+	surface->pending.committed |= SL_STATE_OFFSET;
+}
+
+static const struct wl_surface_interface surface_impl = {
+	.destroy = surface_handle_destroy,
+	.attach = surface_handle_attach,
+	.damage = surface_handle_damage,
+	.frame = surface_handle_frame,
+	.set_opaque_region = surface_handle_set_opaque_region,
+	.set_input_region = surface_handle_set_input_region,
+	.commit = surface_handle_commit,
+	.set_buffer_transform = surface_handle_set_buffer_transform,
+	.set_buffer_scale = surface_handle_set_buffer_scale,
+	.damage_buffer = surface_handle_damage_buffer,
+	.offset = surface_handle_offset,
+};
+
+struct sl_surface *
+sl_surface_from_resource(struct wl_resource *resource)
+{
+	assert(wl_resource_instance_of(resource, &wl_surface_interface, &surface_impl));
+	return wl_resource_get_user_data(resource);
+}
+
+static void
+surface_handle_resource_destroy(struct wl_resource *resource)
+{
+	struct sl_surface *surface = wl_resource_get_user_data(resource);
+	/* Role objects, subsurfaces and the viewport go inert before the state is torn down. */
+	wl_signal_emit_mutable(&surface->events.destroy, surface);
+	scene_surface_gone(surface);
+	wl_list_remove(&surface->self_node.link);
+	wl_list_remove(&surface->self_node.pending_link);
+	assert(wl_list_empty(&surface->subsurfaces));
+	assert(wl_list_empty(&surface->subsurfaces_pending));
+	sl_surface_state_finish(&surface->pending);
+	sl_surface_state_finish(&surface->cached);
+	sl_surface_state_finish(&surface->current);
+	free(surface);
+}
+
+void
+surface_create(struct sl_server *server, struct wl_client *client, uint32_t version, uint32_t id)
+{
+	struct sl_surface *surface = calloc(1, sizeof(*surface));
+	if (!surface) {
+		wl_client_post_no_memory(client);
+		return;
+	}
+	surface->resource = wl_resource_create(client, &wl_surface_interface, (int)version, id);
+	if (!surface->resource) {
+		free(surface);
+		wl_client_post_no_memory(client);
+		return;
+	}
+	surface->server = server;
+	sl_surface_state_init(&surface->pending);
+	sl_surface_state_init(&surface->cached);
+	sl_surface_state_init(&surface->current);
+	wl_list_init(&surface->subsurfaces);
+	wl_list_init(&surface->subsurfaces_pending);
+	wl_list_insert(&surface->subsurfaces, &surface->self_node.link);
+	wl_list_insert(&surface->subsurfaces_pending, &surface->self_node.pending_link);
+	wl_signal_init(&surface->events.destroy);
+	wl_signal_init(&surface->events.commit);
+	wl_resource_set_implementation(surface->resource, &surface_impl, surface,
+				       surface_handle_resource_destroy);
+}

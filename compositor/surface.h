@@ -1,0 +1,139 @@
+#ifndef SLUICE_SURFACE_H
+#define SLUICE_SURFACE_H
+
+#include <pixman.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <wayland-server-core.h>
+
+#include "transform.h"
+
+struct sl_server;
+struct sl_surface;
+struct sl_subsurface;
+
+enum sl_surface_state_field {
+	SL_STATE_BUFFER = 1 << 0,
+	SL_STATE_SURFACE_DAMAGE = 1 << 1,
+	SL_STATE_BUFFER_DAMAGE = 1 << 2,
+	SL_STATE_OPAQUE_REGION = 1 << 3,
+	SL_STATE_INPUT_REGION = 1 << 4,
+	SL_STATE_TRANSFORM = 1 << 5,
+	SL_STATE_SCALE = 1 << 6,
+	SL_STATE_OFFSET = 1 << 7,
+	SL_STATE_VIEWPORT = 1 << 8,
+	SL_STATE_FRAME_CALLBACKS = 1 << 9,
+	SL_STATE_FEEDBACK = 1 << 10,
+};
+
+/*
+ * Double-buffered wl_surface state. A surface has three: pending (requests land here), cached (a
+ * synchronized subsurface's commits wait here for the parent) and current (what is shown).
+ * Pending holds a weak reference to its buffer; cached and current hold a lock.
+ */
+struct sl_surface_state {
+	uint32_t committed; /* sl_surface_state_field bits set since the last commit */
+	struct sl_buffer *buffer; /* nullable */
+	bool buffer_locked;
+	struct wl_listener buffer_destroy;
+	int32_t dx, dy;
+	pixman_region32_t surface_damage, buffer_damage;
+	pixman_region32_t opaque, input;
+	uint32_t transform;
+	int32_t scale;
+	struct sl_viewport_params viewport;
+	struct wl_list frame_callbacks; /* wl_resource links */
+	struct wl_list feedbacks;       /* wl_resource links (wp_presentation_feedback) */
+};
+
+struct sl_surface_role {
+	const char *name;
+	/* Checks pending state before it is applied; false if a protocol error was posted. */
+	bool (*precommit)(struct sl_surface *surface);
+	/* Called after new state became current. */
+	void (*commit)(struct sl_surface *surface);
+};
+
+struct sl_surface {
+	struct wl_resource *resource;
+	struct sl_server *server;
+
+	struct sl_surface_state pending, cached, current;
+	bool has_cache;
+
+	/* Derived from current state at each commit. */
+	struct sl_surface_geometry geometry; /* width/height 0 while no buffer */
+
+	const struct sl_surface_role *role; /* nullable; set once, never changed */
+	void *role_data;                    /* nullable: the role object may be gone */
+
+	/*
+	 * Subsurface stacking: each list holds one sl_subsurface_node per child plus self_node, which
+	 * stands for this surface itself. pending order becomes current on this surface's commit.
+	 */
+	struct wl_list subsurfaces;         /* sl_subsurface_node.link, bottom to top */
+	struct wl_list subsurfaces_pending; /* sl_subsurface_node.pending_link */
+	struct sl_subsurface_node {
+		struct wl_list link, pending_link;
+		struct sl_subsurface *subsurface; /* NULL for self_node */
+	} self_node;
+
+	struct wl_resource *viewport; /* nullable wp_viewport */
+
+	/* Outputs this surface has been announced on with wl_surface.enter, as a bitmask by index. */
+	uint32_t entered_outputs;
+
+	struct {
+		struct wl_signal destroy;
+		/* After a commit became current; data: pixman_region32_t of damage, surface-local. */
+		struct wl_signal commit;
+	} events;
+};
+
+void surface_create(struct sl_server *server, struct wl_client *client, uint32_t version,
+		    uint32_t id);
+struct sl_surface *sl_surface_from_resource(struct wl_resource *resource);
+/* Gives the surface a role; false (with an error posted on error_resource) if it has another. */
+bool sl_surface_set_role(struct sl_surface *surface, const struct sl_surface_role *role,
+			 void *role_data, struct wl_resource *error_resource, uint32_t error_code);
+/* Applies a synchronized child's cached state as part of its parent's commit. */
+void surface_apply_cached(struct sl_surface *surface);
+bool sl_surface_has_buffer(const struct sl_surface *surface);
+/* Root of the subsurface tree this surface belongs to. */
+struct sl_surface *sl_surface_get_root(struct sl_surface *surface);
+/* Moves current frame callbacks and presentation feedback into the given lists (on repaint). */
+void sl_surface_take_frame_resources(struct sl_surface *surface, struct wl_list *callbacks,
+				     struct wl_list *feedbacks);
+bool sl_surface_has_frame_callbacks(const struct sl_surface *surface);
+
+void sl_surface_state_init(struct sl_surface_state *state);
+void sl_surface_state_finish(struct sl_surface_state *state);
+
+/* subcompositor.c */
+struct sl_subsurface {
+	struct wl_resource *resource;
+	struct sl_surface *surface;
+	struct sl_surface *parent; /* NULL once the parent is gone */
+	struct sl_subsurface_node node;
+	int32_t x, y;
+	struct {
+		int32_t x, y;
+		bool set;
+	} pending;
+	bool synchronized;
+	struct wl_listener surface_destroy;
+	struct wl_listener parent_destroy;
+};
+
+struct sl_subsurface *sl_subsurface_from_surface(struct sl_surface *surface);
+/* True if commits of this surface are cached until its parent commits. */
+bool sl_surface_is_synchronized(struct sl_surface *surface);
+/* Applies a parent commit to its children: pending positions and stacking. Returns true if anything
+ * visible changed. */
+bool sl_subsurface_parent_commit(struct sl_surface *parent);
+
+/* Frame callbacks and presentation feedback on destroyed or replaced content. */
+void presentation_feedback_discard_list(struct wl_list *feedbacks);
+void frame_callbacks_destroy_list(struct wl_list *callbacks);
+
+#endif

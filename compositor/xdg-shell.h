@@ -1,0 +1,39 @@
+#ifndef SLUICE_XDG_SHELL_H
+#define SLUICE_XDG_SHELL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <wayland-server-core.h>
+
+struct sl_surface;
+struct sl_server;
+
+struct sl_box {
+	int32_t x, y, width, height;
+};
+
+struct sl_xdg_surface;
+
+/* An xdg_toplevel: in kiosk style, the most recently mapped one fills every output. */
+struct sl_xdg_toplevel {
+	struct wl_resource *resource;
+	struct sl_xdg_surface *xdg_surface;
+	struct wl_list link; /* sl_server.toplevels */
+	bool mapped;
+	/* What the last configure said. */
+	bool configured_once, activated;
+	int32_t sent_width, sent_height;
+	char *title, *app_id; /* nullable */
+	int32_t min_w, min_h, max_w, max_h;
+	struct sl_xdg_toplevel *parent; /* nullable */
+	struct wl_listener parent_destroy;
+	struct wl_signal destroy;
+};
+
+struct sl_surface *xdg_toplevel_surface(struct sl_xdg_toplevel *toplevel);
+/* The window geometry in surface-local coordinates (the surface's extents if never set). */
+struct sl_box xdg_toplevel_geometry(struct sl_xdg_toplevel *toplevel);
+/* Sends new configure events to every toplevel (outputs changed, stacking changed). */
+void xdg_shell_reconfigure_all(struct sl_server *server);
+
+#endif
