@@ -241,7 +241,8 @@ shm_handle_create_pool(struct wl_client *client, struct wl_resource *resource, u
 		close(fd);
 		return;
 	}
-	void *data = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
+	/* Writable: capture copies output pixels into client shm buffers. */
+	void *data = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (data == MAP_FAILED) {
 		wl_resource_post_error(resource, WL_SHM_ERROR_INVALID_FD,
 				       "cannot map %" PRId32 " bytes of the fd: %s", size,

@@ -1,0 +1,859 @@
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fd.h"
+#include "png-write.h"
+
+/* ---- checks and TAP ---- */
+
+static int subtest_failures;
+
+int64_t
+th_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void
+th_note(const char *fmt, ...)
+{
+	va_list args;
+	va_start(args, fmt);
+	printf("# ");
+	vprintf(fmt, args);
+	printf("\n");
+	va_end(args);
+	fflush(stdout);
+}
+
+bool
+th_check_at(bool ok, const char *file, int line, const char *expr, const char *fmt, ...)
+{
+	if (ok)
+		return true;
+	subtest_failures++;
+	printf("# FAILED %s:%d: %s", file, line, expr);
+	if (fmt[0]) {
+		va_list args;
+		va_start(args, fmt);
+		printf(": ");
+		vprintf(fmt, args);
+		va_end(args);
+	}
+	printf("\n");
+	fflush(stdout);
+	return false;
+}
+
+int
+th_main(int argc, char *argv[], const struct th_test *tests, unsigned count)
+{
+	/* A peer that dies must not take the test with it. */
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	unsigned selected = 0;
+	bool run[256] = {false};
+	for (unsigned i = 0; i < count && i < 256; i++) {
+		run[i] = argc < 2;
+		for (int a = 1; a < argc; a++)
+			if (strcmp(argv[a], tests[i].name) == 0)
+				run[i] = true;
+		selected += run[i];
+	}
+	printf("TAP version 13\n1..%u\n", selected);
+	int failed = 0;
+	unsigned n = 0;
+	for (unsigned i = 0; i < count; i++) {
+		if (!run[i])
+			continue;
+		subtest_failures = 0;
+		int64_t start = th_now_ns();
+		tests[i].run();
+		double ms = (double)(th_now_ns() - start) / 1e6;
+		printf("%s %u - %s # %.0f ms\n", subtest_failures ? "not ok" : "ok", ++n,
+		       tests[i].name, ms);
+		failed += subtest_failures != 0;
+	}
+	return failed ? 1 : 0;
+}
+
+/* ---- the compositor process ---- */
+
+struct th_server *
+th_server_start(const char *const *extra_args)
+{
+	struct th_server *server = calloc(1, sizeof(*server));
+	if (!server)
+		return NULL;
+	snprintf(server->runtime_dir, sizeof(server->runtime_dir), "/tmp/sluice-test-XXXXXX");
+	if (!mkdtemp(server->runtime_dir)) {
+		th_check(false, "mkdtemp: %s", strerror(errno));
+		free(server);
+		return NULL;
+	}
+	snprintf(server->socket, sizeof(server->socket), "sluice-test");
+	snprintf(server->log_path, sizeof(server->log_path), "%s/sluice.log", server->runtime_dir);
+
+	const char *bin = getenv("SLUICE_BIN");
+	if (!bin)
+		bin = "sluice";
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		free(server);
+		return NULL;
+	}
+
+	char ready_arg[16];
+	snprintf(ready_arg, sizeof(ready_arg), "%d", ready[1]);
+	const char *argv[64] = {bin,	    "--socket",	  server->socket, "--capture",
+				"--ready-fd", ready_arg,	  "--log-level",  "debug"};
+	int argc = 8;
+	for (int i = 0; extra_args && extra_args[i] && argc < 62; i++)
+		argv[argc++] = extra_args[i];
+	argv[argc] = NULL;
+
+	pid_t pid = fork();
+	if (pid == 0) {
+		int log = open(server->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (log >= 0) {
+			dup2(log, STDOUT_FILENO);
+			dup2(log, STDERR_FILENO);
+		}
+		/* The ready pipe is the one fd sluice inherits on purpose. */
+		int flags = fcntl(ready[1], F_GETFD);
+		fcntl(ready[1], F_SETFD, flags & ~FD_CLOEXEC);
+		setenv("XDG_RUNTIME_DIR", server->runtime_dir, 1);
+		execvp(bin, (char *const *)argv);
+		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
+		_exit(127);
+	}
+	close(ready[1]);
+	server->pid = pid;
+
+	/* Sanitizer builds start slowly on a loaded machine: be generous. */
+	struct pollfd pfd = {.fd = ready[0], .events = POLLIN};
+	char line[128] = {0};
+	bool ok = poll(&pfd, 1, 30000) == 1 && read(ready[0], line, sizeof(line) - 1) > 0;
+	close(ready[0]);
+	if (!ok) {
+		th_check(false, "sluice did not become ready; log in %s", server->log_path);
+		th_server_stop(server);
+		return NULL;
+	}
+	return server;
+}
+
+static void
+print_log(struct th_server *server)
+{
+	FILE *f = fopen(server->log_path, "r");
+	if (!f)
+		return;
+	char line[1024];
+	printf("# --- sluice log ---\n");
+	while (fgets(line, sizeof(line), f))
+		printf("#   %s", line);
+	fclose(f);
+}
+
+bool
+th_server_alive(struct th_server *server)
+{
+	int status;
+	return waitpid(server->pid, &status, WNOHANG) == 0;
+}
+
+int
+th_server_log_count(struct th_server *server, const char *needle)
+{
+	FILE *f = fopen(server->log_path, "r");
+	if (!f)
+		return 0;
+	char line[2048];
+	int n = 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+bool
+th_server_stop(struct th_server *server)
+{
+	if (!server)
+		return false;
+	int status = -1;
+	bool exited_ok = false;
+	if (waitpid(server->pid, &status, WNOHANG) == 0) {
+		kill(server->pid, SIGTERM);
+		for (int i = 0; i < 300; i++) {
+			if (waitpid(server->pid, &status, WNOHANG) != 0)
+				break;
+			usleep(100000);
+			if (i == 299) {
+				kill(server->pid, SIGKILL);
+				waitpid(server->pid, &status, 0);
+			}
+		}
+	}
+	exited_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!exited_ok || subtest_failures)
+		print_log(server);
+	th_check(exited_ok, "sluice exit status 0x%x (non-zero exit, crash or sanitizer report)",
+		 status);
+	char path[256];
+	unlink(server->log_path);
+	snprintf(path, sizeof(path), "%s/%s.lock", server->runtime_dir, server->socket);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", server->runtime_dir, server->socket);
+	unlink(path);
+	rmdir(server->runtime_dir);
+	free(server);
+	return exited_ok;
+}
+
+/* ---- clients ---- */
+
+static void
+output_handle_geometry(void *data, struct wl_output *wl_output, int32_t x, int32_t y, int32_t pw,
+		       int32_t ph, int32_t subpixel, const char *make, const char *model,
+		       int32_t transform)
+{
+}
+
+static void
+output_handle_mode(void *data, struct wl_output *wl_output, uint32_t flags, int32_t width,
+		   int32_t height, int32_t refresh)
+{
+	struct th_output *output = data;
+	if (flags & WL_OUTPUT_MODE_CURRENT) {
+		output->width = width;
+		output->height = height;
+		output->refresh_mhz = refresh;
+	}
+}
+
+static void
+output_handle_done(void *data, struct wl_output *wl_output)
+{
+	((struct th_output *)data)->done = true;
+}
+
+static void
+output_handle_scale(void *data, struct wl_output *wl_output, int32_t factor)
+{
+}
+
+static void
+output_handle_name(void *data, struct wl_output *wl_output, const char *name)
+{
+	struct th_output *output = data;
+	snprintf(output->name, sizeof(output->name), "%s", name);
+}
+
+static void
+output_handle_description(void *data, struct wl_output *wl_output, const char *description)
+{
+}
+
+static const struct wl_output_listener output_listener = {
+	.geometry = output_handle_geometry,
+	.mode = output_handle_mode,
+	.done = output_handle_done,
+	.scale = output_handle_scale,
+	.name = output_handle_name,
+	.description = output_handle_description,
+};
+
+static void
+wm_base_handle_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
+{
+	xdg_wm_base_pong(wm_base, serial);
+}
+
+static const struct xdg_wm_base_listener wm_base_listener = {.ping = wm_base_handle_ping};
+
+static void
+presentation_handle_clock_id(void *data, struct wp_presentation *presentation, uint32_t clock)
+{
+	((struct th_client *)data)->clock_id = clock;
+}
+
+static const struct wp_presentation_listener presentation_listener = {
+	.clock_id = presentation_handle_clock_id,
+};
+
+static void
+shm_handle_format(void *data, struct wl_shm *shm, uint32_t format)
+{
+	struct th_client *client = data;
+	if (client->n_shm_formats < 64)
+		client->shm_formats[client->n_shm_formats++] = format;
+}
+
+static const struct wl_shm_listener shm_listener = {.format = shm_handle_format};
+
+static void
+registry_handle_global(void *data, struct wl_registry *registry, uint32_t name,
+		       const char *interface, uint32_t version)
+{
+	struct th_client *client = data;
+#define BIND(iface, max) wl_registry_bind(registry, name, &iface, version < (max) ? version : (max))
+	if (strcmp(interface, wl_compositor_interface.name) == 0) {
+		client->compositor = BIND(wl_compositor_interface, 5);
+	} else if (strcmp(interface, wl_subcompositor_interface.name) == 0) {
+		client->subcompositor = BIND(wl_subcompositor_interface, 1);
+	} else if (strcmp(interface, wl_shm_interface.name) == 0) {
+		client->shm = BIND(wl_shm_interface, 1);
+		wl_shm_add_listener(client->shm, &shm_listener, client);
+	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
+		client->wm_base = BIND(xdg_wm_base_interface, 3);
+		xdg_wm_base_add_listener(client->wm_base, &wm_base_listener, client);
+	} else if (strcmp(interface, wp_presentation_interface.name) == 0) {
+		client->presentation = BIND(wp_presentation_interface, 1);
+		wp_presentation_add_listener(client->presentation, &presentation_listener, client);
+	} else if (strcmp(interface, wp_viewporter_interface.name) == 0) {
+		client->viewporter = BIND(wp_viewporter_interface, 1);
+	} else if (strcmp(interface, wp_single_pixel_buffer_manager_v1_interface.name) == 0) {
+		client->single_pixel = BIND(wp_single_pixel_buffer_manager_v1_interface, 1);
+	} else if (strcmp(interface, wl_seat_interface.name) == 0) {
+		client->seat = BIND(wl_seat_interface, 7);
+	} else if (strcmp(interface, sluice_capture_manager_v1_interface.name) == 0) {
+		client->capture = BIND(sluice_capture_manager_v1_interface, 1);
+	} else if (strcmp(interface, wl_output_interface.name) == 0 &&
+		   client->n_outputs < TH_MAX_OUTPUTS) {
+		struct th_output *output = &client->outputs[client->n_outputs++];
+		output->output = BIND(wl_output_interface, 4);
+		wl_output_add_listener(output->output, &output_listener, output);
+	}
+#undef BIND
+}
+
+static void
+registry_handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
+{
+}
+
+static const struct wl_registry_listener registry_listener = {
+	.global = registry_handle_global,
+	.global_remove = registry_handle_global_remove,
+};
+
+bool
+th_roundtrip(struct th_client *client)
+{
+	return wl_display_roundtrip(client->display) >= 0;
+}
+
+struct th_client *
+th_client_connect(struct th_server *server)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", server->runtime_dir, server->socket);
+	struct th_client *client = calloc(1, sizeof(*client));
+	if (!client)
+		return NULL;
+	client->display = wl_display_connect(path);
+	if (!th_check(client->display, "cannot connect to %s", path)) {
+		free(client);
+		return NULL;
+	}
+	client->registry = wl_display_get_registry(client->display);
+	wl_registry_add_listener(client->registry, &registry_listener, client);
+	/* Globals, then their initial events. */
+	if (!th_roundtrip(client) || !th_roundtrip(client)) {
+		th_check(false, "initial roundtrips failed");
+		th_client_destroy(client);
+		return NULL;
+	}
+	return client;
+}
+
+void
+th_client_destroy(struct th_client *client)
+{
+	if (!client)
+		return;
+	/* Disconnecting destroys every object server-side; the proxies are ours to free. */
+	for (int i = 0; i < client->n_outputs; i++)
+		wl_output_destroy(client->outputs[i].output);
+	void *proxies[] = {client->compositor, client->subcompositor, client->shm,
+			   client->wm_base, client->presentation, client->viewporter,
+			   client->single_pixel, client->seat, client->capture, client->registry};
+	for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
+		if (proxies[i])
+			wl_proxy_destroy(proxies[i]);
+	wl_display_disconnect(client->display);
+	free(client);
+}
+
+bool
+th_expect_protocol_error(struct th_client *client, const struct wl_interface *interface,
+			 uint32_t code)
+{
+	/* Give the compositor a chance to answer: the roundtrip fails once the error arrives. */
+	for (int i = 0; i < 3 && wl_display_roundtrip(client->display) >= 0; i++)
+		;
+	int err = wl_display_get_error(client->display);
+	if (!th_check(err == EPROTO, "expected a protocol error, connection error is %d (%s)", err,
+		      strerror(err)))
+		return false;
+	const struct wl_interface *got_interface = NULL;
+	uint32_t id = 0;
+	uint32_t got = wl_display_get_protocol_error(client->display, &got_interface, &id);
+	bool ok = th_check(got_interface && strcmp(got_interface->name, interface->name) == 0 &&
+				   got == code,
+			   "expected %s error %u, got %s@%u error %u", interface->name, code,
+			   got_interface ? got_interface->name : "(none)", id, got);
+	return ok;
+}
+
+/* ---- buffers ---- */
+
+static void
+buffer_handle_release(void *data, struct wl_buffer *wl_buffer)
+{
+	((struct th_buffer *)data)->busy = false;
+}
+
+static const struct wl_buffer_listener buffer_listener = {.release = buffer_handle_release};
+
+struct th_buffer *
+th_shm_buffer_create(struct th_client *client, int32_t width, int32_t height, uint32_t shm_format)
+{
+	struct th_buffer *buffer = calloc(1, sizeof(*buffer));
+	if (!buffer)
+		return NULL;
+	buffer->width = width;
+	buffer->height = height;
+	buffer->stride = width * 4;
+	buffer->format = shm_format;
+	buffer->size = (size_t)buffer->stride * (size_t)height;
+	int fd = anon_file_create((off_t)buffer->size);
+	if (fd < 0) {
+		free(buffer);
+		return NULL;
+	}
+	buffer->data = mmap(NULL, buffer->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	struct wl_shm_pool *pool = wl_shm_create_pool(client->shm, fd, (int32_t)buffer->size);
+	buffer->buffer = wl_shm_pool_create_buffer(pool, 0, width, height, buffer->stride,
+						   shm_format);
+	wl_shm_pool_destroy(pool);
+	close(fd);
+	wl_buffer_add_listener(buffer->buffer, &buffer_listener, buffer);
+	return buffer;
+}
+
+void
+th_buffer_destroy(struct th_buffer *buffer)
+{
+	if (!buffer)
+		return;
+	wl_buffer_destroy(buffer->buffer);
+	munmap(buffer->data, buffer->size);
+	free(buffer);
+}
+
+void
+th_buffer_fill(struct th_buffer *buffer, int32_t x, int32_t y, int32_t w, int32_t h,
+	       uint32_t pixel)
+{
+	for (int32_t row = y; row < y + h && row < buffer->height; row++) {
+		uint32_t *p = (uint32_t *)((uint8_t *)buffer->data + (size_t)row * buffer->stride);
+		for (int32_t col = x; col < x + w && col < buffer->width; col++)
+			p[col] = pixel;
+	}
+}
+
+uint32_t
+th_pattern_pixel(uint32_t seed, int32_t x, int32_t y)
+{
+	uint32_t v = seed ^ ((uint32_t)x * 2654435761u) ^ ((uint32_t)y * 40503u);
+	v ^= v >> 13;
+	v *= 0x5bd1e995u;
+	v ^= v >> 15;
+	return 0xff000000u | (v & 0xffffff);
+}
+
+void
+th_buffer_pattern(struct th_buffer *buffer, uint32_t seed)
+{
+	for (int32_t y = 0; y < buffer->height; y++) {
+		uint32_t *p = (uint32_t *)((uint8_t *)buffer->data + (size_t)y * buffer->stride);
+		for (int32_t x = 0; x < buffer->width; x++)
+			p[x] = th_pattern_pixel(seed, x, y);
+	}
+}
+
+/* ---- windows ---- */
+
+static void
+xdg_surface_handle_configure(void *data, struct xdg_surface *xdg_surface, uint32_t serial)
+{
+	struct th_window *window = data;
+	window->last_serial = serial;
+	window->configured = true;
+	window->configure_count++;
+}
+
+static const struct xdg_surface_listener xdg_surface_listener = {
+	.configure = xdg_surface_handle_configure,
+};
+
+static void
+toplevel_handle_configure(void *data, struct xdg_toplevel *toplevel, int32_t width,
+			  int32_t height, struct wl_array *states)
+{
+	struct th_window *window = data;
+	window->width = width;
+	window->height = height;
+	window->activated = window->fullscreen = false;
+	uint32_t *state;
+	wl_array_for_each (state, states) {
+		window->activated |= *state == XDG_TOPLEVEL_STATE_ACTIVATED;
+		window->fullscreen |= *state == XDG_TOPLEVEL_STATE_FULLSCREEN;
+	}
+}
+
+static void
+toplevel_handle_close(void *data, struct xdg_toplevel *toplevel)
+{
+}
+
+static const struct xdg_toplevel_listener toplevel_listener = {
+	.configure = toplevel_handle_configure,
+	.close = toplevel_handle_close,
+};
+
+bool
+th_dispatch_until(struct th_client *client, const bool *flag, int timeout_ms)
+{
+	int64_t deadline = th_now_ns() + (int64_t)timeout_ms * 1000000;
+	while (!*flag) {
+		if (wl_display_flush(client->display) < 0 && errno != EAGAIN)
+			return false;
+		int64_t left = (deadline - th_now_ns()) / 1000000;
+		if (left <= 0)
+			return false;
+		struct pollfd pfd = {.fd = wl_display_get_fd(client->display), .events = POLLIN};
+		if (wl_display_prepare_read(client->display) != 0) {
+			if (wl_display_dispatch_pending(client->display) < 0)
+				return false;
+			continue;
+		}
+		if (poll(&pfd, 1, (int)left) <= 0) {
+			wl_display_cancel_read(client->display);
+			continue;
+		}
+		if (wl_display_read_events(client->display) < 0 ||
+		    wl_display_dispatch_pending(client->display) < 0)
+			return false;
+	}
+	return true;
+}
+
+bool
+th_window_wait_configure(struct th_window *window)
+{
+	window->configured = false;
+	if (!th_dispatch_until(window->client, &window->configured, 10000))
+		return false;
+	xdg_surface_ack_configure(window->xdg_surface, window->last_serial);
+	return true;
+}
+
+struct th_window *
+th_window_create(struct th_client *client)
+{
+	struct th_window *window = calloc(1, sizeof(*window));
+	if (!window)
+		return NULL;
+	window->client = client;
+	window->surface = wl_compositor_create_surface(client->compositor);
+	window->xdg_surface = xdg_wm_base_get_xdg_surface(client->wm_base, window->surface);
+	xdg_surface_add_listener(window->xdg_surface, &xdg_surface_listener, window);
+	window->toplevel = xdg_surface_get_toplevel(window->xdg_surface);
+	xdg_toplevel_add_listener(window->toplevel, &toplevel_listener, window);
+	xdg_toplevel_set_app_id(window->toplevel, "sluice-test");
+	wl_surface_commit(window->surface);
+	if (!th_check(th_window_wait_configure(window), "no initial configure")) {
+		th_window_destroy(window);
+		return NULL;
+	}
+	return window;
+}
+
+void
+th_window_destroy(struct th_window *window)
+{
+	if (!window)
+		return;
+	xdg_toplevel_destroy(window->toplevel);
+	xdg_surface_destroy(window->xdg_surface);
+	wl_surface_destroy(window->surface);
+	free(window);
+}
+
+/* ---- presentation ---- */
+
+struct feedback_ctx {
+	struct th_presented *result;
+	struct wp_presentation_feedback *feedback;
+};
+
+static void
+feedback_handle_sync_output(void *data, struct wp_presentation_feedback *feedback,
+			    struct wl_output *output)
+{
+	((struct feedback_ctx *)data)->result->sync_output = output;
+}
+
+static void
+feedback_handle_presented(void *data, struct wp_presentation_feedback *feedback,
+			  uint32_t tv_sec_hi, uint32_t tv_sec_lo, uint32_t tv_nsec, uint32_t refresh,
+			  uint32_t seq_hi, uint32_t seq_lo, uint32_t flags)
+{
+	struct feedback_ctx *ctx = data;
+	struct th_presented *r = ctx->result;
+	r->time_ns = (int64_t)(((uint64_t)tv_sec_hi << 32) | tv_sec_lo) * 1000000000 + tv_nsec;
+	r->refresh_ns = refresh;
+	r->seq = ((uint64_t)seq_hi << 32) | seq_lo;
+	r->flags = flags;
+	r->presented = true;
+	wp_presentation_feedback_destroy(feedback);
+	free(ctx);
+}
+
+static void
+feedback_handle_discarded(void *data, struct wp_presentation_feedback *feedback)
+{
+	struct feedback_ctx *ctx = data;
+	ctx->result->discarded = true;
+	wp_presentation_feedback_destroy(feedback);
+	free(ctx);
+}
+
+static const struct wp_presentation_feedback_listener feedback_listener = {
+	.sync_output = feedback_handle_sync_output,
+	.presented = feedback_handle_presented,
+	.discarded = feedback_handle_discarded,
+};
+
+struct wp_presentation_feedback *
+th_feedback_request(struct th_client *client, struct wl_surface *surface,
+		    struct th_presented *result)
+{
+	*result = (struct th_presented){0};
+	struct feedback_ctx *ctx = calloc(1, sizeof(*ctx));
+	ctx->result = result;
+	ctx->feedback = wp_presentation_feedback(client->presentation, surface);
+	wp_presentation_feedback_add_listener(ctx->feedback, &feedback_listener, ctx);
+	return ctx->feedback;
+}
+
+/* Sets done when either outcome arrived. */
+static bool
+presented_or_discarded(const struct th_presented *r)
+{
+	return r->presented || r->discarded;
+}
+
+bool
+th_commit_and_wait(struct th_client *client, struct wl_surface *surface,
+		   struct th_presented *result)
+{
+	th_feedback_request(client, surface, result);
+	wl_surface_commit(surface);
+	int64_t deadline = th_now_ns() + 10000000000LL;
+	while (!presented_or_discarded(result) && th_now_ns() < deadline) {
+		bool never = false;
+		if (!th_dispatch_until(client, &never, 50) && wl_display_get_error(client->display))
+			return false;
+	}
+	return result->presented;
+}
+
+/* ---- capture ---- */
+
+struct capture_ctx {
+	struct th_capture *capture;
+	int32_t width, height, stride;
+	uint32_t format;
+	bool have_layout, ready, failed;
+};
+
+static void
+capture_handle_buffer(void *data, struct sluice_capture_frame_v1 *frame, uint32_t format,
+		      uint32_t width, uint32_t height, uint32_t stride)
+{
+	struct capture_ctx *ctx = data;
+	ctx->format = format;
+	ctx->width = (int32_t)width;
+	ctx->height = (int32_t)height;
+	ctx->stride = (int32_t)stride;
+	ctx->have_layout = true;
+}
+
+static void
+capture_handle_ready(void *data, struct sluice_capture_frame_v1 *frame, uint32_t sec_hi,
+		     uint32_t sec_lo, uint32_t nsec, uint32_t seq_hi, uint32_t seq_lo)
+{
+	struct capture_ctx *ctx = data;
+	ctx->capture->time_ns = (int64_t)(((uint64_t)sec_hi << 32) | sec_lo) * 1000000000 + nsec;
+	ctx->capture->seq = ((uint64_t)seq_hi << 32) | seq_lo;
+	ctx->ready = true;
+}
+
+static void
+capture_handle_failed(void *data, struct sluice_capture_frame_v1 *frame, const char *reason)
+{
+	struct capture_ctx *ctx = data;
+	th_note("capture failed: %s", reason);
+	ctx->failed = true;
+	ctx->ready = true;
+}
+
+static const struct sluice_capture_frame_v1_listener capture_listener = {
+	.buffer = capture_handle_buffer,
+	.ready = capture_handle_ready,
+	.failed = capture_handle_failed,
+};
+
+bool
+th_capture_output(struct th_client *client, int output, struct th_capture *capture)
+{
+	*capture = (struct th_capture){0};
+	if (!th_check(client->capture, "no sluice_capture_manager_v1") ||
+	    !th_check(output < client->n_outputs, "no output %d", output))
+		return false;
+	struct capture_ctx ctx = {.capture = capture};
+	struct sluice_capture_frame_v1 *frame = sluice_capture_manager_v1_capture_output(
+		client->capture, client->outputs[output].output);
+	sluice_capture_frame_v1_add_listener(frame, &capture_listener, &ctx);
+	if (!th_dispatch_until(client, &ctx.have_layout, 10000)) {
+		sluice_capture_frame_v1_destroy(frame);
+		return th_check(false, "no capture layout");
+	}
+	struct th_buffer *buffer = th_shm_buffer_create(client, ctx.width, ctx.height, ctx.format);
+	sluice_capture_frame_v1_copy(frame, buffer->buffer);
+	bool ok = th_dispatch_until(client, &ctx.ready, 10000) && !ctx.failed;
+	if (ok) {
+		capture->width = ctx.width;
+		capture->height = ctx.height;
+		capture->stride = ctx.width * 4;
+		capture->pixels = malloc(buffer->size);
+		memcpy(capture->pixels, buffer->data, buffer->size);
+	}
+	sluice_capture_frame_v1_destroy(frame);
+	th_buffer_destroy(buffer);
+	return th_check(ok, "capture did not complete");
+}
+
+void
+th_capture_finish(struct th_capture *capture)
+{
+	free(capture->pixels);
+	capture->pixels = NULL;
+}
+
+uint32_t
+th_capture_pixel(const struct th_capture *capture, int32_t x, int32_t y)
+{
+	if (x < 0 || y < 0 || x >= capture->width || y >= capture->height)
+		return 0xdeadbeef;
+	return capture->pixels[(size_t)y * (size_t)capture->width + (size_t)x] | 0xff000000u;
+}
+
+void
+th_capture_save(const struct th_capture *capture, const char *name)
+{
+	const char *dir = getenv("TH_ARTIFACT_DIR");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.png", dir ? dir : ".", name);
+	if (png_write_xrgb(path, capture->pixels, (uint32_t)capture->width,
+			   (uint32_t)capture->height, (uint32_t)capture->stride, false))
+		th_note("capture saved to %s", path);
+}
+
+/* ---- peer processes ---- */
+
+bool
+th_run_client(struct th_server *server, const char *const *argv, const char *const *env,
+	      int timeout_ms, struct th_process_result *result)
+{
+	*result = (struct th_process_result){.status = -1};
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return false;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(out[1], STDOUT_FILENO);
+		dup2(out[1], STDERR_FILENO);
+		setenv("XDG_RUNTIME_DIR", server->runtime_dir, 1);
+		setenv("WAYLAND_DISPLAY", server->socket, 1);
+		for (int i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap);
+	int64_t deadline = th_now_ns() + (int64_t)timeout_ms * 1000000;
+	bool killed = false;
+	for (;;) {
+		int64_t left = (deadline - th_now_ns()) / 1000000;
+		if (left <= 0 && !killed) {
+			kill(pid, SIGTERM);
+			killed = true;
+			result->timed_out = true;
+			deadline = th_now_ns() + 5000000000LL;
+			continue;
+		}
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		struct pollfd pfd = {.fd = out[0], .events = POLLIN};
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		if (len + 4096 > cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+		}
+		ssize_t n = read(out[0], buf + len, cap - len - 1);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(out[0]);
+	buf[len] = '\0';
+	int status;
+	waitpid(pid, &status, 0);
+	result->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	result->output = buf;
+	return true;
+}
+
+void
+th_process_result_finish(struct th_process_result *result)
+{
+	free(result->output);
+	result->output = NULL;
+}

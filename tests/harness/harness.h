@@ -1,0 +1,198 @@
+#ifndef SLUICE_TEST_HARNESS_H
+#define SLUICE_TEST_HARNESS_H
+
+/*
+ * Test fixture: starts sluice on a private socket and XDG_RUNTIME_DIR, connects clients to it, and
+ * reads back what an output showed. Tests are TAP programs made of named subtests.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <wayland-client.h>
+
+#include "presentation-time-client-protocol.h"
+#include "single-pixel-buffer-v1-client-protocol.h"
+#include "sluice-capture-v1-client-protocol.h"
+#include "viewporter-client-protocol.h"
+#include "xdg-shell-client-protocol.h"
+
+/* ---- checks ---- */
+
+/* Records a failure of the running subtest (with file:line) and returns cond. */
+#define th_check(cond, ...) th_check_at(!!(cond), __FILE__, __LINE__, #cond, "" __VA_ARGS__)
+bool th_check_at(bool ok, const char *file, int line, const char *expr, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* Like th_check, but ends the subtest at once when it fails. */
+#define th_require(cond, ...)                                                                      \
+	do {                                                                                      \
+		if (!th_check(cond, __VA_ARGS__))                                                  \
+			return;                                                                    \
+	} while (0)
+/* Prints a diagnostic line (TAP comment). */
+void th_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct th_test {
+	const char *name;
+	void (*run)(void);
+};
+/* Runs the subtests (all, or those named on the command line) and prints TAP. Exit status. */
+int th_main(int argc, char *argv[], const struct th_test *tests, unsigned count);
+#define TH_MAIN(...)                                                                               \
+	int main(int argc, char *argv[])                                                          \
+	{                                                                                         \
+		static const struct th_test tests[] = {__VA_ARGS__};                               \
+		return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));               \
+	}
+
+/* ---- the compositor process ---- */
+
+struct th_server {
+	pid_t pid;
+	char runtime_dir[128];
+	char socket[64];
+	char log_path[192];
+};
+
+/* Starts sluice with --capture on a new runtime dir; extra_args is NULL-terminated or NULL. */
+struct th_server *th_server_start(const char *const *extra_args);
+/* SIGTERM, wait; returns true if sluice exited with status 0 (so no sanitizer report either). */
+bool th_server_stop(struct th_server *server);
+bool th_server_alive(struct th_server *server);
+/* Number of lines in sluice's log containing needle. */
+int th_server_log_count(struct th_server *server, const char *needle);
+
+/* ---- clients ---- */
+
+#define TH_MAX_OUTPUTS 8
+
+struct th_output {
+	struct wl_output *output;
+	int32_t width, height, refresh_mhz;
+	char name[32];
+	bool done;
+};
+
+struct th_client {
+	struct wl_display *display;
+	struct wl_registry *registry;
+	struct wl_compositor *compositor;
+	struct wl_subcompositor *subcompositor;
+	struct wl_shm *shm;
+	struct xdg_wm_base *wm_base;
+	struct wp_presentation *presentation;
+	struct wp_viewporter *viewporter;
+	struct wp_single_pixel_buffer_manager_v1 *single_pixel;
+	struct wl_seat *seat;
+	struct sluice_capture_manager_v1 *capture;
+	struct th_output outputs[TH_MAX_OUTPUTS];
+	int n_outputs;
+	uint32_t clock_id;
+	uint32_t shm_formats[64];
+	int n_shm_formats;
+};
+
+struct th_client *th_client_connect(struct th_server *server);
+void th_client_destroy(struct th_client *client);
+/* wl_display_roundtrip that reports (not aborts on) errors; false on a connection error. */
+bool th_roundtrip(struct th_client *client);
+/*
+ * Expects the connection to be dead with a protocol error on an object of the interface with the
+ * code; prints the compositor's message. Returns true if it matched.
+ */
+bool th_expect_protocol_error(struct th_client *client, const struct wl_interface *interface,
+			      uint32_t code);
+
+struct th_buffer {
+	struct wl_buffer *buffer;
+	void *data;
+	int32_t width, height, stride;
+	uint32_t format;
+	size_t size;
+	bool busy; /* attached and committed, not yet released */
+};
+
+/* An shm buffer in its own pool (XRGB/ARGB8888 words when format is 0 or 1). */
+struct th_buffer *th_shm_buffer_create(struct th_client *client, int32_t width, int32_t height,
+				       uint32_t shm_format);
+void th_buffer_destroy(struct th_buffer *buffer);
+/* Fills a rectangle of a 32-bit buffer with a pixel value. */
+void th_buffer_fill(struct th_buffer *buffer, int32_t x, int32_t y, int32_t w, int32_t h,
+		    uint32_t pixel);
+/* Fills the buffer with a pattern that differs at every pixel (seeded). */
+void th_buffer_pattern(struct th_buffer *buffer, uint32_t seed);
+/* The pattern's value at a buffer pixel, opaque. */
+uint32_t th_pattern_pixel(uint32_t seed, int32_t x, int32_t y);
+
+struct th_window {
+	struct th_client *client;
+	struct wl_surface *surface;
+	struct xdg_surface *xdg_surface;
+	struct xdg_toplevel *toplevel;
+	int32_t width, height; /* from the last configure */
+	uint32_t last_serial;
+	bool configured;
+	int configure_count;
+	bool activated, fullscreen;
+};
+
+/* Creates a toplevel, does the initial commit and acks the first configure. */
+struct th_window *th_window_create(struct th_client *client);
+void th_window_destroy(struct th_window *window);
+/* Waits for the next configure and acks it; false on error or timeout. */
+bool th_window_wait_configure(struct th_window *window);
+
+struct th_presented {
+	bool presented, discarded;
+	uint64_t seq;
+	int64_t time_ns;
+	uint32_t refresh_ns;
+	uint32_t flags;
+	struct wl_output *sync_output;
+};
+
+/* Adds presentation feedback to the next commit; result filled in as events arrive. */
+struct wp_presentation_feedback *th_feedback_request(struct th_client *client,
+						     struct wl_surface *surface,
+						     struct th_presented *result);
+/* Commits the surface with feedback and dispatches until presented or discarded. */
+bool th_commit_and_wait(struct th_client *client, struct wl_surface *surface,
+			struct th_presented *result);
+/* Dispatches until *flag is true, a timeout (ms) passes, or the connection fails. */
+bool th_dispatch_until(struct th_client *client, const bool *flag, int timeout_ms);
+
+/* ---- output capture ---- */
+
+struct th_capture {
+	uint32_t *pixels; /* XRGB8888 */
+	int32_t width, height, stride;
+	uint64_t seq;
+	int64_t time_ns;
+};
+
+/* Captures the next frame presented on output index; false on failure. */
+bool th_capture_output(struct th_client *client, int output, struct th_capture *capture);
+void th_capture_finish(struct th_capture *capture);
+uint32_t th_capture_pixel(const struct th_capture *capture, int32_t x, int32_t y);
+/* Writes the capture to $TH_ARTIFACT_DIR (or the build dir) as name.png, for failed tests. */
+void th_capture_save(const struct th_capture *capture, const char *name);
+
+/* ---- peer processes ---- */
+
+struct th_process_result {
+	int status;      /* exit status, or 128+signal */
+	bool timed_out;  /* killed with SIGTERM by us after timeout_ms */
+	char *output;    /* stdout and stderr, NUL-terminated, malloc'd */
+};
+
+/*
+ * Runs argv with WAYLAND_DISPLAY of the server (extra env "NAME=value" strings, NULL-terminated, may
+ * be NULL), for at most timeout_ms; the process is sent SIGTERM when time is up.
+ */
+bool th_run_client(struct th_server *server, const char *const *argv, const char *const *env,
+		   int timeout_ms, struct th_process_result *result);
+void th_process_result_finish(struct th_process_result *result);
+
+int64_t th_now_ns(void);
+
+#endif
