@@ -231,6 +231,8 @@ sl_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc)
 	output->last_msc = msc;
 	output->stats.frames_presented++;
 	output->repaint_state = SL_REPAINT_IDLE;
+	log_debug("output", "%s: frame presented at vblank %llu", output->name,
+		  (unsigned long long)msc);
 
 	presentation_feedback_send_presented(&output->feedbacks, output, time_ns, msc,
 					     output->presentation_flags);

@@ -45,6 +45,9 @@ state_handle_buffer_destroy(struct wl_listener *listener, void *data)
 static void
 state_set_buffer(struct sl_surface_state *state, struct sl_buffer *buffer, bool lock)
 {
+	/* Lock first: re-committing the shown buffer must not release it in between. */
+	if (buffer && lock)
+		sl_buffer_lock(buffer);
 	if (state->buffer) {
 		if (state->buffer_locked) {
 			sl_buffer_unlock(state->buffer);
@@ -55,11 +58,7 @@ state_set_buffer(struct sl_surface_state *state, struct sl_buffer *buffer, bool 
 	}
 	state->buffer = buffer;
 	state->buffer_locked = buffer && lock;
-	if (!buffer)
-		return;
-	if (lock)
-		sl_buffer_lock(buffer);
-	else
+	if (buffer && !lock)
 		wl_signal_add(&buffer->events.resource_destroy, &state->buffer_destroy);
 }
 

@@ -149,7 +149,10 @@ toplevel_map(struct sl_xdg_toplevel *toplevel)
 	wl_list_insert(&server->toplevels, &toplevel->link);
 	scene_restack(server);
 	xdg_shell_reconfigure_all(server);
-	log_debug("xdg", "toplevel mapped: %s", toplevel->app_id ? toplevel->app_id : "(no app id)");
+	log_debug("xdg", "toplevel mapped: %s (%dx%d)",
+		  toplevel->app_id ? toplevel->app_id : "(no app id)",
+		  toplevel->xdg_surface->surface->geometry.width,
+		  toplevel->xdg_surface->surface->geometry.height);
 }
 
 static void

@@ -36,6 +36,8 @@ struct th_test {
 	const char *name;
 	void (*run)(void);
 };
+/* Runs one subtest with an argument and prints its TAP line; returns 1 if it failed. */
+int th_run_one(const char *name, void (*fn)(const void *arg), const void *arg, unsigned index);
 /* Runs the subtests (all, or those named on the command line) and prints TAP. Exit status. */
 int th_main(int argc, char *argv[], const struct th_test *tests, unsigned count);
 #define TH_MAIN(...)                                                                               \
@@ -97,8 +99,9 @@ void th_client_destroy(struct th_client *client);
 /* wl_display_roundtrip that reports (not aborts on) errors; false on a connection error. */
 bool th_roundtrip(struct th_client *client);
 /*
- * Expects the connection to be dead with a protocol error on an object of the interface with the
- * code; prints the compositor's message. Returns true if it matched.
+ * Expects the connection to die with a protocol error on an object of the interface with the code
+ * (interface NULL: on an object the client had already destroyed, such as the xdg_surface whose
+ * premature destroy is the error). libwayland prints the compositor's message. True if matched.
  */
 bool th_expect_protocol_error(struct th_client *client, const struct wl_interface *interface,
 			      uint32_t code);
@@ -143,6 +146,7 @@ void th_window_destroy(struct th_window *window);
 bool th_window_wait_configure(struct th_window *window);
 
 struct th_presented {
+	bool done; /* presented or discarded */
 	bool presented, discarded;
 	uint64_t seq;
 	int64_t time_ns;
@@ -180,15 +184,22 @@ void th_capture_save(const struct th_capture *capture, const char *name);
 /* ---- peer processes ---- */
 
 struct th_process_result {
-	int status;      /* exit status, or 128+signal */
-	bool timed_out;  /* killed with SIGTERM by us after timeout_ms */
-	char *output;    /* stdout and stderr, NUL-terminated, malloc'd */
+	int status;     /* exit status, or 128+signal */
+	bool timed_out; /* still running at the deadline, so we sent SIGTERM */
+	char *output;   /* stdout and stderr, NUL-terminated, malloc'd */
 };
 
+struct th_process;
+
 /*
- * Runs argv with WAYLAND_DISPLAY of the server (extra env "NAME=value" strings, NULL-terminated, may
- * be NULL), for at most timeout_ms; the process is sent SIGTERM when time is up.
+ * Starts argv with the server's WAYLAND_DISPLAY and XDG_RUNTIME_DIR plus extra "NAME=value" strings
+ * (NULL-terminated, may be NULL); stdout and stderr are collected.
  */
+struct th_process *th_spawn(struct th_server *server, const char *const *argv,
+			    const char *const *env);
+/* Lets the process run until it exits or until time_ms since the spawn, then ends it. */
+void th_process_finish(struct th_process *process, int time_ms, struct th_process_result *result);
+/* th_spawn + th_process_finish. */
 bool th_run_client(struct th_server *server, const char *const *argv, const char *const *env,
 		   int timeout_ms, struct th_process_result *result);
 void th_process_result_finish(struct th_process_result *result);

@@ -1,0 +1,582 @@
+/*
+ * Every client error sluice detects is a protocol error on the right object with the right code,
+ * the compositor survives it, and a well-behaved client beside it keeps getting frames.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "fd.h"
+#include "harness.h"
+
+struct bad_case {
+	const char *name;
+	/* Sends the bad requests; returns false if it could not even get that far. */
+	bool (*provoke)(struct th_client *client);
+	const struct wl_interface *interface;
+	uint32_t code;
+};
+
+static struct wl_shm_pool *
+make_pool(struct th_client *c, int32_t size)
+{
+	int fd = anon_file_create(size);
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, size);
+	close(fd);
+	return pool;
+}
+
+static bool
+shm_pool_size_zero(struct th_client *c)
+{
+	int fd = anon_file_create(4096);
+	wl_shm_create_pool(c->shm, fd, 0);
+	close(fd);
+	return true;
+}
+
+static bool
+shm_pool_larger_than_file(struct th_client *c)
+{
+	int fd = anon_file_create(4096);
+	wl_shm_create_pool(c->shm, fd, 1 << 20);
+	close(fd);
+	return true;
+}
+
+static bool
+shm_pool_unmappable_fd(struct th_client *c)
+{
+	int fds[2];
+	if (pipe(fds) < 0)
+		return false;
+	wl_shm_create_pool(c->shm, fds[0], 4096);
+	close(fds[0]);
+	close(fds[1]);
+	return true;
+}
+
+static bool
+shm_stride_too_small(struct th_client *c)
+{
+	/* 4 bytes per pixel: a stride of 64 cannot hold 64 pixels. */
+	wl_shm_pool_create_buffer(make_pool(c, 65536), 0, 64, 64, 64, WL_SHM_FORMAT_XRGB8888);
+	return true;
+}
+
+static bool
+shm_buffer_outside_pool(struct th_client *c)
+{
+	wl_shm_pool_create_buffer(make_pool(c, 4096), 0, 64, 64, 256, WL_SHM_FORMAT_XRGB8888);
+	return true;
+}
+
+static bool
+shm_negative_offset(struct th_client *c)
+{
+	wl_shm_pool_create_buffer(make_pool(c, 65536), -4, 16, 16, 64, WL_SHM_FORMAT_XRGB8888);
+	return true;
+}
+
+static bool
+shm_unknown_format(struct th_client *c)
+{
+	wl_shm_pool_create_buffer(make_pool(c, 65536), 0, 16, 16, 64, 0x20202020);
+	return true;
+}
+
+static bool
+shm_zero_size_buffer(struct th_client *c)
+{
+	wl_shm_pool_create_buffer(make_pool(c, 65536), 0, 0, 16, 64, WL_SHM_FORMAT_XRGB8888);
+	return true;
+}
+
+static bool
+shm_pool_shrink(struct th_client *c)
+{
+	wl_shm_pool_resize(make_pool(c, 65536), 4096);
+	return true;
+}
+
+static bool
+shm_file_truncated_in_use(struct th_client *c)
+{
+	/* An unsealed file shrunk under a shown buffer: sluice faults reading it and must survive. */
+	char path[] = "/tmp/sluice-trunc-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return false;
+	unlink(path);
+	size_t size = 256 * 256 * 4;
+	if (ftruncate(fd, (off_t)size) < 0)
+		return false;
+	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, (int32_t)size);
+	struct wl_buffer *buffer = wl_shm_pool_create_buffer(pool, 0, 256, 256, 1024,
+							     WL_SHM_FORMAT_XRGB8888);
+	struct th_window *w = th_window_create(c);
+	if (!w)
+		return false;
+	if (ftruncate(fd, 0) < 0)
+		return false;
+	close(fd);
+	wl_surface_attach(w->surface, buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, 256, 256);
+	wl_surface_commit(w->surface);
+	return true;
+}
+
+static bool
+surface_bad_scale(struct th_client *c)
+{
+	wl_surface_set_buffer_scale(wl_compositor_create_surface(c->compositor), 0);
+	return true;
+}
+
+static bool
+surface_bad_transform(struct th_client *c)
+{
+	wl_surface_set_buffer_transform(wl_compositor_create_surface(c->compositor), 8);
+	return true;
+}
+
+static bool
+surface_size_not_multiple_of_scale(struct th_client *c)
+{
+	struct th_buffer *b = th_shm_buffer_create(c, 101, 100, WL_SHM_FORMAT_XRGB8888);
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	wl_surface_set_buffer_scale(s, 2);
+	wl_surface_attach(s, b->buffer, 0, 0);
+	wl_surface_commit(s);
+	return true;
+}
+
+static bool
+surface_attach_offset_v5(struct th_client *c)
+{
+	struct th_buffer *b = th_shm_buffer_create(c, 16, 16, WL_SHM_FORMAT_XRGB8888);
+	wl_surface_attach(wl_compositor_create_surface(c->compositor), b->buffer, 3, 4);
+	return true;
+}
+
+static bool
+subsurface_own_parent(struct th_client *c)
+{
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	wl_subcompositor_get_subsurface(c->subcompositor, s, s);
+	return true;
+}
+
+static bool
+subsurface_ancestor_loop(struct th_client *c)
+{
+	struct wl_surface *a = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *b = wl_compositor_create_surface(c->compositor);
+	wl_subcompositor_get_subsurface(c->subcompositor, b, a);
+	wl_subcompositor_get_subsurface(c->subcompositor, a, b);
+	return true;
+}
+
+static bool
+subsurface_twice(struct th_client *c)
+{
+	struct wl_surface *a = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *b = wl_compositor_create_surface(c->compositor);
+	wl_subcompositor_get_subsurface(c->subcompositor, b, a);
+	wl_subcompositor_get_subsurface(c->subcompositor, b, a);
+	return true;
+}
+
+static bool
+subsurface_place_above_stranger(struct th_client *c)
+{
+	struct wl_surface *a = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *b = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *stranger = wl_compositor_create_surface(c->compositor);
+	struct wl_subsurface *sub = wl_subcompositor_get_subsurface(c->subcompositor, b, a);
+	wl_subsurface_place_above(sub, stranger);
+	return true;
+}
+
+static bool
+xdg_role_conflict(struct th_client *c)
+{
+	struct wl_surface *a = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *b = wl_compositor_create_surface(c->compositor);
+	wl_subcompositor_get_subsurface(c->subcompositor, b, a);
+	xdg_wm_base_get_xdg_surface(c->wm_base, b);
+	return true;
+}
+
+static bool
+xdg_buffer_before_configure(struct th_client *c)
+{
+	struct th_buffer *b = th_shm_buffer_create(c, 16, 16, WL_SHM_FORMAT_XRGB8888);
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	struct xdg_surface *xs = xdg_wm_base_get_xdg_surface(c->wm_base, s);
+	xdg_surface_get_toplevel(xs);
+	wl_surface_attach(s, b->buffer, 0, 0);
+	wl_surface_commit(s);
+	return true;
+}
+
+static bool
+xdg_surface_with_buffer_already(struct th_client *c)
+{
+	struct th_buffer *b = th_shm_buffer_create(c, 16, 16, WL_SHM_FORMAT_XRGB8888);
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	wl_surface_attach(s, b->buffer, 0, 0);
+	wl_surface_commit(s);
+	xdg_wm_base_get_xdg_surface(c->wm_base, s);
+	return true;
+}
+
+static bool
+xdg_ack_unknown_serial(struct th_client *c)
+{
+	struct th_window *w = th_window_create(c);
+	if (!w)
+		return false;
+	xdg_surface_ack_configure(w->xdg_surface, w->last_serial + 1000);
+	return true;
+}
+
+static bool
+xdg_commit_without_role(struct th_client *c)
+{
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	xdg_wm_base_get_xdg_surface(c->wm_base, s);
+	wl_surface_commit(s);
+	return true;
+}
+
+static bool
+xdg_toplevel_twice(struct th_client *c)
+{
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	struct xdg_surface *xs = xdg_wm_base_get_xdg_surface(c->wm_base, s);
+	xdg_surface_get_toplevel(xs);
+	xdg_surface_get_toplevel(xs);
+	return true;
+}
+
+static bool
+xdg_surface_destroyed_before_toplevel(struct th_client *c)
+{
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	struct xdg_surface *xs = xdg_wm_base_get_xdg_surface(c->wm_base, s);
+	xdg_surface_get_toplevel(xs);
+	xdg_surface_destroy(xs);
+	return true;
+}
+
+static bool
+xdg_wm_base_destroyed_with_surfaces(struct th_client *c)
+{
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	xdg_wm_base_get_xdg_surface(c->wm_base, s);
+	xdg_wm_base_destroy(c->wm_base);
+	c->wm_base = NULL;
+	return true;
+}
+
+static bool
+xdg_empty_window_geometry(struct th_client *c)
+{
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	xdg_surface_set_window_geometry(xdg_wm_base_get_xdg_surface(c->wm_base, s), 0, 0, 0, 10);
+	return true;
+}
+
+static bool
+xdg_parent_loop(struct th_client *c)
+{
+	struct th_window *a = th_window_create(c), *b = th_window_create(c);
+	if (!a || !b)
+		return false;
+	xdg_toplevel_set_parent(b->toplevel, a->toplevel);
+	xdg_toplevel_set_parent(a->toplevel, b->toplevel);
+	return true;
+}
+
+static bool
+xdg_bad_resize_edge(struct th_client *c)
+{
+	struct th_window *a = th_window_create(c);
+	if (!a)
+		return false;
+	xdg_toplevel_resize(a->toplevel, c->seat, 0, 11);
+	return true;
+}
+
+static bool
+xdg_negative_max_size(struct th_client *c)
+{
+	struct th_window *a = th_window_create(c);
+	if (!a)
+		return false;
+	xdg_toplevel_set_max_size(a->toplevel, -1, 100);
+	return true;
+}
+
+static bool
+xdg_positioner_zero_size(struct th_client *c)
+{
+	xdg_positioner_set_size(xdg_wm_base_create_positioner(c->wm_base), 0, 10);
+	return true;
+}
+
+static bool
+xdg_popup_incomplete_positioner(struct th_client *c)
+{
+	struct th_window *parent = th_window_create(c);
+	if (!parent)
+		return false;
+	struct xdg_positioner *pos = xdg_wm_base_create_positioner(c->wm_base);
+	xdg_positioner_set_size(pos, 10, 10);
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	xdg_surface_get_popup(xdg_wm_base_get_xdg_surface(c->wm_base, s), parent->xdg_surface, pos);
+	return true;
+}
+
+static bool
+viewport_twice(struct th_client *c)
+{
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	wp_viewporter_get_viewport(c->viewporter, s);
+	wp_viewporter_get_viewport(c->viewporter, s);
+	return true;
+}
+
+static bool
+viewport_negative_source(struct th_client *c)
+{
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	wp_viewport_set_source(wp_viewporter_get_viewport(c->viewporter, s), wl_fixed_from_int(-2),
+			       0, wl_fixed_from_int(10), wl_fixed_from_int(10));
+	return true;
+}
+
+static bool
+viewport_zero_destination(struct th_client *c)
+{
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	wp_viewport_set_destination(wp_viewporter_get_viewport(c->viewporter, s), 0, 10);
+	return true;
+}
+
+static bool
+viewport_source_outside_buffer(struct th_client *c)
+{
+	struct th_buffer *b = th_shm_buffer_create(c, 16, 16, WL_SHM_FORMAT_XRGB8888);
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	wp_viewport_set_source(wp_viewporter_get_viewport(c->viewporter, s), 0, 0,
+			       wl_fixed_from_int(32), wl_fixed_from_int(8));
+	wl_surface_attach(s, b->buffer, 0, 0);
+	wl_surface_commit(s);
+	return true;
+}
+
+static bool
+viewport_fractional_source_without_destination(struct th_client *c)
+{
+	struct th_buffer *b = th_shm_buffer_create(c, 16, 16, WL_SHM_FORMAT_XRGB8888);
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	wp_viewport_set_source(wp_viewporter_get_viewport(c->viewporter, s), 0, 0,
+			       wl_fixed_from_double(7.5), wl_fixed_from_int(8));
+	wl_surface_attach(s, b->buffer, 0, 0);
+	wl_surface_commit(s);
+	return true;
+}
+
+static bool
+viewport_after_surface_destroyed(struct th_client *c)
+{
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	struct wp_viewport *v = wp_viewporter_get_viewport(c->viewporter, s);
+	wl_surface_destroy(s);
+	wp_viewport_set_destination(v, 10, 10);
+	return true;
+}
+
+static bool
+seat_pointer_without_capability(struct th_client *c)
+{
+	wl_seat_get_pointer(c->seat);
+	return true;
+}
+
+static bool
+capture_wrong_buffer(struct th_client *c)
+{
+	struct th_buffer *b = th_shm_buffer_create(c, 16, 16, WL_SHM_FORMAT_XRGB8888);
+	struct sluice_capture_frame_v1 *frame =
+		sluice_capture_manager_v1_capture_output(c->capture, c->outputs[0].output);
+	sluice_capture_frame_v1_copy(frame, b->buffer);
+	return true;
+}
+
+static bool
+capture_copy_twice(struct th_client *c)
+{
+	struct th_buffer *b = th_shm_buffer_create(c, c->outputs[0].width, c->outputs[0].height,
+						   WL_SHM_FORMAT_XRGB8888);
+	struct sluice_capture_frame_v1 *frame =
+		sluice_capture_manager_v1_capture_output(c->capture, c->outputs[0].output);
+	sluice_capture_frame_v1_copy(frame, b->buffer);
+	sluice_capture_frame_v1_copy(frame, b->buffer);
+	return true;
+}
+
+/* The bad clients leak their proxies on purpose: the connection dies with the error. */
+static const struct bad_case cases[] = {
+	{"shm-pool-size-zero", shm_pool_size_zero, &wl_shm_interface, WL_SHM_ERROR_INVALID_STRIDE},
+	{"shm-pool-larger-than-file", shm_pool_larger_than_file, &wl_shm_interface,
+	 WL_SHM_ERROR_INVALID_FD},
+	{"shm-pool-unmappable-fd", shm_pool_unmappable_fd, &wl_shm_interface,
+	 WL_SHM_ERROR_INVALID_FD},
+	{"shm-stride-too-small", shm_stride_too_small, &wl_shm_pool_interface,
+	 WL_SHM_ERROR_INVALID_STRIDE},
+	{"shm-buffer-outside-pool", shm_buffer_outside_pool, &wl_shm_pool_interface,
+	 WL_SHM_ERROR_INVALID_STRIDE},
+	{"shm-negative-offset", shm_negative_offset, &wl_shm_pool_interface,
+	 WL_SHM_ERROR_INVALID_STRIDE},
+	{"shm-unknown-format", shm_unknown_format, &wl_shm_pool_interface,
+	 WL_SHM_ERROR_INVALID_FORMAT},
+	{"shm-zero-size-buffer", shm_zero_size_buffer, &wl_shm_pool_interface,
+	 WL_SHM_ERROR_INVALID_STRIDE},
+	{"shm-pool-shrink", shm_pool_shrink, &wl_shm_pool_interface, WL_SHM_ERROR_INVALID_STRIDE},
+	{"shm-file-truncated-in-use", shm_file_truncated_in_use, &wl_shm_pool_interface,
+	 WL_SHM_ERROR_INVALID_FD},
+	{"surface-bad-scale", surface_bad_scale, &wl_surface_interface,
+	 WL_SURFACE_ERROR_INVALID_SCALE},
+	{"surface-bad-transform", surface_bad_transform, &wl_surface_interface,
+	 WL_SURFACE_ERROR_INVALID_TRANSFORM},
+	{"surface-size-not-multiple-of-scale", surface_size_not_multiple_of_scale,
+	 &wl_surface_interface, WL_SURFACE_ERROR_INVALID_SIZE},
+	{"surface-attach-offset-v5", surface_attach_offset_v5, &wl_surface_interface,
+	 WL_SURFACE_ERROR_INVALID_OFFSET},
+	{"subsurface-own-parent", subsurface_own_parent, &wl_subcompositor_interface,
+	 WL_SUBCOMPOSITOR_ERROR_BAD_SURFACE},
+	{"subsurface-ancestor-loop", subsurface_ancestor_loop, &wl_subcompositor_interface,
+	 WL_SUBCOMPOSITOR_ERROR_BAD_SURFACE},
+	{"subsurface-twice", subsurface_twice, &wl_subcompositor_interface,
+	 WL_SUBCOMPOSITOR_ERROR_BAD_SURFACE},
+	{"subsurface-place-above-stranger", subsurface_place_above_stranger,
+	 &wl_subsurface_interface, WL_SUBSURFACE_ERROR_BAD_SURFACE},
+	{"xdg-role-conflict", xdg_role_conflict, &xdg_wm_base_interface, XDG_WM_BASE_ERROR_ROLE},
+	{"xdg-buffer-before-configure", xdg_buffer_before_configure, &xdg_surface_interface,
+	 XDG_SURFACE_ERROR_UNCONFIGURED_BUFFER},
+	{"xdg-surface-with-buffer-already", xdg_surface_with_buffer_already, &xdg_surface_interface,
+	 XDG_SURFACE_ERROR_UNCONFIGURED_BUFFER},
+	{"xdg-ack-unknown-serial", xdg_ack_unknown_serial, &xdg_surface_interface,
+	 XDG_SURFACE_ERROR_INVALID_SERIAL},
+	{"xdg-commit-without-role", xdg_commit_without_role, &xdg_surface_interface,
+	 XDG_SURFACE_ERROR_NOT_CONSTRUCTED},
+	{"xdg-toplevel-twice", xdg_toplevel_twice, &xdg_surface_interface,
+	 XDG_SURFACE_ERROR_ALREADY_CONSTRUCTED},
+	/* The destroy request is the error, so the client's proxy is already gone. */
+	{"xdg-surface-destroyed-before-toplevel", xdg_surface_destroyed_before_toplevel, NULL,
+	 XDG_SURFACE_ERROR_DEFUNCT_ROLE_OBJECT},
+	{"xdg-wm-base-destroyed-with-surfaces", xdg_wm_base_destroyed_with_surfaces, NULL,
+	 XDG_WM_BASE_ERROR_DEFUNCT_SURFACES},
+	{"xdg-empty-window-geometry", xdg_empty_window_geometry, &xdg_surface_interface,
+	 XDG_SURFACE_ERROR_INVALID_SIZE},
+	{"xdg-parent-loop", xdg_parent_loop, &xdg_toplevel_interface,
+	 XDG_TOPLEVEL_ERROR_INVALID_PARENT},
+	{"xdg-bad-resize-edge", xdg_bad_resize_edge, &xdg_toplevel_interface,
+	 XDG_TOPLEVEL_ERROR_INVALID_RESIZE_EDGE},
+	{"xdg-negative-max-size", xdg_negative_max_size, &xdg_toplevel_interface,
+	 XDG_TOPLEVEL_ERROR_INVALID_SIZE},
+	{"xdg-positioner-zero-size", xdg_positioner_zero_size, &xdg_positioner_interface,
+	 XDG_POSITIONER_ERROR_INVALID_INPUT},
+	{"xdg-popup-incomplete-positioner", xdg_popup_incomplete_positioner,
+	 &xdg_wm_base_interface, XDG_WM_BASE_ERROR_INVALID_POSITIONER},
+	{"viewport-twice", viewport_twice, &wp_viewporter_interface,
+	 WP_VIEWPORTER_ERROR_VIEWPORT_EXISTS},
+	{"viewport-negative-source", viewport_negative_source, &wp_viewport_interface,
+	 WP_VIEWPORT_ERROR_BAD_VALUE},
+	{"viewport-zero-destination", viewport_zero_destination, &wp_viewport_interface,
+	 WP_VIEWPORT_ERROR_BAD_VALUE},
+	{"viewport-source-outside-buffer", viewport_source_outside_buffer, &wp_viewport_interface,
+	 WP_VIEWPORT_ERROR_OUT_OF_BUFFER},
+	{"viewport-fractional-source-without-destination",
+	 viewport_fractional_source_without_destination, &wp_viewport_interface,
+	 WP_VIEWPORT_ERROR_BAD_SIZE},
+	{"viewport-after-surface-destroyed", viewport_after_surface_destroyed,
+	 &wp_viewport_interface, WP_VIEWPORT_ERROR_NO_SURFACE},
+	{"seat-pointer-without-capability", seat_pointer_without_capability, &wl_seat_interface,
+	 WL_SEAT_ERROR_MISSING_CAPABILITY},
+	{"capture-wrong-buffer", capture_wrong_buffer, &sluice_capture_frame_v1_interface,
+	 SLUICE_CAPTURE_FRAME_V1_ERROR_INVALID_BUFFER},
+	{"capture-copy-twice", capture_copy_twice, &sluice_capture_frame_v1_interface,
+	 SLUICE_CAPTURE_FRAME_V1_ERROR_ALREADY_USED},
+};
+
+#define N_CASES (sizeof(cases) / sizeof(cases[0]))
+
+/* One compositor for all cases, with a bystander window that must keep being presented. */
+static struct th_server *server;
+static struct th_client *bystander;
+static struct th_window *bystander_window;
+static struct th_buffer *bystander_buffer;
+
+static bool
+bystander_presents(void)
+{
+	struct th_presented p;
+	wl_surface_attach(bystander_window->surface, bystander_buffer->buffer, 0, 0);
+	wl_surface_damage_buffer(bystander_window->surface, 0, 0, 64, 64);
+	return th_commit_and_wait(bystander, bystander_window->surface, &p);
+}
+
+static void
+run_case(const struct bad_case *bad)
+{
+	if (!server) {
+		server = th_server_start(NULL);
+		if (!server)
+			return;
+		bystander = th_client_connect(server);
+		bystander_window = bystander ? th_window_create(bystander) : NULL;
+		if (!bystander_window)
+			return;
+		bystander_buffer = th_shm_buffer_create(bystander, 64, 64, WL_SHM_FORMAT_XRGB8888);
+		th_buffer_fill(bystander_buffer, 0, 0, 64, 64, 0xff336699u);
+	}
+	struct th_client *c = th_client_connect(server);
+	th_require(c);
+	if (th_check(bad->provoke(c), "could not send the bad requests"))
+		th_expect_protocol_error(c, bad->interface, bad->code);
+	/* Freed by hand: th_client_destroy would destroy proxies twice for some cases. */
+	wl_display_disconnect(c->display);
+	free(c);
+	th_check(th_server_alive(server), "sluice died");
+	th_check(bystander_presents(), "the bystander client stopped getting frames");
+}
+
+static void
+finish(void)
+{
+	th_buffer_destroy(bystander_buffer);
+	th_window_destroy(bystander_window);
+	th_client_destroy(bystander);
+	/* Exit status 0 under ASan: nothing the bad clients did leaked or corrupted memory. */
+	th_server_stop(server);
+}
+
+int
+main(int argc, char *argv[])
+{
+	printf("TAP version 13\n1..%zu\n", N_CASES + 1);
+	int failed = 0;
+	for (size_t i = 0; i < N_CASES; i++)
+		failed += th_run_one(cases[i].name, (void (*)(const void *))run_case, &cases[i],
+				     (unsigned)i + 1);
+	failed += th_run_one("compositor-exits-cleanly", (void (*)(const void *))finish, NULL,
+			     N_CASES + 1);
+	return failed ? 1 : 0;
+}
