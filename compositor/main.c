@@ -1,5 +1,6 @@
 /* sluice: command line, start-up and shutdown. */
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -39,6 +40,19 @@ handle_terminate_signal(int signal, void *data)
 	log_info("main", "signal %d: shutting down", signal);
 	wl_display_terminate(display);
 	return 0;
+}
+
+/*
+ * libwayland's own messages (a client that died mid-message, a lock file in use) go through our
+ * log, so that a failed start-up prints exactly one line of our own.
+ */
+static void __attribute__((format(printf, 1, 0)))
+handle_wayland_log(const char *fmt, va_list args)
+{
+	char line[512];
+	vsnprintf(line, sizeof(line), fmt, args);
+	line[strcspn(line, "\n")] = '\0';
+	log_write(LOG_DEBUG, "wayland", "%s", line);
 }
 
 /* Parses a whole decimal integer in [min, max]; false on any junk. */
@@ -154,6 +168,7 @@ main(int argc, char *argv[])
 		modes[n_modes++] = (struct headless_mode){1024, 768, 60000};
 
 	log_init(level);
+	wl_log_set_handler_server(handle_wayland_log);
 	/* A client that disconnects while we write must not kill the compositor. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -170,7 +185,9 @@ main(int argc, char *argv[])
 	if (socket) {
 		if (wl_display_add_socket(server.display, socket) < 0) {
 			fprintf(stderr, "sluice: cannot listen on %s/%s: %s\n",
-				getenv("XDG_RUNTIME_DIR"), socket, strerror(errno));
+				getenv("XDG_RUNTIME_DIR"), socket,
+				errno == EWOULDBLOCK ? "another compositor is using it"
+						     : strerror(errno));
 			goto out;
 		}
 	} else if (!(socket = wl_display_add_socket_auto(server.display))) {

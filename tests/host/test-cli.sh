@@ -1,0 +1,69 @@
+#!/bin/bash
+# Command-line behaviour of sluice and sluice-capture: every bad input gives exactly one line on
+# stderr naming the problem, and a non-zero exit; --help and --version succeed. TAP output.
+set -u
+sluice=${SLUICE_BIN:?SLUICE_BIN must point at the sluice binary}
+capture=${SLUICE_CAPTURE_BIN:?SLUICE_CAPTURE_BIN must point at sluice-capture}
+runtime=$(mktemp -d /tmp/sluice-cli-XXXXXX)
+trap 'rm -rf "$runtime"' EXIT
+export XDG_RUNTIME_DIR=$runtime
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+
+# expect_error NAME PATTERN CMD...: non-zero exit, one stderr line matching PATTERN, nothing on stdout.
+expect_error() {
+	local name=$1 pattern=$2
+	shift 2
+	local out err status
+	out=$("$@" 2>"$runtime/err" </dev/null)
+	status=$?
+	err=$(cat "$runtime/err")
+	local lines
+	lines=$(printf '%s' "$err" | grep -c '')
+	if [ "$status" -ne 0 ] && [ "$lines" -eq 1 ] && [[ "$err" == *$pattern* ]] && [ -z "$out" ]; then
+		ok "$name"
+	else
+		not_ok "$name"
+		echo "# status $status, stderr ($lines lines): $err"
+		[ -z "$out" ] || echo "# stdout: $out"
+	fi
+}
+
+echo "TAP version 13"
+echo "1..17"
+expect_error "unknown-option" "unknown option '--bogus'" "$sluice" --bogus
+expect_error "missing-argument" "needs an argument" "$sluice" --socket
+expect_error "positional-argument" "unexpected argument 'extra'" "$sluice" extra
+expect_error "mode-zero" "invalid output mode '0x0'" "$sluice" --headless 0x0
+expect_error "mode-garbage" "invalid output mode 'big'" "$sluice" --headless big
+expect_error "mode-refresh-zero" "invalid output mode '640x480@0'" "$sluice" --headless 640x480@0
+expect_error "mode-trailing-junk" "invalid output mode '640x480@60Hz'" "$sluice" --headless 640x480@60Hz
+expect_error "log-level" "invalid log level 'loud'" "$sluice" --log-level loud
+expect_error "repaint-window" "invalid repaint window '-1'" "$sluice" --repaint-window -1
+expect_error "socket-with-slash" "invalid socket name 'a/b'" "$sluice" --socket a/b
+expect_error "ready-fd" "invalid file descriptor 'x'" "$sluice" --ready-fd x
+expect_error "no-runtime-dir" "XDG_RUNTIME_DIR is not set" env -u XDG_RUNTIME_DIR "$sluice"
+
+# A second compositor on a socket in use.
+"$sluice" --socket busy --log-level silent &
+first=$!
+for _ in $(seq 50); do [ -S "$runtime/busy" ] && break; sleep 0.1; done
+expect_error "socket-in-use" "cannot listen on $runtime/busy" "$sluice" --socket busy --log-level silent
+kill "$first"
+wait "$first"
+if [ $? -eq 0 ]; then ok "sigterm-exits-cleanly"; else not_ok "sigterm-exits-cleanly"; fi
+
+if "$sluice" --help | grep -q -- '--headless' && "$sluice" --version | grep -q '^sluice [0-9]'; then
+	ok "help-and-version"
+else
+	not_ok "help-and-version"
+fi
+
+expect_error "capture-no-compositor" "cannot connect to the Wayland display 'nothing-here'" \
+	env WAYLAND_DISPLAY=nothing-here "$capture" out.png
+expect_error "capture-no-file" "expected one output file name" "$capture"
+
+[ "$failed" -eq 0 ]
