@@ -11,8 +11,8 @@ bool fd_set_cloexec(int fd);
 /* Closes *fd if it is open and sets it to -1. */
 void fd_close(int *fd);
 /*
- * Creates an anonymous shared-memory file of the given size (memfd, sealed against shrinking so that
- * a compositor that maps it can never fault), or -1 with errno set.
+ * Creates an anonymous shared-memory file of the given size (memfd, sealed against shrinking so
+ * that a compositor that maps it can never fault), or -1 with errno set.
  */
 int anon_file_create(off_t size);
 /* Number of open fds of this process (from /proc/self/fd), or -1. */

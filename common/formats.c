@@ -8,17 +8,29 @@
 #define WL_SHM_XRGB8888 1u
 
 static const struct format_info formats[] = {
-	{.drm = DRM_FORMAT_ARGB8888, .cpp = {4}, .planes = 1, .has_alpha = true,
+	{.drm = DRM_FORMAT_ARGB8888,
+	 .cpp = {4},
+	 .planes = 1,
+	 .has_alpha = true,
 	 .opaque = DRM_FORMAT_XRGB8888},
 	{.drm = DRM_FORMAT_XRGB8888, .cpp = {4}, .planes = 1},
-	{.drm = DRM_FORMAT_ABGR8888, .cpp = {4}, .planes = 1, .has_alpha = true,
+	{.drm = DRM_FORMAT_ABGR8888,
+	 .cpp = {4},
+	 .planes = 1,
+	 .has_alpha = true,
 	 .opaque = DRM_FORMAT_XBGR8888},
 	{.drm = DRM_FORMAT_XBGR8888, .cpp = {4}, .planes = 1},
 	{.drm = DRM_FORMAT_RGB565, .cpp = {2}, .planes = 1},
-	{.drm = DRM_FORMAT_ARGB2101010, .cpp = {4}, .planes = 1, .has_alpha = true,
+	{.drm = DRM_FORMAT_ARGB2101010,
+	 .cpp = {4},
+	 .planes = 1,
+	 .has_alpha = true,
 	 .opaque = DRM_FORMAT_XRGB2101010},
 	{.drm = DRM_FORMAT_XRGB2101010, .cpp = {4}, .planes = 1},
-	{.drm = DRM_FORMAT_ABGR2101010, .cpp = {4}, .planes = 1, .has_alpha = true,
+	{.drm = DRM_FORMAT_ABGR2101010,
+	 .cpp = {4},
+	 .planes = 1,
+	 .has_alpha = true,
 	 .opaque = DRM_FORMAT_XBGR2101010},
 	{.drm = DRM_FORMAT_XBGR2101010, .cpp = {4}, .planes = 1},
 	/* Packed 4:2:2 YUV, as cameras send it: two pixels share one U and one V sample. */
@@ -27,7 +39,11 @@ static const struct format_info formats[] = {
 	/* Semi-planar and planar 4:2:0. */
 	{.drm = DRM_FORMAT_NV12, .cpp = {1, 2}, .planes = 2, .hsub = 2, .vsub = 2, .is_yuv = true},
 	{.drm = DRM_FORMAT_P010, .cpp = {2, 4}, .planes = 2, .hsub = 2, .vsub = 2, .is_yuv = true},
-	{.drm = DRM_FORMAT_YUV420, .cpp = {1, 1, 1}, .planes = 3, .hsub = 2, .vsub = 2,
+	{.drm = DRM_FORMAT_YUV420,
+	 .cpp = {1, 1, 1},
+	 .planes = 3,
+	 .hsub = 2,
+	 .vsub = 2,
 	 .is_yuv = true},
 };
 

@@ -5,8 +5,8 @@
 #include <stdint.h>
 
 /*
- * What sluice knows about a pixel format, keyed by DRM fourcc. wl_shm uses the same codes except for
- * its two legacy values (0 = ARGB8888, 1 = XRGB8888), translated by the helpers below.
+ * What sluice knows about a pixel format, keyed by DRM fourcc. wl_shm uses the same codes except
+ * for its two legacy values (0 = ARGB8888, 1 = XRGB8888), translated by the helpers below.
  */
 struct format_info {
 	uint32_t drm;

@@ -12,7 +12,7 @@ static enum log_level threshold = LOG_INFO;
 
 static const char *const level_names[] = {
 	[LOG_SILENT] = "silent", [LOG_ERROR] = "error", [LOG_WARN] = "warn",
-	[LOG_INFO] = "info",     [LOG_DEBUG] = "debug",
+	[LOG_INFO] = "info",	 [LOG_DEBUG] = "debug",
 };
 
 void

@@ -9,8 +9,8 @@
 #include "log.h"
 
 bool
-png_write_xrgb(const char *path, const void *data, uint32_t width, uint32_t height,
-	       uint32_t stride, bool with_alpha)
+png_write_xrgb(const char *path, const void *data, uint32_t width, uint32_t height, uint32_t stride,
+	       bool with_alpha)
 {
 	FILE *f = fopen(path, "wb");
 	if (!f) {
@@ -31,11 +31,12 @@ png_write_xrgb(const char *path, const void *data, uint32_t width, uint32_t heig
 	}
 	png_init_io(png, f);
 	png_set_IHDR(png, info, width, height, 8,
-		     with_alpha ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
-		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+		     with_alpha ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 	png_write_info(png, info);
 	for (uint32_t y = 0; y < height; y++) {
-		const uint32_t *src = (const uint32_t *)((const uint8_t *)data + (size_t)y * stride);
+		const uint32_t *src =
+			(const uint32_t *)((const uint8_t *)data + (size_t)y * stride);
 		for (uint32_t x = 0; x < width; x++) {
 			uint32_t p = src[x];
 			uint8_t *dst = row + (size_t)x * channels;

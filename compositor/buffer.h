@@ -13,13 +13,13 @@ enum sl_buffer_type {
 };
 
 /*
- * The compositor's side of a wl_buffer. Every wl_buffer sluice creates uses the one implementation in
- * buffer.c, so any resource can be checked and converted with sl_buffer_from_resource().
+ * The compositor's side of a wl_buffer. Every wl_buffer sluice creates uses the one implementation
+ * in buffer.c, so any resource can be checked and converted with sl_buffer_from_resource().
  *
  * Lifetime: the client owns the wl_buffer; the compositor takes locks while it needs the contents
  * (committed surface state, a renderer, a capture). wl_buffer.release is sent when the last lock
- * goes. If the client destroys the wl_buffer while it is locked, the struct lives on (resource NULL)
- * until the last unlock, keeping its storage mapped so that the surface keeps its last frame.
+ * goes. If the client destroys the wl_buffer while it is locked, the struct lives on (resource
+ * NULL) until the last unlock, keeping its storage mapped so that the surface keeps its last frame.
  */
 struct sl_buffer {
 	struct wl_resource *resource; /* NULL once the client destroyed it */

@@ -10,6 +10,7 @@
 #include "formats.h"
 #include "log.h"
 #include "output.h"
+#include "resource.h"
 #include "server.h"
 #include "sluice-capture-v1-server-protocol.h"
 
@@ -17,7 +18,7 @@ struct sl_capture_frame {
 	struct wl_resource *resource;
 	struct sl_output *output; /* NULL once finished or the output went away */
 	struct sl_buffer *buffer; /* locked while queued */
-	struct wl_list link;      /* sl_output.captures while queued */
+	struct wl_list link;	  /* sl_output.captures while queued */
 	bool used;
 };
 
@@ -52,10 +53,10 @@ capture_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc
 							    "the output could not be read");
 		} else {
 			uint64_t sec = (uint64_t)(time_ns / 1000000000);
-			sluice_capture_frame_v1_send_ready(
-				frame->resource, (uint32_t)(sec >> 32), (uint32_t)sec,
-				(uint32_t)(time_ns % 1000000000), (uint32_t)(msc >> 32),
-				(uint32_t)msc);
+			sluice_capture_frame_v1_send_ready(frame->resource, (uint32_t)(sec >> 32),
+							   (uint32_t)sec,
+							   (uint32_t)(time_ns % 1000000000),
+							   (uint32_t)(msc >> 32), (uint32_t)msc);
 		}
 		capture_frame_finish(frame);
 	}
@@ -91,9 +92,10 @@ capture_frame_handle_copy(struct wl_client *client, struct wl_resource *resource
 	if (!buffer || buffer->type != SL_BUFFER_SHM || buffer->width != output->width ||
 	    buffer->height != output->height || buffer->format != DRM_FORMAT_XRGB8888 ||
 	    buffer->shm.stride != output->width * 4) {
-		wl_resource_post_error(resource, SLUICE_CAPTURE_FRAME_V1_ERROR_INVALID_BUFFER,
-				       "capture needs a %dx%d XRGB8888 wl_shm buffer with stride %d",
-				       output->width, output->height, output->width * 4);
+		wl_resource_post_error(
+			resource, SLUICE_CAPTURE_FRAME_V1_ERROR_INVALID_BUFFER,
+			"capture needs a %dx%d XRGB8888 wl_shm buffer with stride %d",
+			output->width, output->height, output->width * 4);
 		return;
 	}
 	frame->buffer = sl_buffer_lock(buffer);
@@ -142,10 +144,10 @@ capture_handle_capture_output(struct wl_client *client, struct wl_resource *reso
 		sluice_capture_frame_v1_send_failed(frame->resource, "the output went away");
 		return;
 	}
-	sluice_capture_frame_v1_send_buffer(frame->resource, format_shm_from_drm(DRM_FORMAT_XRGB8888),
-					    (uint32_t)frame->output->width,
-					    (uint32_t)frame->output->height,
-					    (uint32_t)frame->output->width * 4);
+	sluice_capture_frame_v1_send_buffer(
+		frame->resource, format_shm_from_drm(DRM_FORMAT_XRGB8888),
+		(uint32_t)frame->output->width, (uint32_t)frame->output->height,
+		(uint32_t)frame->output->width * 4);
 }
 
 static void
@@ -162,13 +164,10 @@ static const struct sluice_capture_manager_v1_interface capture_impl = {
 static void
 capture_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
-	struct wl_resource *resource =
-		wl_resource_create(client, &sluice_capture_manager_v1_interface, 1, id);
-	if (!resource) {
-		wl_client_post_no_memory(client);
+	struct wl_resource *resource = sl_resource_create(
+		client, &sluice_capture_manager_v1_interface, 1, id, &capture_impl, data, NULL);
+	if (!resource)
 		return;
-	}
-	wl_resource_set_implementation(resource, &capture_impl, data, NULL);
 }
 
 bool

@@ -4,6 +4,7 @@
 
 #include "log.h"
 #include "region.h"
+#include "resource.h"
 #include "server.h"
 #include "surface.h"
 
@@ -113,7 +114,8 @@ region_create(struct wl_client *client, uint32_t version, uint32_t id)
 }
 
 static void
-compositor_handle_create_surface(struct wl_client *client, struct wl_resource *resource, uint32_t id)
+compositor_handle_create_surface(struct wl_client *client, struct wl_resource *resource,
+				 uint32_t id)
 {
 	surface_create(wl_resource_get_user_data(resource), client,
 		       (uint32_t)wl_resource_get_version(resource), id);
@@ -133,20 +135,17 @@ static const struct wl_compositor_interface compositor_impl = {
 static void
 compositor_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
-	struct wl_resource *resource = wl_resource_create(client, &wl_compositor_interface,
-							  (int)version, id);
-	if (!resource) {
-		wl_client_post_no_memory(client);
+	struct wl_resource *resource = sl_resource_create(
+		client, &wl_compositor_interface, (int)version, id, &compositor_impl, data, NULL);
+	if (!resource)
 		return;
-	}
-	wl_resource_set_implementation(resource, &compositor_impl, data, NULL);
 }
 
 bool
 compositor_global_init(struct sl_server *server)
 {
-	server->compositor_global =
-		wl_global_create(server->display, &wl_compositor_interface, 5, server, compositor_bind);
+	server->compositor_global = wl_global_create(server->display, &wl_compositor_interface, 5,
+						     server, compositor_bind);
 	if (!server->compositor_global)
 		log_error("server", "cannot create the wl_compositor global");
 	return server->compositor_global != NULL;

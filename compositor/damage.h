@@ -13,7 +13,7 @@
 struct sl_damage_ring {
 	int width, height;
 	pixman_region32_t frames[SL_DAMAGE_RING_SIZE]; /* frames[0] is the newest */
-	unsigned count;                                /* valid entries */
+	unsigned count;				       /* valid entries */
 };
 
 void sl_damage_ring_init(struct sl_damage_ring *ring, int width, int height);

@@ -135,8 +135,8 @@ headless_output_create(struct sl_server *server, const struct headless_mode *mod
 	ho->epoch_ns = monotonic_ns();
 	ho->vblank_timer = sl_timer_create(server->loop, headless_handle_vblank, ho);
 	for (int i = 0; i < 2; i++)
-		ho->targets[i] = ho->renderer->impl->target_create(ho->renderer, mode->width,
-								   mode->height);
+		ho->targets[i] =
+			ho->renderer->impl->target_create(ho->renderer, mode->width, mode->height);
 	if (!ho->vblank_timer || !ho->targets[0] || !ho->targets[1])
 		goto err;
 

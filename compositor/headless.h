@@ -15,6 +15,7 @@ struct headless_mode {
 /* Parses "WxH" or "WxH@Hz" (Hz may have decimals). */
 bool headless_parse_mode(const char *spec, struct headless_mode *mode);
 /* A virtual output whose vblanks come from a timer at the refresh rate. */
-struct sl_output *headless_output_create(struct sl_server *server, const struct headless_mode *mode);
+struct sl_output *headless_output_create(struct sl_server *server,
+					 const struct headless_mode *mode);
 
 #endif

@@ -24,11 +24,15 @@ static const char usage[] =
 	"A Wayland compositor that moves client buffers to the screen without copies.\n"
 	"\n"
 	"Options:\n"
-	"  -s, --socket NAME         listen on $XDG_RUNTIME_DIR/NAME (default: first free wayland-N)\n"
+	"  -s, --socket NAME         listen on $XDG_RUNTIME_DIR/NAME (default: first free "
+	"wayland-N)\n"
 	"      --headless WxH[@HZ]   add a virtual output (repeatable; default one 1024x768@60)\n"
-	"      --capture             offer the sluice_capture_v1 protocol (lets clients read outputs)\n"
-	"      --repaint-window MS   start repainting MS milliseconds before each vblank (default 7)\n"
-	"      --ready-fd FD         write the socket name and a newline to FD once clients can connect\n"
+	"      --capture             offer the sluice_capture_v1 protocol (lets clients read "
+	"outputs)\n"
+	"      --repaint-window MS   start repainting MS milliseconds before each vblank (default "
+	"7)\n"
+	"      --ready-fd FD         write the socket name and a newline to FD once clients can "
+	"connect\n"
 	"  -l, --log-level LEVEL     silent, error, warn, info (default) or debug\n"
 	"  -h, --help                show this help and exit\n"
 	"  -v, --version             show the version and exit\n";
@@ -46,8 +50,7 @@ handle_terminate_signal(int signal, void *data)
  * libwayland's own messages (a client that died mid-message, a lock file in use) go through our
  * log, so that a failed start-up prints exactly one line of our own.
  */
-static void __attribute__((format(printf, 1, 0)))
-handle_wayland_log(const char *fmt, va_list args)
+static void __attribute__((format(printf, 1, 0))) handle_wayland_log(const char *fmt, va_list args)
 {
 	char line[512];
 	vsnprintf(line, sizeof(line), fmt, args);
@@ -148,7 +151,8 @@ main(int argc, char *argv[])
 			printf("sluice %s\n", SLUICE_VERSION);
 			return EXIT_SUCCESS;
 		case ':':
-			fprintf(stderr, "sluice: option '%s' needs an argument\n", argv[optind - 1]);
+			fprintf(stderr, "sluice: option '%s' needs an argument\n",
+				argv[optind - 1]);
 			return EXIT_FAILURE;
 		default:
 			fprintf(stderr, "sluice: unknown option '%s' (see --help)\n",
@@ -161,7 +165,8 @@ main(int argc, char *argv[])
 		return EXIT_FAILURE;
 	}
 	if (!getenv("XDG_RUNTIME_DIR")) {
-		fprintf(stderr, "sluice: XDG_RUNTIME_DIR is not set; it is where the socket goes\n");
+		fprintf(stderr,
+			"sluice: XDG_RUNTIME_DIR is not set; it is where the socket goes\n");
 		return EXIT_FAILURE;
 	}
 	if (n_modes == 0)

@@ -65,8 +65,8 @@ static void
 output_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
 	struct sl_output *output = data;
-	struct wl_resource *resource = wl_resource_create(client, &wl_output_interface,
-							  (int)version, id);
+	struct wl_resource *resource =
+		wl_resource_create(client, &wl_output_interface, (int)version, id);
 	if (!resource) {
 		wl_client_post_no_memory(client);
 		return;
@@ -206,7 +206,8 @@ output_repaint(void *data)
 			pixman_region32_fini(&region);
 			drew = true;
 		} else {
-			log_warn("output", "%s: no buffer to draw into, frame skipped", output->name);
+			log_warn("output", "%s: no buffer to draw into, frame skipped",
+				 output->name);
 		}
 	}
 	if (!drew)
@@ -304,8 +305,8 @@ sl_output_create(struct sl_server *server, const struct sl_output_impl *impl, co
 	sl_damage_ring_init(&output->damage_ring, width, height);
 
 	output->repaint_timer = sl_timer_create(server->loop, output_repaint, output);
-	output->global = wl_global_create(server->display, &wl_output_interface, 4, output,
-					  output_bind);
+	output->global =
+		wl_global_create(server->display, &wl_output_interface, 4, output, output_bind);
 	if (!output->repaint_timer || !output->global) {
 		log_error("output", "cannot create output %s", name);
 		sl_timer_destroy(output->repaint_timer);

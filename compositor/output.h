@@ -17,9 +17,10 @@ struct sl_output_impl {
 	/* The buffer to draw the next frame into, and its age in frames (0: contents unknown). */
 	struct sl_render_target *(*begin_frame)(struct sl_output *output, int *age);
 	/*
-	 * Queues the frame for display. drew is false when nothing was drawn and only the next vblank is
-	 * wanted (frame callbacks, captures). Later, the backend calls sl_output_presented() once the
-	 * frame is on screen. Returns false if nothing will be presented.
+	 * Queues the frame for display. drew is false when nothing was drawn and only the next
+	 * vblank is wanted (frame callbacks, captures). Later, the backend calls
+	 * sl_output_presented() once the frame is on screen. Returns false if nothing will be
+	 * presented.
 	 */
 	bool (*submit_frame)(struct sl_output *output, bool drew);
 	/* Copies what the output is showing, as XRGB8888, into dst. */
@@ -43,7 +44,7 @@ struct sl_output {
 	struct sl_server *server;
 	const struct sl_output_impl *impl;
 	struct wl_list link; /* sl_server.outputs */
-	unsigned index;      /* bit in sl_surface.entered_outputs */
+	unsigned index;	     /* bit in sl_surface.entered_outputs */
 
 	char name[32];
 	char description[128];
@@ -66,8 +67,8 @@ struct sl_output {
 
 	/* Waiting for the frame in flight to be presented. */
 	struct wl_list frame_callbacks; /* wl_resource links */
-	struct wl_list feedbacks;       /* wl_resource links */
-	struct wl_list captures;        /* capture frames: sl_capture_frame.link */
+	struct wl_list feedbacks;	/* wl_resource links */
+	struct wl_list captures;	/* capture frames: sl_capture_frame.link */
 
 	struct sl_output_stats stats;
 	void *backend_data;

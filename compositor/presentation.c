@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "output.h"
+#include "resource.h"
 #include "server.h"
 #include "surface.h"
 
@@ -41,10 +42,9 @@ presentation_feedback_send_presented(struct wl_list *feedbacks, struct sl_output
 			if (wl_resource_get_client(output_resource) == client)
 				wp_presentation_feedback_send_sync_output(resource,
 									  output_resource);
-		wp_presentation_feedback_send_presented(resource, (uint32_t)(sec >> 32),
-							(uint32_t)sec, nsec, refresh,
-							(uint32_t)(msc >> 32), (uint32_t)msc,
-							flags);
+		wp_presentation_feedback_send_presented(
+			resource, (uint32_t)(sec >> 32), (uint32_t)sec, nsec, refresh,
+			(uint32_t)(msc >> 32), (uint32_t)msc, flags);
 		wl_resource_destroy(resource);
 	}
 }
@@ -79,12 +79,10 @@ static const struct wp_presentation_interface presentation_impl = {
 static void
 presentation_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
-	struct wl_resource *resource = wl_resource_create(client, &wp_presentation_interface, 1, id);
-	if (!resource) {
-		wl_client_post_no_memory(client);
+	struct wl_resource *resource = sl_resource_create(client, &wp_presentation_interface, 1, id,
+							  &presentation_impl, data, NULL);
+	if (!resource)
 		return;
-	}
-	wl_resource_set_implementation(resource, &presentation_impl, data, NULL);
 	/* Every timestamp sluice reports is CLOCK_MONOTONIC, whatever the backend. */
 	wp_presentation_send_clock_id(resource, CLOCK_MONOTONIC);
 }

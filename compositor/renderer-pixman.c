@@ -147,9 +147,8 @@ pixman_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 		log_warn("pixman", "buffer format cannot be drawn by the pixman renderer");
 		return;
 	}
-	pixman_image_t *src = pixman_image_create_bits_no_clear(format, buffer->width,
-								buffer->height, access.data,
-								(int)access.stride);
+	pixman_image_t *src = pixman_image_create_bits_no_clear(
+		format, buffer->width, buffer->height, access.data, (int)access.stride);
 	if (src) {
 		/* Destination pixels → surface-local (minus placement) → buffer pixels. */
 		const double *m = surface->geometry.surface_to_buffer.m;
@@ -165,7 +164,8 @@ pixman_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 					surface->geometry.pixel_exact ? PIXMAN_FILTER_NEAREST
 								      : PIXMAN_FILTER_BILINEAR,
 					NULL, 0);
-		/* Bilinear sampling at the edges reads outside: repeat the edge, not transparency. */
+		/* Bilinear sampling at the edges reads outside: repeat the edge, not transparency.
+		 */
 		pixman_image_set_repeat(src, PIXMAN_REPEAT_PAD);
 		bool opaque = !PIXMAN_FORMAT_A(format);
 		pixman_image_composite32(opaque ? PIXMAN_OP_SRC : PIXMAN_OP_OVER, src, NULL, dst, x,

@@ -4,6 +4,7 @@
  */
 #include <wayland-server-protocol.h>
 
+#include "resource.h"
 #include "server.h"
 
 #define SEAT_VERSION 7
@@ -12,8 +13,7 @@ static void
 seat_missing_capability(struct wl_resource *resource, const char *what)
 {
 	wl_resource_post_error(resource, WL_SEAT_ERROR_MISSING_CAPABILITY,
-			       "get_%s on a seat that has never had the %s capability", what,
-			       what);
+			       "get_%s on a seat that has never had the %s capability", what, what);
 }
 
 static void
@@ -50,13 +50,10 @@ static const struct wl_seat_interface seat_impl = {
 static void
 seat_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
-	struct wl_resource *resource = wl_resource_create(client, &wl_seat_interface, (int)version,
-							  id);
-	if (!resource) {
-		wl_client_post_no_memory(client);
+	struct wl_resource *resource = sl_resource_create(client, &wl_seat_interface, (int)version,
+							  id, &seat_impl, data, NULL);
+	if (!resource)
 		return;
-	}
-	wl_resource_set_implementation(resource, &seat_impl, data, NULL);
 	wl_seat_send_capabilities(resource, 0);
 	if (version >= WL_SEAT_NAME_SINCE_VERSION)
 		wl_seat_send_name(resource, "seat0");

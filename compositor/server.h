@@ -11,7 +11,7 @@ struct sl_surface;
 
 struct sl_options {
 	const char *socket;    /* NULL: pick wayland-N */
-	bool capture;          /* advertise sluice_capture_manager_v1 */
+	bool capture;	       /* advertise sluice_capture_manager_v1 */
 	int repaint_window_ms; /* how long before the vblank the repaint starts */
 };
 
@@ -22,7 +22,7 @@ struct sl_server {
 	struct sl_options options;
 	struct sl_renderer *renderer;
 
-	struct wl_list outputs;   /* sl_output.link, in creation order; the first is primary */
+	struct wl_list outputs;	  /* sl_output.link, in creation order; the first is primary */
 	struct wl_list toplevels; /* sl_xdg_toplevel.link, most recently mapped first */
 
 	struct wl_global *compositor_global;

@@ -22,6 +22,7 @@
 #include "buffer.h"
 #include "formats.h"
 #include "log.h"
+#include "resource.h"
 #include "server.h"
 
 struct sl_shm_pool {
@@ -29,10 +30,10 @@ struct sl_shm_pool {
 	int fd;
 	void *data;
 	size_t size;
-	bool sealed; /* F_SEAL_SHRINK: the file can never get shorter than the mapping */
-	unsigned refcount;   /* the resource plus one per buffer */
-	unsigned accessors;  /* nested begin_access calls */
-	bool sigbus;         /* a read faulted since begin_access */
+	bool sealed;	    /* F_SEAL_SHRINK: the file can never get shorter than the mapping */
+	unsigned refcount;  /* the resource plus one per buffer */
+	unsigned accessors; /* nested begin_access calls */
+	bool sigbus;	    /* a read faulted since begin_access */
 };
 
 /*
@@ -169,8 +170,8 @@ shm_pool_handle_resize(struct wl_client *client, struct wl_resource *resource, i
 	struct sl_shm_pool *pool = wl_resource_get_user_data(resource);
 	if (size <= 0 || (size_t)size < pool->size) {
 		wl_resource_post_error(resource, WL_SHM_ERROR_INVALID_STRIDE,
-				       "pools can only grow: %" PRId32 " bytes is less than %zu", size,
-				       pool->size);
+				       "pools can only grow: %" PRId32 " bytes is less than %zu",
+				       size, pool->size);
 		return;
 	}
 	if ((size_t)size == pool->size)
@@ -282,12 +283,10 @@ static const struct wl_shm_interface shm_impl = {
 static void
 shm_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
-	struct wl_resource *resource = wl_resource_create(client, &wl_shm_interface, 1, id);
-	if (!resource) {
-		wl_client_post_no_memory(client);
+	struct wl_resource *resource =
+		sl_resource_create(client, &wl_shm_interface, 1, id, &shm_impl, data, NULL);
+	if (!resource)
 		return;
-	}
-	wl_resource_set_implementation(resource, &shm_impl, data, NULL);
 
 	unsigned count;
 	const struct format_info *formats = format_table(&count);
@@ -306,7 +305,8 @@ shm_global_init(struct sl_server *server)
 		return false;
 	}
 	server->shm_sigbus_installed = true;
-	server->shm_global = wl_global_create(server->display, &wl_shm_interface, 1, server, shm_bind);
+	server->shm_global =
+		wl_global_create(server->display, &wl_shm_interface, 1, server, shm_bind);
 	return server->shm_global != NULL;
 }
 

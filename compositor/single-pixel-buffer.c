@@ -4,6 +4,7 @@
 #include <wayland-server-protocol.h>
 
 #include "buffer.h"
+#include "resource.h"
 #include "server.h"
 
 static void
@@ -18,9 +19,9 @@ manager_handle_create_u32_rgba_buffer(struct wl_client *client, struct wl_resour
 {
 	/* The colour is premultiplied: a channel above alpha cannot be. */
 	bool opaque = a == UINT32_MAX;
-	struct sl_buffer *buffer = sl_buffer_create(client, id, SL_BUFFER_SINGLE_PIXEL, 1, 1,
-						    opaque ? DRM_FORMAT_XRGB8888
-							   : DRM_FORMAT_ARGB8888);
+	struct sl_buffer *buffer =
+		sl_buffer_create(client, id, SL_BUFFER_SINGLE_PIXEL, 1, 1,
+				 opaque ? DRM_FORMAT_XRGB8888 : DRM_FORMAT_ARGB8888);
 	if (!buffer)
 		return;
 	buffer->single_pixel.r = r > a ? a : r;
@@ -38,12 +39,10 @@ static void
 manager_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
 	struct wl_resource *resource =
-		wl_resource_create(client, &wp_single_pixel_buffer_manager_v1_interface, 1, id);
-	if (!resource) {
-		wl_client_post_no_memory(client);
+		sl_resource_create(client, &wp_single_pixel_buffer_manager_v1_interface, 1, id,
+				   &manager_impl, data, NULL);
+	if (!resource)
 		return;
-	}
-	wl_resource_set_implementation(resource, &manager_impl, data, NULL);
 }
 
 bool

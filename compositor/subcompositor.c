@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "scene.h"
+#include "resource.h"
 #include "server.h"
 #include "surface.h"
 
@@ -116,8 +117,7 @@ subsurface_handle_parent_destroy(struct wl_listener *listener, void *data)
 	subsurface_unlink(sub);
 }
 
-static struct sl_subsurface *
-subsurface_from_resource(struct wl_resource *resource);
+static struct sl_subsurface *subsurface_from_resource(struct wl_resource *resource);
 
 static void
 subsurface_handle_destroy(struct wl_client *client, struct wl_resource *resource)
@@ -301,18 +301,16 @@ static const struct wl_subcompositor_interface subcompositor_impl = {
 static void
 subcompositor_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
-	struct wl_resource *resource = wl_resource_create(client, &wl_subcompositor_interface, 1, id);
-	if (!resource) {
-		wl_client_post_no_memory(client);
+	struct wl_resource *resource = sl_resource_create(client, &wl_subcompositor_interface, 1,
+							  id, &subcompositor_impl, data, NULL);
+	if (!resource)
 		return;
-	}
-	wl_resource_set_implementation(resource, &subcompositor_impl, data, NULL);
 }
 
 bool
 subcompositor_global_init(struct sl_server *server)
 {
-	server->subcompositor_global = wl_global_create(server->display, &wl_subcompositor_interface,
-							1, server, subcompositor_bind);
+	server->subcompositor_global = wl_global_create(
+		server->display, &wl_subcompositor_interface, 1, server, subcompositor_bind);
 	return server->subcompositor_global != NULL;
 }

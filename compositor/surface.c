@@ -161,8 +161,8 @@ sl_surface_take_frame_resources(struct sl_surface *surface, struct wl_list *call
 }
 
 bool
-sl_surface_set_role(struct sl_surface *surface, const struct sl_surface_role *role,
-		    void *role_data, struct wl_resource *error_resource, uint32_t error_code)
+sl_surface_set_role(struct sl_surface *surface, const struct sl_surface_role *role, void *role_data,
+		    struct wl_resource *error_resource, uint32_t error_code)
 {
 	if (surface->role && surface->role != role) {
 		wl_resource_post_error(error_resource, error_code,
@@ -183,10 +183,11 @@ sl_surface_set_role(struct sl_surface *surface, const struct sl_surface_role *ro
 }
 
 /* Picks the value a commit would produce, looking through pending, cached and current. */
-#define NEXT_FIELD(surface, flag, field)                                                          \
-	(((surface)->pending.committed & (flag))                               ? (surface)->pending.field \
-	 : ((surface)->has_cache && ((surface)->cached.committed & (flag))) ? (surface)->cached.field  \
-									    : (surface)->current.field)
+#define NEXT_FIELD(surface, flag, field)                                    \
+	(((surface)->pending.committed & (flag)) ? (surface)->pending.field \
+	 : ((surface)->has_cache && ((surface)->cached.committed & (flag))) \
+		 ? (surface)->cached.field                                  \
+		 : (surface)->current.field)
 
 /* Checks that the state a commit would make current is consistent; posts the error if not. */
 static bool
@@ -217,11 +218,12 @@ surface_validate_next(struct sl_surface *surface)
 		return false;
 	case SL_GEOMETRY_SRC_OUTSIDE:
 		assert(surface->viewport);
-		wl_resource_post_error(surface->viewport, WP_VIEWPORT_ERROR_OUT_OF_BUFFER,
-				       "source rectangle %gx%g at (%g,%g) extends outside the %dx%d "
-				       "buffer (scale %d, transform %u)",
-				       vp.src_w, vp.src_h, vp.src_x, vp.src_y, buffer->width,
-				       buffer->height, scale, transform);
+		wl_resource_post_error(
+			surface->viewport, WP_VIEWPORT_ERROR_OUT_OF_BUFFER,
+			"source rectangle %gx%g at (%g,%g) extends outside the %dx%d "
+			"buffer (scale %d, transform %u)",
+			vp.src_w, vp.src_h, vp.src_x, vp.src_y, buffer->width, buffer->height,
+			scale, transform);
 		return false;
 	}
 	return false;
@@ -236,8 +238,8 @@ buffer_damage_to_surface(struct sl_surface *surface, const pixman_region32_t *bu
 	if (!sl_affine_invert(&surface->geometry.surface_to_buffer, &to_surface))
 		return;
 	int n;
-	const pixman_box32_t *boxes = pixman_region32_rectangles((pixman_region32_t *)buffer_damage,
-								 &n);
+	const pixman_box32_t *boxes =
+		pixman_region32_rectangles((pixman_region32_t *)buffer_damage, &n);
 	for (int i = 0; i < n; i++) {
 		double xs[4], ys[4];
 		sl_affine_apply(&to_surface, boxes[i].x1, boxes[i].y1, &xs[0], &ys[0]);
@@ -283,11 +285,11 @@ surface_apply_state(struct sl_surface *surface, struct sl_surface_state *next)
 
 	pixman_region32_t damage;
 	pixman_region32_init(&damage);
-	bool geometry_changed = surface->geometry.width != old_w ||
-				surface->geometry.height != old_h ||
-				had_buffer != (cur->buffer != NULL) ||
-				(fields & (SL_STATE_TRANSFORM | SL_STATE_SCALE | SL_STATE_VIEWPORT |
-					   SL_STATE_OFFSET));
+	bool geometry_changed =
+		surface->geometry.width != old_w || surface->geometry.height != old_h ||
+		had_buffer != (cur->buffer != NULL) ||
+		(fields &
+		 (SL_STATE_TRANSFORM | SL_STATE_SCALE | SL_STATE_VIEWPORT | SL_STATE_OFFSET));
 	if (geometry_changed) {
 		/* Everything the surface covered before and covers now. */
 		region_add_rect(&damage, 0, 0, old_w, old_h);
@@ -372,10 +374,11 @@ surface_handle_attach(struct wl_client *client, struct wl_resource *resource,
 	}
 	if (wl_resource_get_version(resource) >= WL_SURFACE_OFFSET_SINCE_VERSION) {
 		if (x != 0 || y != 0) {
-			wl_resource_post_error(resource, WL_SURFACE_ERROR_INVALID_OFFSET,
-					       "attach with offset (%d,%d) on wl_surface version %d: "
-					       "use wl_surface.offset",
-					       x, y, wl_resource_get_version(resource));
+			wl_resource_post_error(
+				resource, WL_SURFACE_ERROR_INVALID_OFFSET,
+				"attach with offset (%d,%d) on wl_surface version %d: "
+				"use wl_surface.offset",
+				x, y, wl_resource_get_version(resource));
 			return;
 		}
 	} else {
@@ -431,7 +434,8 @@ surface_handle_set_opaque_region(struct wl_client *client, struct wl_resource *r
 {
 	struct sl_surface *surface = sl_surface_from_resource(resource);
 	if (region_resource)
-		pixman_region32_copy(&surface->pending.opaque, region_from_resource(region_resource));
+		pixman_region32_copy(&surface->pending.opaque,
+				     region_from_resource(region_resource));
 	else
 		pixman_region32_clear(&surface->pending.opaque);
 	surface->pending.committed |= SL_STATE_OPAQUE_REGION;
@@ -443,7 +447,8 @@ surface_handle_set_input_region(struct wl_client *client, struct wl_resource *re
 {
 	struct sl_surface *surface = sl_surface_from_resource(resource);
 	if (region_resource) {
-		pixman_region32_copy(&surface->pending.input, region_from_resource(region_resource));
+		pixman_region32_copy(&surface->pending.input,
+				     region_from_resource(region_resource));
 	} else {
 		pixman_region32_fini(&surface->pending.input);
 		region_init_infinite(&surface->pending.input);
@@ -457,9 +462,9 @@ surface_handle_set_buffer_transform(struct wl_client *client, struct wl_resource
 {
 	struct sl_surface *surface = sl_surface_from_resource(resource);
 	if (transform < WL_OUTPUT_TRANSFORM_NORMAL || transform > WL_OUTPUT_TRANSFORM_FLIPPED_270) {
-		wl_resource_post_error(resource, WL_SURFACE_ERROR_INVALID_TRANSFORM,
-				       "buffer transform %d is not a wl_output.transform value (0-7)",
-				       transform);
+		wl_resource_post_error(
+			resource, WL_SURFACE_ERROR_INVALID_TRANSFORM,
+			"buffer transform %d is not a wl_output.transform value (0-7)", transform);
 		return;
 	}
 	surface->pending.transform = (uint32_t)transform;

@@ -32,7 +32,7 @@ enum sl_surface_state_field {
  * Pending holds a weak reference to its buffer; cached and current hold a lock.
  */
 struct sl_surface_state {
-	uint32_t committed; /* sl_surface_state_field bits set since the last commit */
+	uint32_t committed;	  /* sl_surface_state_field bits set since the last commit */
 	struct sl_buffer *buffer; /* nullable */
 	bool buffer_locked;
 	struct wl_listener buffer_destroy;
@@ -43,7 +43,7 @@ struct sl_surface_state {
 	int32_t scale;
 	struct sl_viewport_params viewport;
 	struct wl_list frame_callbacks; /* wl_resource links */
-	struct wl_list feedbacks;       /* wl_resource links (wp_presentation_feedback) */
+	struct wl_list feedbacks;	/* wl_resource links (wp_presentation_feedback) */
 };
 
 struct sl_surface_role {
@@ -65,13 +65,14 @@ struct sl_surface {
 	struct sl_surface_geometry geometry; /* width/height 0 while no buffer */
 
 	const struct sl_surface_role *role; /* nullable; set once, never changed */
-	void *role_data;                    /* nullable: the role object may be gone */
+	void *role_data;		    /* nullable: the role object may be gone */
 
 	/*
-	 * Subsurface stacking: each list holds one sl_subsurface_node per child plus self_node, which
-	 * stands for this surface itself. pending order becomes current on this surface's commit.
+	 * Subsurface stacking: each list holds one sl_subsurface_node per child plus self_node,
+	 * which stands for this surface itself. pending order becomes current on this surface's
+	 * commit.
 	 */
-	struct wl_list subsurfaces;         /* sl_subsurface_node.link, bottom to top */
+	struct wl_list subsurfaces;	    /* sl_subsurface_node.link, bottom to top */
 	struct wl_list subsurfaces_pending; /* sl_subsurface_node.pending_link */
 	struct sl_subsurface_node {
 		struct wl_list link, pending_link;
@@ -80,12 +81,14 @@ struct sl_surface {
 
 	struct wl_resource *viewport; /* nullable wp_viewport */
 
-	/* Outputs this surface has been announced on with wl_surface.enter, as a bitmask by index. */
+	/* Outputs this surface has been announced on with wl_surface.enter, as a bitmask by index.
+	 */
 	uint32_t entered_outputs;
 
 	struct {
 		struct wl_signal destroy;
-		/* After a commit became current; data: pixman_region32_t of damage, surface-local. */
+		/* After a commit became current; data: pixman_region32_t of damage, surface-local.
+		 */
 		struct wl_signal commit;
 	} events;
 };

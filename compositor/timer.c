@@ -38,8 +38,8 @@ sl_timer_create(struct wl_event_loop *loop, sl_timer_fn fn, void *data)
 	}
 	timer->fn = fn;
 	timer->data = data;
-	timer->source = wl_event_loop_add_fd(loop, timer->fd, WL_EVENT_READABLE, timer_handle_fd,
-					     timer);
+	timer->source =
+		wl_event_loop_add_fd(loop, timer->fd, WL_EVENT_READABLE, timer_handle_fd, timer);
 	if (!timer->source) {
 		close(timer->fd);
 		free(timer);

@@ -79,7 +79,8 @@ sl_affine_invert(const struct sl_affine *a, struct sl_affine *out)
 	if (fabs(det) < 1e-12)
 		return false;
 	double i0 = m[4] / det, i1 = -m[1] / det, i3 = -m[3] / det, i4 = m[0] / det;
-	*out = (struct sl_affine){{i0, i1, -(i0 * m[2] + i1 * m[5]), i3, i4, -(i3 * m[2] + i4 * m[5])}};
+	*out = (struct sl_affine){
+		{i0, i1, -(i0 * m[2] + i1 * m[5]), i3, i4, -(i3 * m[2] + i4 * m[5])}};
 	return true;
 }
 

@@ -23,7 +23,7 @@ struct sl_viewport_params {
 
 enum sl_geometry_error {
 	SL_GEOMETRY_OK = 0,
-	SL_GEOMETRY_NOT_DIVISIBLE, /* buffer size not a multiple of the scale */
+	SL_GEOMETRY_NOT_DIVISIBLE,   /* buffer size not a multiple of the scale */
 	SL_GEOMETRY_SRC_NOT_INTEGER, /* no destination and a fractional source size */
 	SL_GEOMETRY_SRC_OUTSIDE,     /* source rectangle extends beyond the buffer */
 };

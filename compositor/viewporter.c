@@ -4,6 +4,7 @@
 #include <viewporter-server-protocol.h>
 #include <wayland-server-protocol.h>
 
+#include "resource.h"
 #include "server.h"
 #include "surface.h"
 
@@ -101,9 +102,10 @@ viewport_handle_set_destination(struct wl_client *client, struct wl_resource *re
 	if (width == -1 && height == -1) {
 		vp->has_dst = false;
 	} else if (width <= 0 || height <= 0) {
-		wl_resource_post_error(resource, WP_VIEWPORT_ERROR_BAD_VALUE,
-				       "destination size %dx%d must be positive (or -1x-1 to unset)",
-				       width, height);
+		wl_resource_post_error(
+			resource, WP_VIEWPORT_ERROR_BAD_VALUE,
+			"destination size %dx%d must be positive (or -1x-1 to unset)", width,
+			height);
 		return;
 	} else {
 		vp->has_dst = true;
@@ -169,12 +171,10 @@ static const struct wp_viewporter_interface viewporter_impl = {
 static void
 viewporter_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
-	struct wl_resource *resource = wl_resource_create(client, &wp_viewporter_interface, 1, id);
-	if (!resource) {
-		wl_client_post_no_memory(client);
+	struct wl_resource *resource = sl_resource_create(client, &wp_viewporter_interface, 1, id,
+							  &viewporter_impl, data, NULL);
+	if (!resource)
 		return;
-	}
-	wl_resource_set_implementation(resource, &viewporter_impl, data, NULL);
 }
 
 bool

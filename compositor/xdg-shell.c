@@ -35,13 +35,13 @@ struct sl_xdg_surface {
 	struct sl_server *server;
 	struct sl_xdg_wm_base *wm_base; /* NULL once the client destroyed it */
 	struct wl_list wm_link;
-	struct sl_surface *surface; /* NULL once the wl_surface is gone */
+	struct sl_surface *surface;	  /* NULL once the wl_surface is gone */
 	struct sl_xdg_toplevel *toplevel; /* nullable role object */
-	struct wl_resource *popup;        /* nullable role object */
+	struct wl_resource *popup;	  /* nullable role object */
 	bool ever_had_role;
 
 	bool initial_configure_sent;
-	bool configured; /* a configure was acked since the last (re)start */
+	bool configured;	 /* a configure was acked since the last (re)start */
 	struct wl_array serials; /* uint32_t configures sent and not yet acked */
 
 	struct sl_box geometry, pending_geometry;
@@ -178,8 +178,9 @@ xdg_surface_precommit(struct sl_surface *surface)
 	if (!xs)
 		return true;
 	if (!xs->toplevel && !xs->popup && !xs->ever_had_role) {
-		wl_resource_post_error(xs->resource, XDG_SURFACE_ERROR_NOT_CONSTRUCTED,
-				       "commit on an xdg_surface without xdg_toplevel or xdg_popup");
+		wl_resource_post_error(
+			xs->resource, XDG_SURFACE_ERROR_NOT_CONSTRUCTED,
+			"commit on an xdg_surface without xdg_toplevel or xdg_popup");
 		return false;
 	}
 	if ((surface->pending.committed & SL_STATE_BUFFER) && surface->pending.buffer &&
@@ -283,8 +284,7 @@ replace_string(char **dst, const char *src)
 }
 
 static void
-toplevel_handle_set_title(struct wl_client *client, struct wl_resource *resource,
-			  const char *title)
+toplevel_handle_set_title(struct wl_client *client, struct wl_resource *resource, const char *title)
 {
 	replace_string(&toplevel_from_resource(resource)->title, title);
 }
@@ -338,8 +338,8 @@ toplevel_handle_set_max_size(struct wl_client *client, struct wl_resource *resou
 	struct sl_xdg_toplevel *toplevel = toplevel_from_resource(resource);
 	if (w < 0 || h < 0 || (w && toplevel->min_w > w) || (h && toplevel->min_h > h)) {
 		wl_resource_post_error(resource, XDG_TOPLEVEL_ERROR_INVALID_SIZE,
-				       "maximum size %dx%d is negative or below the minimum %dx%d", w,
-				       h, toplevel->min_w, toplevel->min_h);
+				       "maximum size %dx%d is negative or below the minimum %dx%d",
+				       w, h, toplevel->min_w, toplevel->min_h);
 		return;
 	}
 	toplevel->max_w = w;
@@ -354,8 +354,8 @@ toplevel_handle_set_min_size(struct wl_client *client, struct wl_resource *resou
 	if (w < 0 || h < 0 || (toplevel->max_w && w > toplevel->max_w) ||
 	    (toplevel->max_h && h > toplevel->max_h)) {
 		wl_resource_post_error(resource, XDG_TOPLEVEL_ERROR_INVALID_SIZE,
-				       "minimum size %dx%d is negative or above the maximum %dx%d", w,
-				       h, toplevel->max_w, toplevel->max_h);
+				       "minimum size %dx%d is negative or above the maximum %dx%d",
+				       w, h, toplevel->max_w, toplevel->max_h);
 		return;
 	}
 	toplevel->min_w = w;
@@ -452,8 +452,8 @@ popup_handle_destroy(struct wl_client *client, struct wl_resource *resource)
 }
 
 static void
-popup_handle_grab(struct wl_client *client, struct wl_resource *resource,
-		  struct wl_resource *seat, uint32_t serial)
+popup_handle_grab(struct wl_client *client, struct wl_resource *resource, struct wl_resource *seat,
+		  uint32_t serial)
 {
 }
 
@@ -517,8 +517,7 @@ xdg_surface_can_take_role(struct sl_xdg_surface *xs)
 }
 
 static void
-xdg_surface_handle_get_toplevel(struct wl_client *client, struct wl_resource *resource,
-				uint32_t id)
+xdg_surface_handle_get_toplevel(struct wl_client *client, struct wl_resource *resource, uint32_t id)
 {
 	struct sl_xdg_surface *xs = xdg_surface_from_resource(resource);
 	if (!xdg_surface_can_take_role(xs))
@@ -583,7 +582,8 @@ xdg_surface_handle_get_popup(struct wl_client *client, struct wl_resource *resou
 	wl_resource_set_implementation(popup, &xdg_popup_impl, xs, popup_handle_resource_destroy);
 	xs->popup = popup;
 	xs->ever_had_role = true;
-	/* Popups need input grabs a headless kiosk cannot give: dismiss it, as the protocol allows. */
+	/* Popups need input grabs a headless kiosk cannot give: dismiss it, as the protocol allows.
+	 */
 	xdg_popup_send_popup_done(popup);
 }
 
@@ -699,8 +699,8 @@ positioner_handle_set_size(struct wl_client *client, struct wl_resource *resourc
 }
 
 static void
-positioner_handle_set_anchor_rect(struct wl_client *client, struct wl_resource *resource,
-				  int32_t x, int32_t y, int32_t w, int32_t h)
+positioner_handle_set_anchor_rect(struct wl_client *client, struct wl_resource *resource, int32_t x,
+				  int32_t y, int32_t w, int32_t h)
 {
 	struct sl_positioner *positioner = wl_resource_get_user_data(resource);
 	if (w < 0 || h < 0) {
@@ -728,8 +728,8 @@ positioner_handle_set_gravity(struct wl_client *client, struct wl_resource *reso
 }
 
 static void
-positioner_handle_set_constraint_adjustment(struct wl_client *client,
-					    struct wl_resource *resource, uint32_t adjustment)
+positioner_handle_set_constraint_adjustment(struct wl_client *client, struct wl_resource *resource,
+					    uint32_t adjustment)
 {
 }
 
@@ -745,8 +745,8 @@ positioner_handle_set_reactive(struct wl_client *client, struct wl_resource *res
 }
 
 static void
-positioner_handle_set_parent_size(struct wl_client *client, struct wl_resource *resource,
-				  int32_t w, int32_t h)
+positioner_handle_set_parent_size(struct wl_client *client, struct wl_resource *resource, int32_t w,
+				  int32_t h)
 {
 }
 

@@ -84,7 +84,8 @@ registry_global(void *data, struct wl_registry *registry, uint32_t name, const c
 	if (strcmp(interface, wl_shm_interface.name) == 0) {
 		c->shm = wl_registry_bind(registry, name, &wl_shm_interface, 1);
 	} else if (strcmp(interface, sluice_capture_manager_v1_interface.name) == 0) {
-		c->manager = wl_registry_bind(registry, name, &sluice_capture_manager_v1_interface, 1);
+		c->manager =
+			wl_registry_bind(registry, name, &sluice_capture_manager_v1_interface, 1);
 	} else if (strcmp(interface, wl_output_interface.name) == 0 && c->n_outputs < MAX_OUTPUTS &&
 		   version >= 4) {
 		struct output *o = &c->outputs[c->n_outputs++];
@@ -99,7 +100,7 @@ registry_global_remove(void *data, struct wl_registry *registry, uint32_t name)
 }
 
 static const struct wl_registry_listener registry_listener = {registry_global,
-							       registry_global_remove};
+							      registry_global_remove};
 
 static void
 frame_buffer(void *data, struct sluice_capture_frame_v1 *frame, uint32_t format, uint32_t width,
@@ -133,8 +134,7 @@ frame_failed(void *data, struct sluice_capture_frame_v1 *frame, const char *reas
 static const struct sluice_capture_frame_v1_listener frame_listener = {frame_buffer, frame_ready,
 								       frame_failed};
 
-static int __attribute__((format(printf, 1, 2)))
-fail(const char *fmt, ...)
+static int __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
 {
 	va_list args;
 	va_start(args, fmt);
@@ -163,7 +163,8 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			printf("Usage: sluice-capture [--output NAME] FILE.png\n\n"
-			       "Writes the next frame a sluice output presents (the first output by "
+			       "Writes the next frame a sluice output presents (the first output "
+			       "by "
 			       "default) to FILE.png.\nsluice must run with --capture.\n");
 			return EXIT_SUCCESS;
 		default:
@@ -184,8 +185,9 @@ main(int argc, char *argv[])
 	if (wl_display_roundtrip(c.display) < 0 || wl_display_roundtrip(c.display) < 0)
 		return fail("%s", "the connection to the compositor failed");
 	if (!c.manager)
-		return fail("%s", "the compositor offers no sluice_capture_manager_v1 (start sluice "
-				  "with --capture)");
+		return fail("%s",
+			    "the compositor offers no sluice_capture_manager_v1 (start sluice "
+			    "with --capture)");
 	if (!c.shm)
 		return fail("%s", "the compositor offers no wl_shm");
 
@@ -212,9 +214,8 @@ main(int argc, char *argv[])
 	if (data == MAP_FAILED)
 		return fail("cannot map the capture buffer: %s", strerror(errno));
 	struct wl_shm_pool *pool = wl_shm_create_pool(c.shm, fd, (int32_t)size);
-	struct wl_buffer *buffer =
-		wl_shm_pool_create_buffer(pool, 0, (int32_t)c.width, (int32_t)c.height,
-					  (int32_t)c.stride, c.format);
+	struct wl_buffer *buffer = wl_shm_pool_create_buffer(
+		pool, 0, (int32_t)c.width, (int32_t)c.height, (int32_t)c.stride, c.format);
 	close(fd);
 	sluice_capture_frame_v1_copy(frame, buffer);
 	while (!c.done && wl_display_dispatch(c.display) >= 0)

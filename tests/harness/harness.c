@@ -80,8 +80,8 @@ th_main(int argc, char *argv[], const struct th_test *tests, unsigned count)
 	unsigned n = 0;
 	for (unsigned i = 0; i < count; i++)
 		if (run[i])
-			failed += th_run_one(tests[i].name, (void (*)(const void *))tests[i].run, NULL,
-					     ++n);
+			failed += th_run_one(tests[i].name, (void (*)(const void *))tests[i].run,
+					     NULL, ++n);
 	return failed ? 1 : 0;
 }
 
@@ -124,8 +124,8 @@ th_server_start(const char *const *extra_args)
 
 	char ready_arg[16];
 	snprintf(ready_arg, sizeof(ready_arg), "%d", ready[1]);
-	const char *argv[64] = {bin,	    "--socket",	  server->socket, "--capture",
-				"--ready-fd", ready_arg,	  "--log-level",  "debug"};
+	const char *argv[64] = {bin,	      "--socket", server->socket, "--capture",
+				"--ready-fd", ready_arg,  "--log-level",  "debug"};
 	int argc = 8;
 	for (int i = 0; extra_args && extra_args[i] && argc < 62; i++)
 		argv[argc++] = extra_args[i];
@@ -398,9 +398,10 @@ th_client_destroy(struct th_client *client)
 	/* Disconnecting destroys every object server-side; the proxies are ours to free. */
 	for (int i = 0; i < client->n_outputs; i++)
 		wl_output_destroy(client->outputs[i].output);
-	void *proxies[] = {client->compositor, client->subcompositor, client->shm,
-			   client->wm_base, client->presentation, client->viewporter,
-			   client->single_pixel, client->seat, client->capture, client->registry};
+	void *proxies[] = {client->compositor,	 client->subcompositor, client->shm,
+			   client->wm_base,	 client->presentation,	client->viewporter,
+			   client->single_pixel, client->seat,		client->capture,
+			   client->registry};
 	for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
 		if (proxies[i])
 			wl_proxy_destroy(proxies[i]);
@@ -460,8 +461,8 @@ th_shm_buffer_create(struct th_client *client, int32_t width, int32_t height, ui
 	}
 	buffer->data = mmap(NULL, buffer->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	struct wl_shm_pool *pool = wl_shm_create_pool(client->shm, fd, (int32_t)buffer->size);
-	buffer->buffer = wl_shm_pool_create_buffer(pool, 0, width, height, buffer->stride,
-						   shm_format);
+	buffer->buffer =
+		wl_shm_pool_create_buffer(pool, 0, width, height, buffer->stride, shm_format);
 	wl_shm_pool_destroy(pool);
 	close(fd);
 	wl_buffer_add_listener(buffer->buffer, &buffer_listener, buffer);
@@ -479,8 +480,7 @@ th_buffer_destroy(struct th_buffer *buffer)
 }
 
 void
-th_buffer_fill(struct th_buffer *buffer, int32_t x, int32_t y, int32_t w, int32_t h,
-	       uint32_t pixel)
+th_buffer_fill(struct th_buffer *buffer, int32_t x, int32_t y, int32_t w, int32_t h, uint32_t pixel)
 {
 	for (int32_t row = y; row < y + h && row < buffer->height; row++) {
 		uint32_t *p = (uint32_t *)((uint8_t *)buffer->data + (size_t)row * buffer->stride);
@@ -525,8 +525,8 @@ static const struct xdg_surface_listener xdg_surface_listener = {
 };
 
 static void
-toplevel_handle_configure(void *data, struct xdg_toplevel *toplevel, int32_t width,
-			  int32_t height, struct wl_array *states)
+toplevel_handle_configure(void *data, struct xdg_toplevel *toplevel, int32_t width, int32_t height,
+			  struct wl_array *states)
 {
 	struct th_window *window = data;
 	window->width = width;
@@ -633,9 +633,9 @@ feedback_handle_sync_output(void *data, struct wp_presentation_feedback *feedbac
 }
 
 static void
-feedback_handle_presented(void *data, struct wp_presentation_feedback *feedback,
-			  uint32_t tv_sec_hi, uint32_t tv_sec_lo, uint32_t tv_nsec, uint32_t refresh,
-			  uint32_t seq_hi, uint32_t seq_lo, uint32_t flags)
+feedback_handle_presented(void *data, struct wp_presentation_feedback *feedback, uint32_t tv_sec_hi,
+			  uint32_t tv_sec_lo, uint32_t tv_nsec, uint32_t refresh, uint32_t seq_hi,
+			  uint32_t seq_lo, uint32_t flags)
 {
 	struct feedback_ctx *ctx = data;
 	struct th_presented *r = ctx->result;

@@ -24,10 +24,10 @@
 bool th_check_at(bool ok, const char *file, int line, const char *expr, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 /* Like th_check, but ends the subtest at once when it fails. */
-#define th_require(cond, ...)                                                                      \
-	do {                                                                                      \
-		if (!th_check(cond, __VA_ARGS__))                                                  \
-			return;                                                                    \
+#define th_require(cond, ...)                     \
+	do {                                      \
+		if (!th_check(cond, __VA_ARGS__)) \
+			return;                   \
 	} while (0)
 /* Prints a diagnostic line (TAP comment). */
 void th_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -40,11 +40,11 @@ struct th_test {
 int th_run_one(const char *name, void (*fn)(const void *arg), const void *arg, unsigned index);
 /* Runs the subtests (all, or those named on the command line) and prints TAP. Exit status. */
 int th_main(int argc, char *argv[], const struct th_test *tests, unsigned count);
-#define TH_MAIN(...)                                                                               \
-	int main(int argc, char *argv[])                                                          \
-	{                                                                                         \
-		static const struct th_test tests[] = {__VA_ARGS__};                               \
-		return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));               \
+#define TH_MAIN(...)                                                                 \
+	int main(int argc, char *argv[])                                             \
+	{                                                                            \
+		static const struct th_test tests[] = {__VA_ARGS__};                 \
+		return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0])); \
 	}
 
 /* ---- the compositor process ---- */
@@ -184,9 +184,9 @@ void th_capture_save(const struct th_capture *capture, const char *name);
 /* ---- peer processes ---- */
 
 struct th_process_result {
-	int status;     /* exit status, or 128+signal */
+	int status;	/* exit status, or 128+signal */
 	bool timed_out; /* still running at the deadline, so we sent SIGTERM */
-	char *output;   /* stdout and stderr, NUL-terminated, malloc'd */
+	char *output;	/* stdout and stderr, NUL-terminated, malloc'd */
 };
 
 struct th_process;

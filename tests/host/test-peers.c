@@ -104,10 +104,19 @@ test_wayland_info(void)
 	struct th_process_result r;
 	th_run_client(server, argv, NULL, 10000, &r);
 	th_check(r.status == 0, "wayland-info exit status %d", r.status);
-	static const char *const globals[] = {
-		"'wl_compositor'", "'wl_subcompositor'", "'wl_shm'", "'xdg_wm_base'",
-		"'wp_presentation'", "'wp_viewporter'", "'wp_single_pixel_buffer_manager_v1'",
-		"'wl_seat'", "'wl_output'", "HEADLESS-1", "'XR24'", "'AR24'", "'RG16'"};
+	static const char *const globals[] = {"'wl_compositor'",
+					      "'wl_subcompositor'",
+					      "'wl_shm'",
+					      "'xdg_wm_base'",
+					      "'wp_presentation'",
+					      "'wp_viewporter'",
+					      "'wp_single_pixel_buffer_manager_v1'",
+					      "'wl_seat'",
+					      "'wl_output'",
+					      "HEADLESS-1",
+					      "'XR24'",
+					      "'AR24'",
+					      "'RG16'"};
 	for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++)
 		th_check(strstr(r.output, globals[i]), "wayland-info does not list %s", globals[i]);
 	th_process_result_finish(&r);
@@ -125,15 +134,15 @@ struct showcase {
 };
 
 static const struct showcase showcase[] = {
-	{"weston-simple-shm", true},	 {"weston-simple-damage", true},
+	{"weston-simple-shm", true},	   {"weston-simple-damage", true},
 	{"weston-presentation-shm", true}, {"weston-simple-egl", true},
-	{"weston-subsurfaces", true},	 {"weston-transformed", true},
-	{"weston-flower", true},	 {"weston-smoke", false},
-	{"weston-clickdot", true},	 {"weston-terminal", true},
-	{"weston-eventdemo", true},	 {"weston-fullscreen", true},
-	{"weston-scaler", true},	 {"weston-stacking", true},
-	{"weston-resizor", false},	 {"weston-multi-resource", false},
-	{"weston-cliptest", true},	 {"weston-dnd", true},
+	{"weston-subsurfaces", true},	   {"weston-transformed", true},
+	{"weston-flower", true},	   {"weston-smoke", false},
+	{"weston-clickdot", true},	   {"weston-terminal", true},
+	{"weston-eventdemo", true},	   {"weston-fullscreen", true},
+	{"weston-scaler", true},	   {"weston-stacking", true},
+	{"weston-resizor", false},	   {"weston-multi-resource", false},
+	{"weston-cliptest", true},	   {"weston-dnd", true},
 };
 
 static void

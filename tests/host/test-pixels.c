@@ -340,7 +340,8 @@ test_subsurface_sync(void)
 		wl_surface_commit(child);
 		struct th_capture cap;
 		if (present(&f, parent_buf) && th_capture_output(c, 0, &cap)) {
-			th_check(th_capture_pixel(&cap, px, py) == RED, "child at parent + (10,20)");
+			th_check(th_capture_pixel(&cap, px, py) == RED,
+				 "child at parent + (10,20)");
 			th_capture_finish(&cap);
 		}
 		/* Synchronized: the child's commit waits for the parent's. */
@@ -485,4 +486,5 @@ TH_MAIN({"fullscreen-exact", test_fullscreen_exact}, {"small-centred", test_smal
 	{"scale-2", test_scale_2}, {"viewport-crop", test_viewport_crop},
 	{"single-pixel-scaled", test_single_pixel_scaled}, {"alpha-blend", test_alpha_blend},
 	{"subsurface-sync", test_subsurface_sync}, {"two-outputs", test_two_outputs},
-	{"newest-on-top", test_newest_on_top}, {"destroyed-buffer-stays", test_destroyed_buffer_stays})
+	{"newest-on-top", test_newest_on_top},
+	{"destroyed-buffer-stays", test_destroyed_buffer_stays})

@@ -105,7 +105,8 @@ shm_pool_shrink(struct th_client *c)
 static bool
 shm_file_truncated_in_use(struct th_client *c)
 {
-	/* An unsealed file shrunk under a shown buffer: sluice faults reading it and must survive. */
+	/* An unsealed file shrunk under a shown buffer: sluice faults reading it and must survive.
+	 */
 	char path[] = "/tmp/sluice-trunc-XXXXXX";
 	int fd = mkstemp(path);
 	if (fd < 0)
@@ -115,8 +116,8 @@ shm_file_truncated_in_use(struct th_client *c)
 	if (ftruncate(fd, (off_t)size) < 0)
 		return false;
 	struct wl_shm_pool *pool = wl_shm_create_pool(c->shm, fd, (int32_t)size);
-	struct wl_buffer *buffer = wl_shm_pool_create_buffer(pool, 0, 256, 256, 1024,
-							     WL_SHM_FORMAT_XRGB8888);
+	struct wl_buffer *buffer =
+		wl_shm_pool_create_buffer(pool, 0, 256, 256, 1024, WL_SHM_FORMAT_XRGB8888);
 	struct th_window *w = th_window_create(c);
 	if (!w)
 		return false;
@@ -493,8 +494,8 @@ static const struct bad_case cases[] = {
 	 XDG_TOPLEVEL_ERROR_INVALID_SIZE},
 	{"xdg-positioner-zero-size", xdg_positioner_zero_size, &xdg_positioner_interface,
 	 XDG_POSITIONER_ERROR_INVALID_INPUT},
-	{"xdg-popup-incomplete-positioner", xdg_popup_incomplete_positioner,
-	 &xdg_wm_base_interface, XDG_WM_BASE_ERROR_INVALID_POSITIONER},
+	{"xdg-popup-incomplete-positioner", xdg_popup_incomplete_positioner, &xdg_wm_base_interface,
+	 XDG_WM_BASE_ERROR_INVALID_POSITIONER},
 	{"viewport-twice", viewport_twice, &wp_viewporter_interface,
 	 WP_VIEWPORTER_ERROR_VIEWPORT_EXISTS},
 	{"viewport-negative-source", viewport_negative_source, &wp_viewport_interface,

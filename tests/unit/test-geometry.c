@@ -10,7 +10,8 @@ expect_map(const struct sl_surface_geometry *g, double sx, double sy, double bx,
 	double ox, oy;
 	sl_affine_apply(&g->surface_to_buffer, sx, sy, &ox, &oy);
 	th_check(fabs(ox - bx) < 1e-9 && fabs(oy - by) < 1e-9,
-		 "surface (%g,%g) maps to buffer (%g,%g), expected (%g,%g)", sx, sy, ox, oy, bx, by);
+		 "surface (%g,%g) maps to buffer (%g,%g), expected (%g,%g)", sx, sy, ox, oy, bx,
+		 by);
 }
 
 static void
@@ -72,8 +73,8 @@ static void
 test_viewport(void)
 {
 	struct sl_surface_geometry g;
-	struct sl_viewport_params vp = {.has_src = true, .src_x = 10, .src_y = 20, .src_w = 50,
-					.src_h = 40};
+	struct sl_viewport_params vp = {
+		.has_src = true, .src_x = 10, .src_y = 20, .src_w = 50, .src_h = 40};
 	th_require(sl_geometry_compute(200, 100, NORMAL, 1, &vp, &g) == SL_GEOMETRY_OK);
 	th_check(g.width == 50 && g.height == 40, "crop gives %dx%d", g.width, g.height);
 	expect_map(&g, 0, 0, 10, 20);
@@ -87,8 +88,7 @@ test_viewport(void)
 	expect_map(&g, 100, 80, 60, 60);
 
 	vp = (struct sl_viewport_params){.has_src = true, .src_w = 10.5, .src_h = 10};
-	th_check(sl_geometry_compute(200, 100, NORMAL, 1, &vp, &g) ==
-		 SL_GEOMETRY_SRC_NOT_INTEGER);
+	th_check(sl_geometry_compute(200, 100, NORMAL, 1, &vp, &g) == SL_GEOMETRY_SRC_NOT_INTEGER);
 	vp = (struct sl_viewport_params){.has_src = true, .src_x = 150, .src_w = 60, .src_h = 10};
 	th_check(sl_geometry_compute(200, 100, NORMAL, 1, &vp, &g) == SL_GEOMETRY_SRC_OUTSIDE);
 	/* The source is in surface units: after a 90 rotation the surface is 100 wide. */
