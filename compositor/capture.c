@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <drm_fourcc.h>
 #include <stdlib.h>
+#include <string.h>
 #include <wayland-server-protocol.h>
 
 #include "buffer.h"
@@ -34,29 +35,43 @@ capture_frame_finish(struct sl_capture_frame *frame)
 }
 
 void
-capture_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc)
+capture_output_frame_started(struct sl_output *output)
+{
+	wl_list_insert_list(output->captures_in_flight.prev, &output->captures);
+	wl_list_init(&output->captures);
+}
+
+bool
+capture_output_frame_wants_capture(struct sl_output *output)
+{
+	return !wl_list_empty(&output->captures_in_flight);
+}
+
+void
+capture_output_deliver(struct sl_output *output, const void *pixels, uint32_t stride,
+		       int64_t time_ns, uint64_t msc, const char *reason)
 {
 	struct sl_capture_frame *frame, *tmp;
-	wl_list_for_each_safe (frame, tmp, &output->captures, link) {
+	wl_list_for_each_safe (frame, tmp, &output->captures_in_flight, link) {
 		struct sl_buffer *buffer = frame->buffer;
 		struct sl_buffer_access access;
-		bool ok = buffer->resource && sl_buffer_begin_access(buffer, &access);
-		if (ok) {
-			ok = output->impl->read_front(output, access.data, access.stride);
-			sl_buffer_end_access(buffer);
-		}
-		if (!buffer->resource) {
+		if (!pixels) {
+			sluice_capture_frame_v1_send_failed(frame->resource, reason);
+		} else if (!buffer->resource || !sl_buffer_begin_access(buffer, &access)) {
 			sluice_capture_frame_v1_send_failed(frame->resource,
 							    "the buffer was destroyed");
-		} else if (!ok) {
-			sluice_capture_frame_v1_send_failed(frame->resource,
-							    "the output could not be read");
 		} else {
+			/* The buffer was checked at copy: same size, XRGB8888, tight stride. */
+			size_t row = (size_t)output->width * 4;
+			for (int32_t y = 0; y < output->height; y++)
+				memcpy((uint8_t *)access.data + (size_t)y * access.stride,
+				       (const uint8_t *)pixels + (size_t)y * stride, row);
+			sl_buffer_end_access(buffer);
 			uint64_t sec = (uint64_t)(time_ns / 1000000000);
-			sluice_capture_frame_v1_send_ready(frame->resource, (uint32_t)(sec >> 32),
-							   (uint32_t)sec,
-							   (uint32_t)(time_ns % 1000000000),
-							   (uint32_t)(msc >> 32), (uint32_t)msc);
+			sluice_capture_frame_v1_send_ready(
+				frame->resource, (uint32_t)(sec >> 32), (uint32_t)sec,
+				(uint32_t)(time_ns % 1000000000), (uint32_t)(msc >> 32),
+				(uint32_t)msc);
 		}
 		capture_frame_finish(frame);
 	}
@@ -65,6 +80,7 @@ capture_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc
 void
 capture_output_destroyed(struct sl_output *output)
 {
+	capture_output_deliver(output, NULL, 0, 0, 0, "the output went away");
 	struct sl_capture_frame *frame, *tmp;
 	wl_list_for_each_safe (frame, tmp, &output->captures, link) {
 		sluice_capture_frame_v1_send_failed(frame->resource, "the output went away");

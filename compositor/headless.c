@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "log.h"
 #include "output.h"
 #include "renderer.h"
@@ -98,14 +99,15 @@ headless_handle_vblank(void *data)
 		ho->front = 1 - ho->front;
 	int64_t vblank = ho->pending_vblank_ns;
 	uint64_t msc = (uint64_t)((vblank - ho->epoch_ns) / output->refresh_ns);
+	/* What the virtual display shows is exactly the front target. */
+	if (capture_output_frame_wants_capture(output)) {
+		uint32_t stride;
+		const void *pixels = ho->renderer->impl->target_pixels(ho->renderer,
+								      ho->targets[ho->front], &stride);
+		capture_output_deliver(output, pixels, stride, vblank, msc,
+				       "the renderer cannot read its target");
+	}
 	sl_output_presented(output, vblank, msc);
-}
-
-static bool
-headless_read_front(struct sl_output *output, void *dst, uint32_t stride)
-{
-	struct headless_output *ho = headless_from_output(output);
-	return ho->renderer->impl->read_pixels(ho->renderer, ho->targets[ho->front], dst, stride);
 }
 
 static void
@@ -121,7 +123,6 @@ headless_destroy(struct sl_output *output)
 static const struct sl_output_impl headless_output_impl = {
 	.begin_frame = headless_begin_frame,
 	.submit_frame = headless_submit_frame,
-	.read_front = headless_read_front,
 	.destroy = headless_destroy,
 };
 

@@ -187,6 +187,7 @@ output_repaint(void *data)
 
 	assert(output->repaint_state == SL_REPAINT_SCHEDULED);
 	output->frame_wanted = false;
+	capture_output_frame_started(output);
 
 	if (pixman_region32_not_empty(&output->damage)) {
 		int age = 0;
@@ -243,7 +244,6 @@ sl_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc)
 		wl_callback_send_done(callback, ms);
 		wl_resource_destroy(callback);
 	}
-	capture_output_presented(output, time_ns, msc);
 
 	if (output->frame_wanted)
 		sl_output_schedule_frame(output);
@@ -253,6 +253,7 @@ void
 sl_output_frame_failed(struct sl_output *output)
 {
 	output->repaint_state = SL_REPAINT_IDLE;
+	capture_output_deliver(output, NULL, 0, 0, 0, "the frame could not be displayed");
 	presentation_feedback_discard_list(&output->feedbacks);
 	/* Clients waiting on callbacks would stall forever; let them draw again. */
 	struct wl_resource *callback, *tmp;
@@ -300,6 +301,7 @@ sl_output_create(struct sl_server *server, const struct sl_output_impl *impl, co
 	wl_list_init(&output->frame_callbacks);
 	wl_list_init(&output->feedbacks);
 	wl_list_init(&output->captures);
+	wl_list_init(&output->captures_in_flight);
 	wl_signal_init(&output->events.destroy);
 	pixman_region32_init(&output->damage);
 	sl_damage_ring_init(&output->damage_ring, width, height);

@@ -23,8 +23,6 @@ struct sl_output_impl {
 	 * presented.
 	 */
 	bool (*submit_frame)(struct sl_output *output, bool drew);
-	/* Copies what the output is showing, as XRGB8888, into dst. */
-	bool (*read_front)(struct sl_output *output, void *dst, uint32_t stride);
 	void (*destroy)(struct sl_output *output);
 };
 
@@ -68,7 +66,8 @@ struct sl_output {
 	/* Waiting for the frame in flight to be presented. */
 	struct wl_list frame_callbacks; /* wl_resource links */
 	struct wl_list feedbacks;	/* wl_resource links */
-	struct wl_list captures;	/* capture frames: sl_capture_frame.link */
+	struct wl_list captures;	   /* sl_capture_frame.link: for the next frame */
+	struct wl_list captures_in_flight; /* sl_capture_frame.link: for the frame in flight */
 
 	struct sl_output_stats stats;
 	void *backend_data;

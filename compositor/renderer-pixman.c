@@ -175,18 +175,28 @@ pixman_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 	sl_buffer_end_access(buffer);
 }
 
-static bool
-pixman_read_pixels(struct sl_renderer *renderer, struct sl_render_target *target, void *dst,
+static const void *
+pixman_target_pixels(struct sl_renderer *renderer, struct sl_render_target *target,
+		     uint32_t *stride)
+{
+	*stride = (uint32_t)pixman_image_get_stride(target->image);
+	return pixman_image_get_data(target->image);
+}
+
+static struct sl_render_target *
+pixman_target_wrap(struct sl_renderer *renderer, void *data, int32_t width, int32_t height,
 		   uint32_t stride)
 {
-	pixman_image_t *image = target->image;
-	int width = pixman_image_get_width(image), height = pixman_image_get_height(image);
-	const uint8_t *src = (const uint8_t *)pixman_image_get_data(image);
-	int src_stride = pixman_image_get_stride(image);
-	for (int row = 0; row < height; row++)
-		memcpy((uint8_t *)dst + (size_t)row * stride, src + (size_t)row * src_stride,
-		       (size_t)width * 4);
-	return true;
+	struct sl_render_target *target = calloc(1, sizeof(*target));
+	if (!target)
+		return NULL;
+	target->image = pixman_image_create_bits_no_clear(PIXMAN_x8r8g8b8, width, height, data,
+							  (int)stride);
+	if (!target->image) {
+		free(target);
+		return NULL;
+	}
+	return target;
 }
 
 static void
@@ -203,7 +213,8 @@ static const struct sl_renderer_impl pixman_renderer_impl = {
 	.clear = pixman_clear,
 	.draw_surface = pixman_draw_surface,
 	.end = pixman_end,
-	.read_pixels = pixman_read_pixels,
+	.target_wrap = pixman_target_wrap,
+	.target_pixels = pixman_target_pixels,
 };
 
 struct sl_renderer *

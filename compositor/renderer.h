@@ -28,9 +28,12 @@ struct sl_renderer_impl {
 	void (*draw_surface)(struct sl_renderer *renderer, struct sl_surface *surface,
 			     const struct sl_placement *placement, const pixman_region32_t *clip);
 	void (*end)(struct sl_renderer *renderer);
-	/* Copies a target's pixels as XRGB8888. */
-	bool (*read_pixels)(struct sl_renderer *renderer, struct sl_render_target *target,
-			    void *dst, uint32_t stride);
+	/* A render target over existing XRGB8888 memory (a KMS dumb buffer), or NULL. */
+	struct sl_render_target *(*target_wrap)(struct sl_renderer *renderer, void *data,
+						int32_t width, int32_t height, uint32_t stride);
+	/* A target's pixels as XRGB8888, or NULL if the renderer cannot read them on the CPU. */
+	const void *(*target_pixels)(struct sl_renderer *renderer, struct sl_render_target *target,
+				     uint32_t *stride);
 };
 
 struct sl_renderer {
