@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "headless.h"
+#include "kms.h"
 #include "log.h"
 #include "output.h"
 #include "server.h"
@@ -26,6 +27,10 @@ static const char usage[] =
 	"Options:\n"
 	"  -s, --socket NAME         listen on $XDG_RUNTIME_DIR/NAME (default: first free "
 	"wayland-N)\n"
+	"      --backend NAME        auto (default: KMS if a display device can be used, else\n"
+	"                            headless), drm or headless\n"
+	"      --drm-device PATH     the DRM device (default: the first KMS-capable card)\n"
+	"      --mode WxH[@HZ]       the display mode (default: the connector's preferred mode)\n"
 	"      --headless WxH[@HZ]   add a virtual output (repeatable; default one 1024x768@60)\n"
 	"      --capture             offer the sluice_capture_v1 protocol (lets clients read "
 	"outputs)\n"
@@ -74,10 +79,21 @@ parse_int(const char *text, long min, long max, long *out)
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_HEADLESS = 256, OPT_CAPTURE, OPT_REPAINT_WINDOW, OPT_READY_FD };
+	enum {
+		OPT_HEADLESS = 256,
+		OPT_CAPTURE,
+		OPT_REPAINT_WINDOW,
+		OPT_READY_FD,
+		OPT_BACKEND,
+		OPT_DRM_DEVICE,
+		OPT_MODE,
+	};
 	static const struct option long_options[] = {
 		{"socket", required_argument, NULL, 's'},
 		{"headless", required_argument, NULL, OPT_HEADLESS},
+		{"backend", required_argument, NULL, OPT_BACKEND},
+		{"drm-device", required_argument, NULL, OPT_DRM_DEVICE},
+		{"mode", required_argument, NULL, OPT_MODE},
 		{"capture", no_argument, NULL, OPT_CAPTURE},
 		{"repaint-window", required_argument, NULL, OPT_REPAINT_WINDOW},
 		{"ready-fd", required_argument, NULL, OPT_READY_FD},
@@ -90,6 +106,8 @@ main(int argc, char *argv[])
 	struct headless_mode modes[MAX_OUTPUTS];
 	int n_modes = 0;
 	enum log_level level = LOG_INFO;
+	enum { BACKEND_AUTO, BACKEND_DRM, BACKEND_HEADLESS } backend = BACKEND_AUTO;
+	struct kms_options kms = {0};
 	long ready_fd = -1, value;
 	int opt;
 
@@ -117,6 +135,39 @@ main(int argc, char *argv[])
 			}
 			n_modes++;
 			break;
+		case OPT_BACKEND:
+			if (strcmp(optarg, "auto") == 0) {
+				backend = BACKEND_AUTO;
+			} else if (strcmp(optarg, "drm") == 0) {
+				backend = BACKEND_DRM;
+			} else if (strcmp(optarg, "headless") == 0) {
+				backend = BACKEND_HEADLESS;
+			} else {
+				fprintf(stderr,
+					"sluice: invalid backend '%s' (auto, drm or headless)\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			break;
+		case OPT_DRM_DEVICE:
+			kms.device = optarg;
+			break;
+		case OPT_MODE: {
+			struct headless_mode mode;
+			bool any_refresh = !strchr(optarg, '@');
+			if (!headless_parse_mode(optarg, &mode)) {
+				fprintf(stderr,
+					"sluice: invalid mode '%s' (expected WxH or WxH@HZ, e.g. "
+					"1920x1080@60)\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			kms.has_mode = true;
+			kms.width = mode.width;
+			kms.height = mode.height;
+			kms.refresh_mhz = any_refresh ? 0 : mode.refresh_mhz;
+			break;
+		}
 		case OPT_CAPTURE:
 			options.capture = true;
 			break;
@@ -169,8 +220,20 @@ main(int argc, char *argv[])
 			"sluice: XDG_RUNTIME_DIR is not set; it is where the socket goes\n");
 		return EXIT_FAILURE;
 	}
-	if (n_modes == 0)
-		modes[n_modes++] = (struct headless_mode){1024, 768, 60000};
+	bool wants_drm = kms.device || kms.has_mode;
+	if (n_modes > 0 && (backend == BACKEND_DRM || wants_drm)) {
+		fprintf(stderr, "sluice: --headless cannot be combined with --backend drm, "
+				"--drm-device or --mode\n");
+		return EXIT_FAILURE;
+	}
+	if (backend == BACKEND_HEADLESS && wants_drm) {
+		fprintf(stderr, "sluice: --drm-device and --mode need the drm backend\n");
+		return EXIT_FAILURE;
+	}
+	if (n_modes > 0 || backend == BACKEND_HEADLESS)
+		backend = BACKEND_HEADLESS;
+	else if (wants_drm)
+		backend = BACKEND_DRM;
 
 	log_init(level);
 	wl_log_set_handler_server(handle_wayland_log);
@@ -182,7 +245,23 @@ main(int argc, char *argv[])
 		return EXIT_FAILURE;
 
 	int status = EXIT_FAILURE;
-	for (int i = 0; i < n_modes; i++)
+	if (backend != BACKEND_HEADLESS) {
+		char err[256];
+		struct kms_device *device = kms_device_create(&server, &kms, err, sizeof(err));
+		if (device) {
+			server.backend = device;
+			server.backend_destroy = (void (*)(void *))kms_device_destroy;
+		} else if (backend == BACKEND_DRM) {
+			fprintf(stderr, "sluice: %s\n", err);
+			goto out;
+		} else {
+			log_info("main", "%s: using the headless backend", err);
+			backend = BACKEND_HEADLESS;
+		}
+	}
+	if (backend == BACKEND_HEADLESS && n_modes == 0)
+		modes[n_modes++] = (struct headless_mode){1024, 768, 60000};
+	for (int i = 0; backend == BACKEND_HEADLESS && i < n_modes; i++)
 		if (!headless_output_create(&server, &modes[i]))
 			goto out;
 

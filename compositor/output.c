@@ -252,17 +252,19 @@ sl_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc)
 void
 sl_output_frame_failed(struct sl_output *output)
 {
-	output->repaint_state = SL_REPAINT_IDLE;
+	/*
+	 * The previous frame stays on screen. Feedback for this one is discarded, frame callbacks
+	 * wait for the next frame that makes it, and the retry comes one refresh later, so a
+	 * persistent failure neither spins the compositor nor its clients.
+	 */
+	output->repaint_state = SL_REPAINT_SCHEDULED;
+	output->frame_wanted = true;
 	capture_output_deliver(output, NULL, 0, 0, 0, "the frame could not be displayed");
 	presentation_feedback_discard_list(&output->feedbacks);
-	/* Clients waiting on callbacks would stall forever; let them draw again. */
-	struct wl_resource *callback, *tmp;
-	wl_resource_for_each_safe (callback, tmp, &output->frame_callbacks) {
-		wl_callback_send_done(callback, (uint32_t)(monotonic_ns() / 1000000));
-		wl_resource_destroy(callback);
-	}
 	pixman_region32_union_rect(&output->damage, &output->damage, 0, 0, (unsigned)output->width,
 				   (unsigned)output->height);
+	int64_t period = output->refresh_ns > 0 ? output->refresh_ns : 16666666;
+	sl_timer_arm(output->repaint_timer, monotonic_ns() + period);
 }
 
 struct sl_output *

@@ -59,6 +59,9 @@ server_finish(struct sl_server *server)
 		return;
 	/* Clients first: their resources reference outputs and the renderer. */
 	wl_display_destroy_clients(server->display);
+	if (server->backend_destroy)
+		server->backend_destroy(server->backend);
+	server->backend_destroy = NULL;
 	struct sl_output *output, *tmp;
 	wl_list_for_each_safe (output, tmp, &server->outputs, link)
 		sl_output_destroy(output);

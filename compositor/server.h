@@ -37,6 +37,10 @@ struct sl_server {
 
 	/* Previous SIGBUS disposition, restored by shm_finish(). */
 	bool shm_sigbus_installed;
+
+	/* Torn down after the clients and before the display (nullable). */
+	void (*backend_destroy)(void *backend);
+	void *backend;
 };
 
 bool server_init(struct sl_server *server, const struct sl_options *options);

@@ -127,8 +127,18 @@ th_server_start(const char *const *extra_args)
 	const char *argv[64] = {bin,	      "--socket", server->socket, "--capture",
 				"--ready-fd", ready_arg,  "--log-level",  "debug"};
 	int argc = 8;
-	for (int i = 0; extra_args && extra_args[i] && argc < 62; i++)
+	bool backend_given = false;
+	for (int i = 0; extra_args && extra_args[i] && argc < 61; i++) {
+		backend_given |= strcmp(extra_args[i], "--backend") == 0 ||
+				 strcmp(extra_args[i], "--headless") == 0 ||
+				 strcmp(extra_args[i], "--drm-device") == 0;
 		argv[argc++] = extra_args[i];
+	}
+	/* Host-tier tests are about the headless backend, even where a display exists. */
+	if (!backend_given) {
+		argv[argc++] = "--backend";
+		argv[argc++] = "headless";
+	}
 	argv[argc] = NULL;
 
 	pid_t pid = fork();
@@ -806,8 +816,10 @@ th_spawn(struct th_server *server, const char *const *argv, const char *const *e
 	if (pid == 0) {
 		dup2(out[1], STDOUT_FILENO);
 		dup2(out[1], STDERR_FILENO);
-		setenv("XDG_RUNTIME_DIR", server->runtime_dir, 1);
-		setenv("WAYLAND_DISPLAY", server->socket, 1);
+		if (server) {
+			setenv("XDG_RUNTIME_DIR", server->runtime_dir, 1);
+			setenv("WAYLAND_DISPLAY", server->socket, 1);
+		}
 		for (int i = 0; env && env[i]; i++)
 			putenv((char *)env[i]);
 		execvp(argv[0], (char *const *)argv);

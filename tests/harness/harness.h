@@ -192,8 +192,8 @@ struct th_process_result {
 struct th_process;
 
 /*
- * Starts argv with the server's WAYLAND_DISPLAY and XDG_RUNTIME_DIR plus extra "NAME=value" strings
- * (NULL-terminated, may be NULL); stdout and stderr are collected.
+ * Starts argv with the server's WAYLAND_DISPLAY and XDG_RUNTIME_DIR (server may be NULL) plus
+ * extra "NAME=value" strings (NULL-terminated, may be NULL); stdout and stderr are collected.
  */
 struct th_process *th_spawn(struct th_server *server, const char *const *argv,
 			    const char *const *env);

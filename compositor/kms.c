@@ -1,0 +1,781 @@
+/*
+ * The KMS backend: atomic modesetting on a DRM device, one output per connected connector.
+ *
+ * Each output scans out one of two dumb buffers that the renderer draws into (pixman for now; the
+ * GL renderer will bring its own GBM buffers). Every frame is one non-blocking atomic commit with
+ * DRM_MODE_PAGE_FLIP_EVENT: the flip event's timestamp and sequence drive the repaint loop and the
+ * presentation feedback. Commits that change the configuration (the first modeset) are tried with
+ * TEST_ONLY first. Fences, as the kernel hands them to us:
+ *   CRTC OUT_FENCE_PTR          → signals when this commit's buffers left the screen (kept for
+ *                                 release fences);
+ *   WRITEBACK_OUT_FENCE_PTR     → signals when the writeback connector has copied the frame the
+ *                                 CRTC produced into our buffer (waited on the event loop, then
+ *                                 the capture is delivered).
+ */
+#include "kms.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <wayland-server-core.h>
+#include <drm_fourcc.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include "capture.h"
+#include "fd.h"
+#include "log.h"
+#include "output.h"
+#include "renderer.h"
+#include "server.h"
+
+#include <presentation-time-server-protocol.h>
+
+/* ---- property tables ---- */
+
+enum plane_prop {
+	PLANE_TYPE,
+	PLANE_FB_ID,
+	PLANE_CRTC_ID,
+	PLANE_SRC_X,
+	PLANE_SRC_Y,
+	PLANE_SRC_W,
+	PLANE_SRC_H,
+	PLANE_CRTC_X,
+	PLANE_CRTC_Y,
+	PLANE_CRTC_W,
+	PLANE_CRTC_H,
+	PLANE_IN_FENCE_FD,
+	PLANE_IN_FORMATS,
+	PLANE_PROP_COUNT,
+};
+
+static const char *const plane_prop_names[PLANE_PROP_COUNT] = {
+	[PLANE_TYPE] = "type",		 [PLANE_FB_ID] = "FB_ID",
+	[PLANE_CRTC_ID] = "CRTC_ID",	 [PLANE_SRC_X] = "SRC_X",
+	[PLANE_SRC_Y] = "SRC_Y",	 [PLANE_SRC_W] = "SRC_W",
+	[PLANE_SRC_H] = "SRC_H",	 [PLANE_CRTC_X] = "CRTC_X",
+	[PLANE_CRTC_Y] = "CRTC_Y",	 [PLANE_CRTC_W] = "CRTC_W",
+	[PLANE_CRTC_H] = "CRTC_H",	 [PLANE_IN_FENCE_FD] = "IN_FENCE_FD",
+	[PLANE_IN_FORMATS] = "IN_FORMATS",
+};
+
+enum crtc_prop {
+	CRTC_ACTIVE,
+	CRTC_MODE_ID,
+	CRTC_OUT_FENCE_PTR,
+	CRTC_PROP_COUNT,
+};
+
+static const char *const crtc_prop_names[CRTC_PROP_COUNT] = {
+	[CRTC_ACTIVE] = "ACTIVE",
+	[CRTC_MODE_ID] = "MODE_ID",
+	[CRTC_OUT_FENCE_PTR] = "OUT_FENCE_PTR",
+};
+
+enum connector_prop {
+	CONN_CRTC_ID,
+	CONN_WRITEBACK_FB_ID,
+	CONN_WRITEBACK_OUT_FENCE_PTR,
+	CONN_PROP_COUNT,
+};
+
+static const char *const connector_prop_names[CONN_PROP_COUNT] = {
+	[CONN_CRTC_ID] = "CRTC_ID",
+	[CONN_WRITEBACK_FB_ID] = "WRITEBACK_FB_ID",
+	[CONN_WRITEBACK_OUT_FENCE_PTR] = "WRITEBACK_OUT_FENCE_PTR",
+};
+
+/* Looks up property ids (0 where absent) and optionally their current values. */
+static void
+props_get(int fd, uint32_t object, uint32_t type, const char *const *names, size_t count,
+	  uint32_t *ids, uint64_t *values)
+{
+	memset(ids, 0, count * sizeof(*ids));
+	drmModeObjectProperties *props = drmModeObjectGetProperties(fd, object, type);
+	for (uint32_t i = 0; props && i < props->count_props; i++) {
+		drmModePropertyRes *prop = drmModeGetProperty(fd, props->props[i]);
+		for (size_t n = 0; prop && n < count; n++) {
+			if (strcmp(prop->name, names[n]) == 0) {
+				ids[n] = prop->prop_id;
+				if (values)
+					values[n] = props->prop_values[i];
+			}
+		}
+		drmModeFreeProperty(prop);
+	}
+	drmModeFreeObjectProperties(props);
+}
+
+/* ---- atomic request builder: the first failed add makes the whole request fail ---- */
+
+struct atomic {
+	drmModeAtomicReq *req;
+	bool failed;
+};
+
+static void
+atomic_add(struct atomic *atomic, uint32_t object, uint32_t prop, uint64_t value)
+{
+	if (!prop) {
+		atomic->failed = true;
+		return;
+	}
+	if (!atomic->failed && drmModeAtomicAddProperty(atomic->req, object, prop, value) < 0)
+		atomic->failed = true;
+}
+
+/* ---- dumb buffers ---- */
+
+struct kms_fb {
+	uint32_t handle, fb_id, pitch;
+	uint64_t size;
+	void *map;
+	struct sl_render_target *target; /* nullable: writeback buffers are only read */
+	uint64_t drawn_at;               /* frame number, 0 = never */
+};
+
+struct kms_device {
+	struct sl_server *server;
+	int fd;
+	char path[64];
+	char driver[32];
+	struct wl_event_source *source;
+	struct wl_list outputs; /* kms_output.link */
+	uint32_t writeback_connector; /* 0: none */
+	uint32_t writeback_crtcs;     /* bitmask of CRTC indices it can attach to */
+	uint32_t writeback_props[CONN_PROP_COUNT];
+	bool writeback_claimed;
+	uint32_t used_crtcs; /* bitmask of CRTC indices taken by outputs */
+};
+
+struct kms_output {
+	struct kms_device *device;
+	struct sl_output *output;
+	struct wl_list link;
+	uint32_t connector_id, crtc_id, plane_id;
+	unsigned crtc_index;
+	uint32_t connector_props[CONN_PROP_COUNT];
+	uint32_t crtc_props[CRTC_PROP_COUNT];
+	uint32_t plane_props[PLANE_PROP_COUNT];
+	drmModeModeInfo mode;
+	uint32_t mode_blob;
+	bool modeset_done;
+
+	struct kms_fb fbs[2];
+	int front;   /* index on screen, -1 before the first flip */
+	int pending; /* index in flight, -1 */
+	uint64_t frames_drawn;
+	int32_t out_fence;   /* written by the kernel for each commit */
+	int release_fence;   /* OUT_FENCE_PTR of the last commit, kept for release fences */
+
+	/* Writeback capture of the frame in flight. */
+	bool uses_writeback;
+	uint32_t writeback_connector;
+	struct kms_fb writeback_fb;
+	int32_t writeback_fence;
+	bool writeback_pending;
+	struct wl_event_source *writeback_source;
+	int64_t flip_time_ns;
+	uint64_t flip_seq;
+};
+
+static bool
+fb_create(int fd, int32_t width, int32_t height, struct kms_fb *fb)
+{
+	*fb = (struct kms_fb){0};
+	if (drmModeCreateDumbBuffer(fd, (uint32_t)width, (uint32_t)height, 32, 0, &fb->handle,
+				    &fb->pitch, &fb->size) < 0) {
+		log_errno("kms", "cannot create a %dx%d dumb buffer", width, height);
+		return false;
+	}
+	uint32_t handles[4] = {fb->handle}, pitches[4] = {fb->pitch}, offsets[4] = {0};
+	uint64_t offset;
+	if (drmModeAddFB2(fd, (uint32_t)width, (uint32_t)height, DRM_FORMAT_XRGB8888, handles,
+			  pitches, offsets, &fb->fb_id, 0) < 0 ||
+	    drmModeMapDumbBuffer(fd, fb->handle, &offset) < 0) {
+		log_errno("kms", "cannot set up a framebuffer");
+		return false;
+	}
+	fb->map = mmap(NULL, fb->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)offset);
+	if (fb->map == MAP_FAILED) {
+		fb->map = NULL;
+		log_errno("kms", "cannot map a dumb buffer");
+		return false;
+	}
+	memset(fb->map, 0, fb->size);
+	return true;
+}
+
+static void
+fb_destroy(int fd, struct sl_renderer *renderer, struct kms_fb *fb)
+{
+	if (fb->target)
+		renderer->impl->target_destroy(renderer, fb->target);
+	if (fb->map)
+		munmap(fb->map, fb->size);
+	if (fb->fb_id)
+		drmModeRmFB(fd, fb->fb_id);
+	if (fb->handle)
+		drmModeDestroyDumbBuffer(fd, fb->handle);
+	*fb = (struct kms_fb){0};
+}
+
+/* ---- the output ---- */
+
+static struct kms_output *
+kms_from_output(struct sl_output *output)
+{
+	return output->backend_data;
+}
+
+static struct sl_render_target *
+kms_begin_frame(struct sl_output *output, int *age)
+{
+	struct kms_output *ko = kms_from_output(output);
+	int back = ko->front == 0 ? 1 : 0;
+	struct kms_fb *fb = &ko->fbs[back];
+	*age = fb->drawn_at ? (int)(ko->frames_drawn + 1 - fb->drawn_at) : 0;
+	return fb->target;
+}
+
+/* Fills an atomic request for showing fb; false if the driver lacks a property it needs. */
+static bool
+build_commit(struct kms_output *ko, struct kms_fb *fb, bool modeset, bool writeback,
+	     drmModeAtomicReq *req)
+{
+	struct kms_device *dev = ko->device;
+	struct atomic atomic = {.req = req};
+	if (modeset) {
+		atomic_add(&atomic, ko->connector_id, ko->connector_props[CONN_CRTC_ID], ko->crtc_id);
+		atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_ACTIVE], 1);
+		atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_MODE_ID], ko->mode_blob);
+		/* The writeback connector joins the CRTC once, at modeset: routing it later would
+		 * need a modeset every time a capture is asked for. */
+		if (ko->uses_writeback)
+			atomic_add(&atomic, ko->writeback_connector,
+				   dev->writeback_props[CONN_CRTC_ID], ko->crtc_id);
+	}
+	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_FB_ID], fb->fb_id);
+	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_CRTC_ID], ko->crtc_id);
+	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_SRC_X], 0);
+	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_SRC_Y], 0);
+	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_SRC_W],
+		   (uint64_t)ko->mode.hdisplay << 16);
+	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_SRC_H],
+		   (uint64_t)ko->mode.vdisplay << 16);
+	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_CRTC_X], 0);
+	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_CRTC_Y], 0);
+	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_CRTC_W], ko->mode.hdisplay);
+	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_CRTC_H], ko->mode.vdisplay);
+	if (ko->crtc_props[CRTC_OUT_FENCE_PTR])
+		atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_OUT_FENCE_PTR],
+			   (uint64_t)(uintptr_t)&ko->out_fence);
+	if (writeback) {
+		atomic_add(&atomic, ko->writeback_connector,
+			   dev->writeback_props[CONN_WRITEBACK_FB_ID], ko->writeback_fb.fb_id);
+		atomic_add(&atomic, ko->writeback_connector,
+			   dev->writeback_props[CONN_WRITEBACK_OUT_FENCE_PTR],
+			   (uint64_t)(uintptr_t)&ko->writeback_fence);
+	}
+	return !atomic.failed;
+}
+
+/* A configuration change is tried with TEST_ONLY first; false if the kernel refuses it. */
+static bool
+test_modeset(struct kms_output *ko, drmModeAtomicReq *req)
+{
+	return drmModeAtomicCommit(ko->device->fd, req,
+				   DRM_MODE_ATOMIC_TEST_ONLY | DRM_MODE_ATOMIC_ALLOW_MODESET,
+				   NULL) == 0;
+}
+
+static bool
+kms_submit_frame(struct sl_output *output, bool drew)
+{
+	struct kms_output *ko = kms_from_output(output);
+	int index = drew ? (ko->front == 0 ? 1 : 0) : ko->front;
+	if (index < 0)
+		index = 0; /* nothing drawn yet: the cleared buffer */
+	struct kms_fb *fb = &ko->fbs[index];
+	bool modeset = !ko->modeset_done;
+	bool writeback = ko->uses_writeback && capture_output_frame_wants_capture(output);
+	uint32_t flags = DRM_MODE_PAGE_FLIP_EVENT | DRM_MODE_ATOMIC_NONBLOCK |
+			 (modeset ? DRM_MODE_ATOMIC_ALLOW_MODESET : 0);
+	ko->out_fence = -1;
+	ko->writeback_fence = -1;
+
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	if (!req)
+		return false;
+	bool ok = build_commit(ko, fb, modeset, writeback, req);
+	if (ok && modeset && !test_modeset(ko, req) && ko->uses_writeback) {
+		/* Some drivers cannot clone the display into the writeback connector: display
+		 * without it, and capture from the scanout buffer instead. */
+		log_warn("kms", "%s: the CRTC cannot drive the writeback connector too (%s); "
+				"captures will read the scanout buffer",
+			 output->name, strerror(errno));
+		ko->uses_writeback = writeback = false;
+		drmModeAtomicSetCursor(req, 0);
+		ok = build_commit(ko, fb, modeset, writeback, req);
+	}
+	if (!ok) {
+		log_error("kms", "%s: the driver lacks a property the commit needs", output->name);
+	} else if (modeset && !test_modeset(ko, req)) {
+		log_errno("kms", "%s: the kernel refuses the configuration (TEST_ONLY)",
+			  output->name);
+		ok = false;
+	} else if (drmModeAtomicCommit(ko->device->fd, req, flags, ko) < 0) {
+		/* The previous configuration stays on screen; the loop tries again next frame. */
+		log_errno("kms", "%s: atomic commit failed", output->name);
+		ok = false;
+	}
+	drmModeAtomicFree(req);
+	if (!ok) {
+		fd_close(&ko->out_fence);
+		fd_close(&ko->writeback_fence);
+		return false;
+	}
+
+	ko->modeset_done = true;
+	if (drew) {
+		ko->frames_drawn++;
+		fb->drawn_at = ko->frames_drawn;
+	}
+	ko->pending = index;
+	/* This commit's out-fence signals when its buffer is replaced: the release point. */
+	fd_close(&ko->release_fence);
+	ko->release_fence = ko->out_fence;
+	ko->out_fence = -1;
+	ko->writeback_pending = writeback && ko->writeback_fence >= 0;
+	return true;
+}
+
+static void
+kms_output_finish_frame(struct kms_output *ko)
+{
+	struct sl_output *output = ko->output;
+	if (capture_output_frame_wants_capture(output)) {
+		if (ko->uses_writeback)
+			capture_output_deliver(output, ko->writeback_fb.map, ko->writeback_fb.pitch,
+					       ko->flip_time_ns, ko->flip_seq,
+					       "the writeback did not complete");
+		else
+			capture_output_deliver(output, ko->fbs[ko->front].map,
+					       ko->fbs[ko->front].pitch, ko->flip_time_ns,
+					       ko->flip_seq, "no front buffer");
+	}
+	sl_output_presented(output, ko->flip_time_ns, ko->flip_seq);
+}
+
+static int
+handle_writeback_fence(int fd, uint32_t mask, void *data)
+{
+	struct kms_output *ko = data;
+	/* The fence fd becomes readable when it signals. */
+	wl_event_source_remove(ko->writeback_source);
+	ko->writeback_source = NULL;
+	fd_close(&ko->writeback_fence);
+	ko->writeback_pending = false;
+	kms_output_finish_frame(ko);
+	return 0;
+}
+
+static void
+handle_page_flip(int fd, unsigned int seq, unsigned int sec, unsigned int usec,
+		 unsigned int crtc_id, void *data)
+{
+	struct kms_output *ko = data;
+	if (ko->pending >= 0)
+		ko->front = ko->pending;
+	ko->pending = -1;
+	ko->flip_time_ns = (int64_t)sec * 1000000000 + (int64_t)usec * 1000;
+	ko->flip_seq = seq;
+	if (ko->writeback_pending) {
+		/* Never block: the writeback fence is one more event source. */
+		ko->writeback_source =
+			wl_event_loop_add_fd(ko->device->server->loop, ko->writeback_fence,
+					     WL_EVENT_READABLE, handle_writeback_fence, ko);
+		if (ko->writeback_source)
+			return;
+		log_error("kms", "cannot wait for the writeback fence");
+		fd_close(&ko->writeback_fence);
+		ko->writeback_pending = false;
+	}
+	kms_output_finish_frame(ko);
+}
+
+static int
+handle_drm_event(int fd, uint32_t mask, void *data)
+{
+	drmEventContext context = {
+		.version = 3,
+		.page_flip_handler2 = handle_page_flip,
+	};
+	if (drmHandleEvent(fd, &context) != 0)
+		log_errno("kms", "drmHandleEvent");
+	return 0;
+}
+
+static void
+kms_output_destroy(struct sl_output *output)
+{
+	struct kms_output *ko = kms_from_output(output);
+	int fd = ko->device->fd;
+	struct sl_renderer *renderer = ko->device->server->renderer;
+	if (ko->writeback_source)
+		wl_event_source_remove(ko->writeback_source);
+	fd_close(&ko->writeback_fence);
+	fd_close(&ko->release_fence);
+	for (int i = 0; i < 2; i++)
+		fb_destroy(fd, renderer, &ko->fbs[i]);
+	fb_destroy(fd, renderer, &ko->writeback_fb);
+	if (ko->mode_blob)
+		drmModeDestroyPropertyBlob(fd, ko->mode_blob);
+	ko->device->used_crtcs &= ~(1u << ko->crtc_index);
+	wl_list_remove(&ko->link);
+	free(ko);
+}
+
+static const struct sl_output_impl kms_output_impl = {
+	.begin_frame = kms_begin_frame,
+	.submit_frame = kms_submit_frame,
+	.destroy = kms_output_destroy,
+};
+
+/* ---- discovery ---- */
+
+static int32_t
+mode_refresh_mhz(const drmModeModeInfo *mode)
+{
+	if (!mode->htotal || !mode->vtotal)
+		return 0;
+	return (int32_t)(((uint64_t)mode->clock * 1000000 / mode->htotal + mode->vtotal / 2) /
+			 mode->vtotal);
+}
+
+static bool
+pick_mode(drmModeConnector *connector, const struct kms_options *options, drmModeModeInfo *out)
+{
+	const drmModeModeInfo *best = NULL;
+	for (int i = 0; i < connector->count_modes; i++) {
+		const drmModeModeInfo *m = &connector->modes[i];
+		if (options->has_mode) {
+			if (m->hdisplay != options->width || m->vdisplay != options->height)
+				continue;
+			int32_t diff = mode_refresh_mhz(m) - options->refresh_mhz;
+			if (options->refresh_mhz && (diff < -500 || diff > 500))
+				continue;
+			if (!best || mode_refresh_mhz(m) > mode_refresh_mhz(best))
+				best = m;
+		} else if (m->type & DRM_MODE_TYPE_PREFERRED) {
+			best = m;
+			break;
+		}
+	}
+	if (!best && !options->has_mode && connector->count_modes > 0)
+		best = &connector->modes[0];
+	if (best)
+		*out = *best;
+	return best != NULL;
+}
+
+/* The CRTC indices a connector can drive, through any of its encoders. */
+static uint32_t
+connector_possible_crtcs(int fd, drmModeConnector *connector)
+{
+	uint32_t crtcs = 0;
+	for (int i = 0; i < connector->count_encoders; i++) {
+		drmModeEncoder *encoder = drmModeGetEncoder(fd, connector->encoders[i]);
+		if (encoder)
+			crtcs |= encoder->possible_crtcs;
+		drmModeFreeEncoder(encoder);
+	}
+	return crtcs;
+}
+
+static uint32_t
+find_primary_plane(int fd, unsigned crtc_index)
+{
+	drmModePlaneRes *planes = drmModeGetPlaneResources(fd);
+	uint32_t found = 0;
+	for (uint32_t i = 0; planes && i < planes->count_planes && !found; i++) {
+		drmModePlane *plane = drmModeGetPlane(fd, planes->planes[i]);
+		if (plane && (plane->possible_crtcs & (1u << crtc_index))) {
+			uint32_t ids[PLANE_PROP_COUNT];
+			uint64_t values[PLANE_PROP_COUNT] = {0};
+			props_get(fd, plane->plane_id, DRM_MODE_OBJECT_PLANE, plane_prop_names,
+				  PLANE_PROP_COUNT, ids, values);
+			if (ids[PLANE_TYPE] && values[PLANE_TYPE] == DRM_PLANE_TYPE_PRIMARY)
+				found = plane->plane_id;
+		}
+		drmModeFreePlane(plane);
+	}
+	drmModeFreePlaneResources(planes);
+	return found;
+}
+
+static void
+mode_list(drmModeConnector *connector, char *buf, size_t size)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < connector->count_modes && i < 6 && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%dx%d@%d", i ? ", " : "",
+					connector->modes[i].hdisplay, connector->modes[i].vdisplay,
+					(mode_refresh_mhz(&connector->modes[i]) + 500) / 1000);
+}
+
+static struct kms_output *
+output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *connector,
+	      const struct kms_options *options, char *err, size_t err_size)
+{
+	char name[32];
+	const char *type = drmModeGetConnectorTypeName(connector->connector_type);
+	snprintf(name, sizeof(name), "%s-%u", type ? type : "Unknown",
+		 connector->connector_type_id);
+
+	drmModeModeInfo mode;
+	if (!pick_mode(connector, options, &mode)) {
+		char modes[128];
+		mode_list(connector, modes, sizeof(modes));
+		snprintf(err, err_size, "%s: %s has no mode %dx%d%s (it offers %s)", dev->path, name,
+			 options->width, options->height, options->refresh_mhz ? "@.." : "", modes);
+		return NULL;
+	}
+	uint32_t possible = connector_possible_crtcs(dev->fd, connector) & ~dev->used_crtcs;
+	int crtc_index = -1;
+	for (int i = 0; i < res->count_crtcs && crtc_index < 0; i++)
+		if (possible & (1u << i))
+			crtc_index = i;
+	if (crtc_index < 0) {
+		snprintf(err, err_size, "%s: no free CRTC for %s", dev->path, name);
+		return NULL;
+	}
+
+	struct sl_renderer *renderer = dev->server->renderer;
+	struct kms_output *ko = calloc(1, sizeof(*ko));
+	if (!ko) {
+		snprintf(err, err_size, "out of memory");
+		return NULL;
+	}
+	ko->device = dev;
+	ko->connector_id = connector->connector_id;
+	ko->crtc_index = (unsigned)crtc_index;
+	ko->crtc_id = res->crtcs[crtc_index];
+	ko->mode = mode;
+	ko->front = ko->pending = -1;
+	ko->out_fence = ko->release_fence = ko->writeback_fence = -1;
+	wl_list_init(&ko->link);
+	ko->plane_id = find_primary_plane(dev->fd, ko->crtc_index);
+	props_get(dev->fd, ko->connector_id, DRM_MODE_OBJECT_CONNECTOR, connector_prop_names,
+		  CONN_PROP_COUNT, ko->connector_props, NULL);
+	props_get(dev->fd, ko->crtc_id, DRM_MODE_OBJECT_CRTC, crtc_prop_names, CRTC_PROP_COUNT,
+		  ko->crtc_props, NULL);
+	props_get(dev->fd, ko->plane_id, DRM_MODE_OBJECT_PLANE, plane_prop_names,
+		  PLANE_PROP_COUNT, ko->plane_props, NULL);
+	if (!ko->plane_id) {
+		snprintf(err, err_size, "%s: no primary plane for %s", dev->path, name);
+		goto err;
+	}
+	if (drmModeCreatePropertyBlob(dev->fd, &ko->mode, sizeof(ko->mode), &ko->mode_blob) < 0) {
+		snprintf(err, err_size, "%s: cannot create the mode blob: %s", dev->path,
+			 strerror(errno));
+		goto err;
+	}
+
+	for (int i = 0; i < 2; i++) {
+		if (!fb_create(dev->fd, mode.hdisplay, mode.vdisplay, &ko->fbs[i]) ||
+		    !(ko->fbs[i].target = renderer->impl->target_wrap(
+			      renderer, ko->fbs[i].map, mode.hdisplay, mode.vdisplay,
+			      ko->fbs[i].pitch))) {
+			snprintf(err, err_size, "%s: cannot allocate scanout buffers", dev->path);
+			goto err;
+		}
+	}
+	ko->uses_writeback = dev->writeback_connector && !dev->writeback_claimed &&
+			     (dev->writeback_crtcs & (1u << ko->crtc_index)) &&
+			     fb_create(dev->fd, mode.hdisplay, mode.vdisplay, &ko->writeback_fb);
+	if (ko->uses_writeback) {
+		/* A writeback connector serves one CRTC at a time: the first output gets it. */
+		ko->writeback_connector = dev->writeback_connector;
+		dev->writeback_claimed = true;
+	}
+
+	ko->output = sl_output_create(dev->server, &kms_output_impl, name, mode.hdisplay,
+				      mode.vdisplay, mode_refresh_mhz(&mode));
+	if (!ko->output) {
+		snprintf(err, err_size, "cannot create output %s", name);
+		goto err;
+	}
+	ko->output->backend_data = ko;
+	ko->output->model = dev->driver;
+	/* The flip event's timestamp is the kernel's vblank time, and the flip tells completion. */
+	ko->output->presentation_flags = WP_PRESENTATION_FEEDBACK_KIND_VSYNC |
+					 WP_PRESENTATION_FEEDBACK_KIND_HW_CLOCK |
+					 WP_PRESENTATION_FEEDBACK_KIND_HW_COMPLETION;
+	dev->used_crtcs |= 1u << ko->crtc_index;
+	wl_list_insert(dev->outputs.prev, &ko->link);
+	log_info("kms", "%s on %s: CRTC %u, plane %u, mode %s%s", name, dev->path, ko->crtc_id,
+		 ko->plane_id, mode.name, ko->uses_writeback ? ", writeback capture" : "");
+	sl_output_damage_whole(ko->output);
+	return ko;
+
+err:
+	for (int i = 0; i < 2; i++)
+		fb_destroy(dev->fd, renderer, &ko->fbs[i]);
+	fb_destroy(dev->fd, renderer, &ko->writeback_fb);
+	if (ko->mode_blob)
+		drmModeDestroyPropertyBlob(dev->fd, ko->mode_blob);
+	free(ko);
+	return NULL;
+}
+
+static void
+find_writeback(struct kms_device *dev, drmModeRes *res)
+{
+	for (int i = 0; i < res->count_connectors; i++) {
+		drmModeConnector *c = drmModeGetConnector(dev->fd, res->connectors[i]);
+		if (c && c->connector_type == DRM_MODE_CONNECTOR_WRITEBACK) {
+			dev->writeback_connector = c->connector_id;
+			dev->writeback_crtcs = connector_possible_crtcs(dev->fd, c);
+			props_get(dev->fd, c->connector_id, DRM_MODE_OBJECT_CONNECTOR,
+				  connector_prop_names, CONN_PROP_COUNT, dev->writeback_props, NULL);
+		}
+		drmModeFreeConnector(c);
+		if (dev->writeback_connector)
+			return;
+	}
+}
+
+/* Opens path if it is a KMS device we can drive; err says why not. */
+static int
+open_kms(const char *path, char *driver, size_t driver_size, char *err, size_t err_size)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, err_size, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	drmVersionPtr version = drmGetVersion(fd);
+	snprintf(driver, driver_size, "%s", version ? version->name : "unknown");
+	drmFreeVersion(version);
+	drmModeRes *res = drmModeGetResources(fd);
+	bool kms = res && res->count_crtcs > 0 && res->count_connectors > 0;
+	drmModeFreeResources(res);
+	if (!kms) {
+		snprintf(err, err_size, "%s (%s) is not a display device", path, driver);
+		close(fd);
+		return -1;
+	}
+	if (drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) < 0 ||
+	    drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) < 0) {
+		snprintf(err, err_size, "%s (%s) does not support atomic modesetting", path, driver);
+		close(fd);
+		return -1;
+	}
+	if (!drmIsMaster(fd) && drmSetMaster(fd) < 0) {
+		snprintf(err, err_size,
+			 "%s: DRM master is held by another process (is another compositor "
+			 "running?)",
+			 path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct kms_device *
+kms_device_create(struct sl_server *server, const struct kms_options *options, char *err,
+		  size_t err_size)
+{
+	struct kms_device *dev = calloc(1, sizeof(*dev));
+	if (!dev) {
+		snprintf(err, err_size, "out of memory");
+		return NULL;
+	}
+	dev->server = server;
+	dev->fd = -1;
+	wl_list_init(&dev->outputs);
+
+	if (options->device) {
+		snprintf(dev->path, sizeof(dev->path), "%s", options->device);
+		dev->fd = open_kms(dev->path, dev->driver, sizeof(dev->driver), err, err_size);
+	} else {
+		snprintf(err, err_size, "no KMS device in /dev/dri");
+		for (int i = 0; i < 16 && dev->fd < 0; i++) {
+			char path[64], why[256];
+			snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+			if (access(path, F_OK) != 0)
+				continue;
+			dev->fd = open_kms(path, dev->driver, sizeof(dev->driver), why, sizeof(why));
+			if (dev->fd >= 0)
+				snprintf(dev->path, sizeof(dev->path), "%s", path);
+			else
+				log_debug("kms", "skipping %s", why);
+		}
+	}
+	if (dev->fd < 0)
+		goto err;
+
+	uint64_t monotonic = 0;
+	if (drmGetCap(dev->fd, DRM_CAP_TIMESTAMP_MONOTONIC, &monotonic) < 0 || !monotonic) {
+		snprintf(err, err_size, "%s: the driver's timestamps are not CLOCK_MONOTONIC",
+			 dev->path);
+		goto err;
+	}
+	bool writeback = drmSetClientCap(dev->fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1) == 0;
+	drmModeRes *res = drmModeGetResources(dev->fd);
+	if (!res) {
+		snprintf(err, err_size, "%s: cannot read KMS resources", dev->path);
+		goto err;
+	}
+	if (writeback)
+		find_writeback(dev, res);
+
+	snprintf(err, err_size, "%s: no connected connector", dev->path);
+	bool failed = false;
+	for (int i = 0; i < res->count_connectors && !failed; i++) {
+		drmModeConnector *c = drmModeGetConnector(dev->fd, res->connectors[i]);
+		if (c && c->connection == DRM_MODE_CONNECTED &&
+		    c->connector_type != DRM_MODE_CONNECTOR_WRITEBACK)
+			failed = !output_create(dev, res, c, options, err, err_size);
+		drmModeFreeConnector(c);
+	}
+	drmModeFreeResources(res);
+	if (failed || wl_list_empty(&dev->outputs))
+		goto err;
+
+	dev->source = wl_event_loop_add_fd(server->loop, dev->fd, WL_EVENT_READABLE,
+					   handle_drm_event, dev);
+	if (!dev->source) {
+		snprintf(err, err_size, "cannot watch %s", dev->path);
+		goto err;
+	}
+	log_info("kms", "using %s (%s)", dev->path, dev->driver);
+	return dev;
+
+err:
+	kms_device_destroy(dev);
+	return NULL;
+}
+
+void
+kms_device_destroy(struct kms_device *dev)
+{
+	if (!dev)
+		return;
+	struct kms_output *ko, *tmp;
+	wl_list_for_each_safe (ko, tmp, &dev->outputs, link)
+		sl_output_destroy(ko->output);
+	if (dev->source)
+		wl_event_source_remove(dev->source);
+	if (dev->fd >= 0)
+		close(dev->fd);
+	free(dev);
+}

@@ -1,0 +1,26 @@
+#ifndef SLUICE_KMS_H
+#define SLUICE_KMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sl_server;
+struct kms_device;
+
+struct kms_options {
+	const char *device; /* NULL: the first KMS-capable /dev/dri/card* */
+	bool has_mode;      /* else the connector's preferred mode */
+	int32_t width, height;
+	int32_t refresh_mhz; /* 0: any refresh at that size (the highest) */
+};
+
+/*
+ * Opens the DRM device as master with atomic modesetting and creates an output for each connected
+ * connector. On failure returns NULL with a one-line reason in err.
+ */
+struct kms_device *kms_device_create(struct sl_server *server, const struct kms_options *options,
+				     char *err, size_t err_size);
+void kms_device_destroy(struct kms_device *device);
+
+#endif

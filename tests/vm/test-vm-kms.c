@@ -1,0 +1,304 @@
+/*
+ * The KMS backend on vkms, inside the test VM: modeset, page flips driving presentation, pixels
+ * read back through the writeback connector, real clients, and every start-up fault.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <xf86drm.h>
+
+#include "harness.h"
+
+static char vkms_path[32];
+
+static bool
+find_device(const char *driver, char *path, size_t size)
+{
+	for (int i = 0; i < 8; i++) {
+		snprintf(path, size, "/dev/dri/card%d", i);
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		drmVersionPtr version = drmGetVersion(fd);
+		bool match = version && strcmp(version->name, driver) == 0;
+		drmFreeVersion(version);
+		close(fd);
+		if (match)
+			return true;
+	}
+	return false;
+}
+
+static struct th_server *
+start_on_vkms(void)
+{
+	const char *const args[] = {"--backend", "drm", "--drm-device", vkms_path, NULL};
+	return th_server_start(args);
+}
+
+static int
+compare_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void
+test_flips_drive_presentation(void)
+{
+	struct th_server *server = start_on_vkms();
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	struct th_window *w = c ? th_window_create(c) : NULL;
+	if (th_check(w)) {
+		th_check(c->n_outputs == 1 && strcmp(c->outputs[0].name, "Virtual-1") == 0,
+			 "output %s", c->outputs[0].name);
+		th_check(w->width == 1024 && w->height == 768, "configured %dx%d", w->width,
+			 w->height);
+		struct th_buffer *b[2] = {th_shm_buffer_create(c, 1024, 768, 1),
+					  th_shm_buffer_create(c, 1024, 768, 1)};
+		enum { FRAMES = 60 };
+		uint64_t seq[FRAMES], steps[FRAMES];
+		int64_t time[FRAMES];
+		int n = 0;
+		for (int i = 0; i < FRAMES; i++) {
+			th_buffer_fill(b[i % 2], 0, 0, 1024, 768, 0xff000000u | (uint32_t)i * 4);
+			wl_surface_attach(w->surface, b[i % 2]->buffer, 0, 0);
+			wl_surface_damage_buffer(w->surface, 0, 0, 1024, 768);
+			struct th_presented p;
+			if (!th_check(th_commit_and_wait(c, w->surface, &p)))
+				break;
+			if (i == 0) {
+				uint32_t want = WP_PRESENTATION_FEEDBACK_KIND_VSYNC |
+						WP_PRESENTATION_FEEDBACK_KIND_HW_CLOCK |
+						WP_PRESENTATION_FEEDBACK_KIND_HW_COMPLETION;
+				th_check((p.flags & want) == want, "flags 0x%x", p.flags);
+				th_check(p.refresh_ns > 16000000 && p.refresh_ns < 17500000,
+					 "refresh %u ns", p.refresh_ns);
+			}
+			seq[n] = p.seq;
+			time[n++] = p.time_ns;
+		}
+		for (int i = 1; i < n; i++) {
+			th_check(seq[i] > seq[i - 1] && time[i] > time[i - 1],
+				 "frame %d: sequence and time must increase", i);
+			steps[i - 1] = seq[i] - seq[i - 1];
+			/* The flip timestamps are vblank times: whole refresh periods apart. */
+			double periods = (double)(time[i] - time[i - 1]) / 16666667.0;
+			th_check(periods > steps[i - 1] - 0.2 && periods < steps[i - 1] + 0.2,
+				 "frame %d: %.2f periods for %llu vblanks", i, periods,
+				 (unsigned long long)steps[i - 1]);
+		}
+		if (n > 1) {
+			qsort(steps, (size_t)n - 1, sizeof(steps[0]), compare_u64);
+			th_note("%d flips, median vblank step %llu, worst %llu", n,
+				(unsigned long long)steps[(n - 1) / 2],
+				(unsigned long long)steps[n - 2]);
+			/* Under TCG the guest is slow; a compositor that halves the rate still fails. */
+			th_check(steps[(n - 1) / 2] == 1, "median vblank step");
+		}
+		th_buffer_destroy(b[0]);
+		th_buffer_destroy(b[1]);
+	}
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_server_stop(server);
+}
+
+static void
+test_writeback_pixels(void)
+{
+	struct th_server *server = start_on_vkms();
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	struct th_window *w = c ? th_window_create(c) : NULL;
+	if (th_check(w)) {
+		struct th_buffer *b = th_shm_buffer_create(c, 1024, 768, 1);
+		uint32_t seed = 0x7e57;
+		th_buffer_pattern(b, seed);
+		wl_surface_attach(w->surface, b->buffer, 0, 0);
+		wl_surface_damage_buffer(w->surface, 0, 0, 1024, 768);
+		struct th_presented p;
+		struct th_capture cap;
+		if (th_check(th_commit_and_wait(c, w->surface, &p)) &&
+		    th_capture_output(c, 0, &cap)) {
+			int bad = 0;
+			for (int32_t y = 0; y < 768; y++)
+				for (int32_t x = 0; x < 1024; x++)
+					bad += th_capture_pixel(&cap, x, y) !=
+					       th_pattern_pixel(seed, x, y);
+			if (!th_check(bad == 0, "%d of 1024x768 pixels differ", bad))
+				th_capture_save(&cap, "vm-writeback-pixels");
+			th_check(cap.seq > p.seq, "captured a frame after the one presented");
+			th_capture_finish(&cap);
+		}
+		th_check(th_server_log_count(server, "writeback capture") == 1,
+			 "the capture must come from the writeback connector");
+		th_check(th_server_log_count(server, "captures will read the scanout buffer") == 0,
+			 "writeback fell back to reading the scanout buffer");
+		th_buffer_destroy(b);
+	}
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_server_stop(server);
+}
+
+static int
+median_int(int *v, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			int t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return n ? v[n / 2] : -1;
+}
+
+static void
+test_weston_simple_shm(void)
+{
+	struct th_server *server = start_on_vkms();
+	th_require(server);
+	const char *const argv[] = {"weston-simple-shm", NULL};
+	const char *const env[] = {"WAYLAND_DEBUG=1", NULL};
+	struct th_process_result r;
+	th_run_client(server, argv, env, 5000, &r);
+	th_check(r.timed_out, "weston-simple-shm exited early (status %d)", r.status);
+	static int times[2048], deltas[2048];
+	int n = 0;
+	for (const char *p = r.output; (p = strstr(p, "wl_callback@")) && n < 2048; p++) {
+		const char *done = strstr(p, ".done(");
+		const char *eol = strchr(p, '\n');
+		if (done && (!eol || done < eol))
+			times[n++] = atoi(done + 6);
+	}
+	for (int i = 1; i < n; i++)
+		deltas[i - 1] = times[i] - times[i - 1];
+	int m = median_int(deltas, n - 1);
+	th_note("weston-simple-shm on vkms: %d frames in 5 s, median %d ms apart", n, m);
+	th_check(n >= 120, "only %d frames", n);
+	th_check(m >= 16 && m <= 17, "median frame interval %d ms", m);
+	th_process_result_finish(&r);
+	th_server_stop(server);
+}
+
+static void
+test_weston_simple_egl(void)
+{
+	struct th_server *server = start_on_vkms();
+	th_require(server);
+	struct th_client *watcher = th_client_connect(server);
+	const char *const argv[] = {"weston-simple-egl", NULL};
+	const char *const env[] = {"LIBGL_ALWAYS_SOFTWARE=1", NULL};
+	struct th_process *process = th_spawn(server, argv, env);
+	int lit = 0;
+	for (int i = 0; watcher && i < 30 && lit == 0; i++) {
+		struct timespec pause = {0, 300000000};
+		nanosleep(&pause, NULL);
+		struct th_capture cap;
+		if (!th_capture_output(watcher, 0, &cap))
+			break;
+		for (int32_t y = 0; y < cap.height; y += 4)
+			for (int32_t x = 0; x < cap.width; x += 4)
+				lit += (th_capture_pixel(&cap, x, y) & 0xffffff) != 0;
+		th_capture_finish(&cap);
+	}
+	struct th_process_result r;
+	th_process_finish(process, 0, &r);
+	th_check(lit > 1000, "weston-simple-egl's triangle reached the writeback (%d lit)", lit);
+	th_check(r.timed_out, "weston-simple-egl exited (status %d): %.300s", r.status, r.output);
+	th_process_result_finish(&r);
+	th_client_destroy(watcher);
+	th_server_stop(server);
+}
+
+/* Runs sluice expecting it to fail at start-up with one line containing needle. */
+static void
+expect_startup_error(const char *const *args, const char *needle)
+{
+	const char *argv[16] = {getenv("SLUICE_BIN"), "--socket", "never-used"};
+	int argc = 3;
+	for (int i = 0; args[i] && argc < 15; i++)
+		argv[argc++] = args[i];
+	argv[argc] = NULL;
+	const char *const env[] = {"XDG_RUNTIME_DIR=/tmp", NULL};
+	struct th_process_result r;
+	th_run_client(NULL, argv, env, 20000, &r);
+	int lines = 0;
+	for (const char *p = r.output; *p; p++)
+		lines += *p == '\n';
+	th_check(r.status == 1 && lines == 1 && strstr(r.output, needle),
+		 "status %d, output: %s", r.status, r.output);
+	th_process_result_finish(&r);
+}
+
+static void
+test_master_taken(void)
+{
+	struct th_server *server = start_on_vkms();
+	th_require(server);
+	const char *const args[] = {"--backend", "drm", "--drm-device", vkms_path, NULL};
+	expect_startup_error(args, "DRM master is held by another process");
+	th_server_stop(server);
+}
+
+static void
+test_bad_mode(void)
+{
+	const char *const args[] = {"--drm-device", vkms_path, "--mode", "800x601", NULL};
+	expect_startup_error(args, "Virtual-1 has no mode 800x601 (it offers ");
+}
+
+static void
+test_not_a_display(void)
+{
+	char vgem[32];
+	th_require(find_device("vgem", vgem, sizeof(vgem)));
+	const char *const args[] = {"--drm-device", vgem, NULL};
+	expect_startup_error(args, "(vgem) is not a display device");
+}
+
+static void
+test_no_such_device(void)
+{
+	const char *const args[] = {"--drm-device", "/dev/dri/card42", NULL};
+	expect_startup_error(args, "cannot open /dev/dri/card42: No such file or directory");
+}
+
+static void
+test_auto_picks_vkms(void)
+{
+	/* No backend named: the first KMS-capable card (vgem is skipped). */
+	const char *const args[] = {"--backend", "auto", NULL};
+	struct th_server *server = th_server_start(args);
+	th_require(server);
+	char line[64];
+	snprintf(line, sizeof(line), "using %s (vkms)", vkms_path);
+	th_check(th_server_log_count(server, line) == 1, "auto did not pick %s", vkms_path);
+	th_server_stop(server);
+}
+
+int
+main(int argc, char *argv[])
+{
+	if (!find_device("vkms", vkms_path, sizeof(vkms_path))) {
+		printf("Bail out! no vkms device: not in the test VM?\n");
+		return 1;
+	}
+	static const struct th_test tests[] = {
+		{"flips-drive-presentation", test_flips_drive_presentation},
+		{"writeback-pixels", test_writeback_pixels},
+		{"weston-simple-shm", test_weston_simple_shm},
+		{"weston-simple-egl", test_weston_simple_egl},
+		{"master-taken", test_master_taken},
+		{"bad-mode", test_bad_mode},
+		{"not-a-display", test_not_a_display},
+		{"no-such-device", test_no_such_device},
+		{"auto-picks-vkms", test_auto_picks_vkms},
+	};
+	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
