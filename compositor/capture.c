@@ -68,10 +68,10 @@ capture_output_deliver(struct sl_output *output, const void *pixels, uint32_t st
 				       (const uint8_t *)pixels + (size_t)y * stride, row);
 			sl_buffer_end_access(buffer);
 			uint64_t sec = (uint64_t)(time_ns / 1000000000);
-			sluice_capture_frame_v1_send_ready(
-				frame->resource, (uint32_t)(sec >> 32), (uint32_t)sec,
-				(uint32_t)(time_ns % 1000000000), (uint32_t)(msc >> 32),
-				(uint32_t)msc);
+			sluice_capture_frame_v1_send_ready(frame->resource, (uint32_t)(sec >> 32),
+							   (uint32_t)sec,
+							   (uint32_t)(time_ns % 1000000000),
+							   (uint32_t)(msc >> 32), (uint32_t)msc);
 		}
 		capture_frame_finish(frame);
 	}

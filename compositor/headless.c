@@ -102,8 +102,8 @@ headless_handle_vblank(void *data)
 	/* What the virtual display shows is exactly the front target. */
 	if (capture_output_frame_wants_capture(output)) {
 		uint32_t stride;
-		const void *pixels = ho->renderer->impl->target_pixels(ho->renderer,
-								      ho->targets[ho->front], &stride);
+		const void *pixels = ho->renderer->impl->target_pixels(
+			ho->renderer, ho->targets[ho->front], &stride);
 		capture_output_deliver(output, pixels, stride, vblank, msc,
 				       "the renderer cannot read its target");
 	}

@@ -56,12 +56,18 @@ enum plane_prop {
 };
 
 static const char *const plane_prop_names[PLANE_PROP_COUNT] = {
-	[PLANE_TYPE] = "type",		 [PLANE_FB_ID] = "FB_ID",
-	[PLANE_CRTC_ID] = "CRTC_ID",	 [PLANE_SRC_X] = "SRC_X",
-	[PLANE_SRC_Y] = "SRC_Y",	 [PLANE_SRC_W] = "SRC_W",
-	[PLANE_SRC_H] = "SRC_H",	 [PLANE_CRTC_X] = "CRTC_X",
-	[PLANE_CRTC_Y] = "CRTC_Y",	 [PLANE_CRTC_W] = "CRTC_W",
-	[PLANE_CRTC_H] = "CRTC_H",	 [PLANE_IN_FENCE_FD] = "IN_FENCE_FD",
+	[PLANE_TYPE] = "type",
+	[PLANE_FB_ID] = "FB_ID",
+	[PLANE_CRTC_ID] = "CRTC_ID",
+	[PLANE_SRC_X] = "SRC_X",
+	[PLANE_SRC_Y] = "SRC_Y",
+	[PLANE_SRC_W] = "SRC_W",
+	[PLANE_SRC_H] = "SRC_H",
+	[PLANE_CRTC_X] = "CRTC_X",
+	[PLANE_CRTC_Y] = "CRTC_Y",
+	[PLANE_CRTC_W] = "CRTC_W",
+	[PLANE_CRTC_H] = "CRTC_H",
+	[PLANE_IN_FENCE_FD] = "IN_FENCE_FD",
 	[PLANE_IN_FORMATS] = "IN_FORMATS",
 };
 
@@ -137,7 +143,7 @@ struct kms_fb {
 	uint64_t size;
 	void *map;
 	struct sl_render_target *target; /* nullable: writeback buffers are only read */
-	uint64_t drawn_at;               /* frame number, 0 = never */
+	uint64_t drawn_at;		 /* frame number, 0 = never */
 };
 
 struct kms_device {
@@ -146,7 +152,7 @@ struct kms_device {
 	char path[64];
 	char driver[32];
 	struct wl_event_source *source;
-	struct wl_list outputs; /* kms_output.link */
+	struct wl_list outputs;	      /* kms_output.link */
 	uint32_t writeback_connector; /* 0: none */
 	uint32_t writeback_crtcs;     /* bitmask of CRTC indices it can attach to */
 	uint32_t writeback_props[CONN_PROP_COUNT];
@@ -171,8 +177,8 @@ struct kms_output {
 	int front;   /* index on screen, -1 before the first flip */
 	int pending; /* index in flight, -1 */
 	uint64_t frames_drawn;
-	int32_t out_fence;   /* written by the kernel for each commit */
-	int release_fence;   /* OUT_FENCE_PTR of the last commit, kept for release fences */
+	int32_t out_fence; /* written by the kernel for each commit */
+	int release_fence; /* OUT_FENCE_PTR of the last commit, kept for release fences */
 
 	/* Writeback capture of the frame in flight. */
 	bool uses_writeback;
@@ -252,7 +258,8 @@ build_commit(struct kms_output *ko, struct kms_fb *fb, bool modeset, bool writeb
 	struct kms_device *dev = ko->device;
 	struct atomic atomic = {.req = req};
 	if (modeset) {
-		atomic_add(&atomic, ko->connector_id, ko->connector_props[CONN_CRTC_ID], ko->crtc_id);
+		atomic_add(&atomic, ko->connector_id, ko->connector_props[CONN_CRTC_ID],
+			   ko->crtc_id);
 		atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_ACTIVE], 1);
 		atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_MODE_ID], ko->mode_blob);
 		/* The writeback connector joins the CRTC once, at modeset: routing it later would
@@ -317,8 +324,9 @@ kms_submit_frame(struct sl_output *output, bool drew)
 	if (ok && modeset && !test_modeset(ko, req) && ko->uses_writeback) {
 		/* Some drivers cannot clone the display into the writeback connector: display
 		 * without it, and capture from the scanout buffer instead. */
-		log_warn("kms", "%s: the CRTC cannot drive the writeback connector too (%s); "
-				"captures will read the scanout buffer",
+		log_warn("kms",
+			 "%s: the CRTC cannot drive the writeback connector too (%s); "
+			 "captures will read the scanout buffer",
 			 output->name, strerror(errno));
 		ko->uses_writeback = writeback = false;
 		drmModeAtomicSetCursor(req, 0);
@@ -544,8 +552,9 @@ output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *connect
 	if (!pick_mode(connector, options, &mode)) {
 		char modes[128];
 		mode_list(connector, modes, sizeof(modes));
-		snprintf(err, err_size, "%s: %s has no mode %dx%d%s (it offers %s)", dev->path, name,
-			 options->width, options->height, options->refresh_mhz ? "@.." : "", modes);
+		snprintf(err, err_size, "%s: %s has no mode %dx%d%s (it offers %s)", dev->path,
+			 name, options->width, options->height, options->refresh_mhz ? "@.." : "",
+			 modes);
 		return NULL;
 	}
 	uint32_t possible = connector_possible_crtcs(dev->fd, connector) & ~dev->used_crtcs;
@@ -577,8 +586,8 @@ output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *connect
 		  CONN_PROP_COUNT, ko->connector_props, NULL);
 	props_get(dev->fd, ko->crtc_id, DRM_MODE_OBJECT_CRTC, crtc_prop_names, CRTC_PROP_COUNT,
 		  ko->crtc_props, NULL);
-	props_get(dev->fd, ko->plane_id, DRM_MODE_OBJECT_PLANE, plane_prop_names,
-		  PLANE_PROP_COUNT, ko->plane_props, NULL);
+	props_get(dev->fd, ko->plane_id, DRM_MODE_OBJECT_PLANE, plane_prop_names, PLANE_PROP_COUNT,
+		  ko->plane_props, NULL);
 	if (!ko->plane_id) {
 		snprintf(err, err_size, "%s: no primary plane for %s", dev->path, name);
 		goto err;
@@ -591,9 +600,9 @@ output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *connect
 
 	for (int i = 0; i < 2; i++) {
 		if (!fb_create(dev->fd, mode.hdisplay, mode.vdisplay, &ko->fbs[i]) ||
-		    !(ko->fbs[i].target = renderer->impl->target_wrap(
-			      renderer, ko->fbs[i].map, mode.hdisplay, mode.vdisplay,
-			      ko->fbs[i].pitch))) {
+		    !(ko->fbs[i].target =
+			      renderer->impl->target_wrap(renderer, ko->fbs[i].map, mode.hdisplay,
+							  mode.vdisplay, ko->fbs[i].pitch))) {
 			snprintf(err, err_size, "%s: cannot allocate scanout buffers", dev->path);
 			goto err;
 		}
@@ -645,7 +654,8 @@ find_writeback(struct kms_device *dev, drmModeRes *res)
 			dev->writeback_connector = c->connector_id;
 			dev->writeback_crtcs = connector_possible_crtcs(dev->fd, c);
 			props_get(dev->fd, c->connector_id, DRM_MODE_OBJECT_CONNECTOR,
-				  connector_prop_names, CONN_PROP_COUNT, dev->writeback_props, NULL);
+				  connector_prop_names, CONN_PROP_COUNT, dev->writeback_props,
+				  NULL);
 		}
 		drmModeFreeConnector(c);
 		if (dev->writeback_connector)
@@ -675,7 +685,8 @@ open_kms(const char *path, char *driver, size_t driver_size, char *err, size_t e
 	}
 	if (drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) < 0 ||
 	    drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) < 0) {
-		snprintf(err, err_size, "%s (%s) does not support atomic modesetting", path, driver);
+		snprintf(err, err_size, "%s (%s) does not support atomic modesetting", path,
+			 driver);
 		close(fd);
 		return -1;
 	}
@@ -713,7 +724,8 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 			snprintf(path, sizeof(path), "/dev/dri/card%d", i);
 			if (access(path, F_OK) != 0)
 				continue;
-			dev->fd = open_kms(path, dev->driver, sizeof(dev->driver), why, sizeof(why));
+			dev->fd =
+				open_kms(path, dev->driver, sizeof(dev->driver), why, sizeof(why));
 			if (dev->fd >= 0)
 				snprintf(dev->path, sizeof(dev->path), "%s", path);
 			else

@@ -10,7 +10,7 @@ struct kms_device;
 
 struct kms_options {
 	const char *device; /* NULL: the first KMS-capable /dev/dri/card* */
-	bool has_mode;      /* else the connector's preferred mode */
+	bool has_mode;	    /* else the connector's preferred mode */
 	int32_t width, height;
 	int32_t refresh_mhz; /* 0: any refresh at that size (the highest) */
 };

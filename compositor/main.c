@@ -63,6 +63,12 @@ static void __attribute__((format(printf, 1, 0))) handle_wayland_log(const char 
 	log_write(LOG_DEBUG, "wayland", "%s", line);
 }
 
+static void
+destroy_kms_backend(void *device)
+{
+	kms_device_destroy(device);
+}
+
 /* Parses a whole decimal integer in [min, max]; false on any junk. */
 static bool
 parse_int(const char *text, long min, long max, long *out)
@@ -250,7 +256,7 @@ main(int argc, char *argv[])
 		struct kms_device *device = kms_device_create(&server, &kms, err, sizeof(err));
 		if (device) {
 			server.backend = device;
-			server.backend_destroy = (void (*)(void *))kms_device_destroy;
+			server.backend_destroy = destroy_kms_backend;
 		} else if (backend == BACKEND_DRM) {
 			fprintf(stderr, "sluice: %s\n", err);
 			goto out;

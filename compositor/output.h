@@ -64,8 +64,8 @@ struct sl_output {
 	uint64_t last_msc;
 
 	/* Waiting for the frame in flight to be presented. */
-	struct wl_list frame_callbacks; /* wl_resource links */
-	struct wl_list feedbacks;	/* wl_resource links */
+	struct wl_list frame_callbacks;	   /* wl_resource links */
+	struct wl_list feedbacks;	   /* wl_resource links */
 	struct wl_list captures;	   /* sl_capture_frame.link: for the next frame */
 	struct wl_list captures_in_flight; /* sl_capture_frame.link: for the frame in flight */
 

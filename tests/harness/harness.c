@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xf86drm.h>
+
 #include "fd.h"
 #include "png-write.h"
 
@@ -898,4 +900,22 @@ th_process_result_finish(struct th_process_result *result)
 {
 	free(result->output);
 	result->output = NULL;
+}
+
+bool
+th_find_drm_device(const char *driver, char *path, size_t size)
+{
+	for (int i = 0; i < 16; i++) {
+		snprintf(path, size, "/dev/dri/card%d", i);
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		drmVersionPtr version = drmGetVersion(fd);
+		bool match = version && strcmp(version->name, driver) == 0;
+		drmFreeVersion(version);
+		close(fd);
+		if (match)
+			return true;
+	}
+	return false;
 }

@@ -7,6 +7,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <wayland-client.h>
@@ -205,5 +206,8 @@ bool th_run_client(struct th_server *server, const char *const *argv, const char
 void th_process_result_finish(struct th_process_result *result);
 
 int64_t th_now_ns(void);
+
+/* Finds the /dev/dri/card* node whose driver is named driver (e.g. "vkms"); false if none. */
+bool th_find_drm_device(const char *driver, char *path, size_t size);
 
 #endif

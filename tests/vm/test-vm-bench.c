@@ -17,20 +17,8 @@
 static int
 open_driver(const char *driver)
 {
-	for (int i = 0; i < 8; i++) {
-		char path[32];
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		int fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		drmVersionPtr version = drmGetVersion(fd);
-		bool match = version && strcmp(version->name, driver) == 0;
-		drmFreeVersion(version);
-		if (match)
-			return fd;
-		close(fd);
-	}
-	return -1;
+	char path[32];
+	return th_find_drm_device(driver, path, sizeof(path)) ? open(path, O_RDWR | O_CLOEXEC) : -1;
 }
 
 static void
