@@ -1,7 +1,10 @@
 /*
  * sluice-capture: writes what a sluice output presents next to a PNG file.
  *
- *   sluice-capture [--output NAME] FILE.png
+ *   sluice-capture [--output NAME] [--wait SECONDS] FILE.png
+ *
+ * --wait keeps capturing frames until one is not entirely black (a client has drawn), for scripts
+ * that start a client and want its first frame; it fails if none comes in time.
  *
  * Needs a sluice started with --capture.
  */
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <wayland-client.h>
@@ -134,6 +138,19 @@ frame_failed(void *data, struct sluice_capture_frame_v1 *frame, const char *reas
 static const struct sluice_capture_frame_v1_listener frame_listener = {frame_buffer, frame_ready,
 								       frame_failed};
 
+static bool
+all_black(const void *data, uint32_t width, uint32_t height, uint32_t stride)
+{
+	for (uint32_t y = 0; y < height; y++) {
+		const uint32_t *row =
+			(const uint32_t *)((const uint8_t *)data + (size_t)y * stride);
+		for (uint32_t x = 0; x < width; x++)
+			if (row[x] & 0xffffff)
+				return false;
+	}
+	return true;
+}
+
 static int __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
 {
 	va_list args;
@@ -150,17 +167,26 @@ main(int argc, char *argv[])
 {
 	static const struct option options[] = {
 		{"output", required_argument, NULL, 'o'},
+		{"wait", required_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *output_name = NULL;
+	double wait_s = 0;
 	int opt;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "o:w:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			output_name = optarg;
 			break;
+		case 'w': {
+			char *end;
+			wait_s = strtod(optarg, &end);
+			if (*end || end == optarg || wait_s <= 0 || wait_s > 3600)
+				return fail("invalid --wait '%s' (seconds, up to 3600)", optarg);
+			break;
+		}
 		case 'h':
 			printf("Usage: sluice-capture [--output NAME] FILE.png\n\n"
 			       "Writes the next frame a sluice output presents (the first output "
@@ -198,30 +224,54 @@ main(int argc, char *argv[])
 	if (!target)
 		return fail("no output named '%s'", output_name ? output_name : "(any)");
 
-	struct sluice_capture_frame_v1 *frame =
-		sluice_capture_manager_v1_capture_output(c.manager, target->wl_output);
-	sluice_capture_frame_v1_add_listener(frame, &frame_listener, &c);
-	while (!c.have_layout && !c.done && wl_display_dispatch(c.display) >= 0)
-		;
-	if (!c.have_layout)
-		return fail("capture refused: %s", c.reason[0] ? c.reason : "connection lost");
-
-	size_t size = (size_t)c.stride * c.height;
-	int fd = anon_file_create((off_t)size);
-	if (fd < 0)
-		return fail("cannot allocate the capture buffer: %s", strerror(errno));
-	void *data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (data == MAP_FAILED)
-		return fail("cannot map the capture buffer: %s", strerror(errno));
-	struct wl_shm_pool *pool = wl_shm_create_pool(c.shm, fd, (int32_t)size);
-	struct wl_buffer *buffer = wl_shm_pool_create_buffer(
-		pool, 0, (int32_t)c.width, (int32_t)c.height, (int32_t)c.stride, c.format);
-	close(fd);
-	sluice_capture_frame_v1_copy(frame, buffer);
-	while (!c.done && wl_display_dispatch(c.display) >= 0)
-		;
-	if (!c.done || c.failed)
-		return fail("capture failed: %s", c.reason[0] ? c.reason : "connection lost");
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	void *data = NULL;
+	size_t size = 0;
+	struct wl_shm_pool *pool = NULL;
+	struct wl_buffer *buffer = NULL;
+	for (;;) {
+		struct sluice_capture_frame_v1 *frame =
+			sluice_capture_manager_v1_capture_output(c.manager, target->wl_output);
+		c.have_layout = c.done = c.failed = false;
+		sluice_capture_frame_v1_add_listener(frame, &frame_listener, &c);
+		while (!c.have_layout && !c.done && wl_display_dispatch(c.display) >= 0)
+			;
+		if (!c.have_layout)
+			return fail("capture refused: %s",
+				    c.reason[0] ? c.reason : "connection lost");
+		if (!buffer) {
+			size = (size_t)c.stride * c.height;
+			int fd = anon_file_create((off_t)size);
+			if (fd < 0)
+				return fail("cannot allocate the capture buffer: %s",
+					    strerror(errno));
+			data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			if (data == MAP_FAILED)
+				return fail("cannot map the capture buffer: %s", strerror(errno));
+			pool = wl_shm_create_pool(c.shm, fd, (int32_t)size);
+			buffer = wl_shm_pool_create_buffer(pool, 0, (int32_t)c.width,
+							   (int32_t)c.height, (int32_t)c.stride,
+							   c.format);
+			close(fd);
+		}
+		sluice_capture_frame_v1_copy(frame, buffer);
+		while (!c.done && wl_display_dispatch(c.display) >= 0)
+			;
+		sluice_capture_frame_v1_destroy(frame);
+		if (!c.done || c.failed)
+			return fail("capture failed: %s",
+				    c.reason[0] ? c.reason : "connection lost");
+		if (wait_s <= 0 || !all_black(data, c.width, c.height, c.stride))
+			break;
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double waited = (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9;
+		if (waited > wait_s)
+			return fail("output %s stayed black for %g s", target->name, wait_s);
+		struct timespec pause = {0, 100000000};
+		nanosleep(&pause, NULL);
+	}
 	if (!png_write_xrgb(path, data, c.width, c.height, c.stride, false))
 		return fail("cannot write %s", path);
 	printf("%s: %ux%u, output %s, vblank %llu\n", path, c.width, c.height, target->name,
@@ -230,7 +280,6 @@ main(int argc, char *argv[])
 	munmap(data, size);
 	wl_buffer_destroy(buffer);
 	wl_shm_pool_destroy(pool);
-	sluice_capture_frame_v1_destroy(frame);
 	for (int i = 0; i < c.n_outputs; i++)
 		wl_output_destroy(c.outputs[i].wl_output);
 	sluice_capture_manager_v1_destroy(c.manager);

@@ -33,7 +33,7 @@ expect_error() {
 }
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..19"
 expect_error "unknown-option" "unknown option '--bogus'" "$sluice" --bogus
 expect_error "missing-argument" "needs an argument" "$sluice" --socket
 expect_error "positional-argument" "unexpected argument 'extra'" "$sluice" extra
@@ -65,5 +65,15 @@ fi
 expect_error "capture-no-compositor" "cannot connect to the Wayland display 'nothing-here'" \
 	env WAYLAND_DISPLAY=nothing-here "$capture" out.png
 expect_error "capture-no-file" "expected one output file name" "$capture"
+expect_error "capture-bad-wait" "invalid --wait 'soon'" "$capture" --wait soon out.png
+
+# --wait on an output nobody draws to gives up with one line.
+"$sluice" --socket cap --capture --backend headless --log-level silent &
+cap_pid=$!
+for _ in $(seq 50); do [ -S "$runtime/cap" ] && break; sleep 0.1; done
+expect_error "capture-wait-times-out" "output HEADLESS-1 stayed black for 0.3 s" \
+	env WAYLAND_DISPLAY=cap "$capture" --wait 0.3 "$runtime/black.png"
+kill "$cap_pid"
+wait "$cap_pid"
 
 [ "$failed" -eq 0 ]
