@@ -202,53 +202,72 @@ main(int argc, char *argv[])
 	const char *path = argv[optind];
 
 	struct capture c = {0};
+	int status = EXIT_FAILURE;
+	struct wl_registry *registry = NULL;
+	struct sluice_capture_frame_v1 *frame = NULL;
+	void *data = MAP_FAILED;
+	size_t size = 0;
+	struct wl_shm_pool *pool = NULL;
+	struct wl_buffer *buffer = NULL;
 	c.display = wl_display_connect(NULL);
-	if (!c.display)
-		return fail("cannot connect to the Wayland display '%s'",
-			    getenv("WAYLAND_DISPLAY") ? getenv("WAYLAND_DISPLAY") : "wayland-0");
-	struct wl_registry *registry = wl_display_get_registry(c.display);
+	if (!c.display) {
+		status = fail("cannot connect to the Wayland display '%s'",
+			      getenv("WAYLAND_DISPLAY") ? getenv("WAYLAND_DISPLAY") : "wayland-0");
+		goto out;
+	}
+	registry = wl_display_get_registry(c.display);
 	wl_registry_add_listener(registry, &registry_listener, &c);
-	if (wl_display_roundtrip(c.display) < 0 || wl_display_roundtrip(c.display) < 0)
-		return fail("%s", "the connection to the compositor failed");
-	if (!c.manager)
-		return fail("%s",
-			    "the compositor offers no sluice_capture_manager_v1 (start sluice "
-			    "with --capture)");
-	if (!c.shm)
-		return fail("%s", "the compositor offers no wl_shm");
+	if (wl_display_roundtrip(c.display) < 0 || wl_display_roundtrip(c.display) < 0) {
+		status = fail("%s", "the connection to the compositor failed");
+		goto out;
+	}
+	if (!c.manager) {
+		status = fail("%s",
+			      "the compositor offers no sluice_capture_manager_v1 (start sluice "
+			      "with --capture)");
+		goto out;
+	}
+	if (!c.shm) {
+		status = fail("%s", "the compositor offers no wl_shm");
+		goto out;
+	}
 
 	struct output *target = NULL;
 	for (int i = 0; i < c.n_outputs && !target; i++)
 		if (!output_name || strcmp(c.outputs[i].name, output_name) == 0)
 			target = &c.outputs[i];
-	if (!target)
-		return fail("no output named '%s'", output_name ? output_name : "(any)");
+	if (!target) {
+		status = fail("no output named '%s'", output_name ? output_name : "(any)");
+		goto out;
+	}
 
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	void *data = NULL;
-	size_t size = 0;
-	struct wl_shm_pool *pool = NULL;
-	struct wl_buffer *buffer = NULL;
 	for (;;) {
-		struct sluice_capture_frame_v1 *frame =
-			sluice_capture_manager_v1_capture_output(c.manager, target->wl_output);
+		frame = sluice_capture_manager_v1_capture_output(c.manager, target->wl_output);
 		c.have_layout = c.done = c.failed = false;
 		sluice_capture_frame_v1_add_listener(frame, &frame_listener, &c);
 		while (!c.have_layout && !c.done && wl_display_dispatch(c.display) >= 0)
 			;
-		if (!c.have_layout)
-			return fail("capture refused: %s",
-				    c.reason[0] ? c.reason : "connection lost");
-		if (!buffer) {
+		if (!c.have_layout) {
+			status = fail("capture refused: %s",
+				      c.reason[0] ? c.reason : "connection lost");
+			goto out;
+		}
+		if (data == MAP_FAILED) {
 			size = (size_t)c.stride * c.height;
 			int fd = anon_file_create((off_t)size);
-			if (fd < 0)
-				return fail("cannot allocate the capture buffer: %s",
-					    strerror(errno));
+			if (fd < 0) {
+				status = fail("cannot allocate the capture buffer: %s",
+					      strerror(errno));
+				goto out;
+			}
 			data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-			if (data == MAP_FAILED)
-				return fail("cannot map the capture buffer: %s", strerror(errno));
+			if (data == MAP_FAILED) {
+				status = fail("cannot map the capture buffer: %s", strerror(errno));
+				close(fd);
+				goto out;
+			}
 			pool = wl_shm_create_pool(c.shm, fd, (int32_t)size);
 			buffer = wl_shm_pool_create_buffer(pool, 0, (int32_t)c.width,
 							   (int32_t)c.height, (int32_t)c.stride,
@@ -259,32 +278,50 @@ main(int argc, char *argv[])
 		while (!c.done && wl_display_dispatch(c.display) >= 0)
 			;
 		sluice_capture_frame_v1_destroy(frame);
-		if (!c.done || c.failed)
-			return fail("capture failed: %s",
-				    c.reason[0] ? c.reason : "connection lost");
+		frame = NULL;
+		if (!c.done || c.failed) {
+			status = fail("capture failed: %s",
+				      c.reason[0] ? c.reason : "connection lost");
+			goto out;
+		}
 		if (wait_s <= 0 || !all_black(data, c.width, c.height, c.stride))
 			break;
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		double waited = (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9;
-		if (waited > wait_s)
-			return fail("output %s stayed black for %g s", target->name, wait_s);
+		if (waited > wait_s) {
+			status = fail("output %s stayed black for %g s", target->name, wait_s);
+			goto out;
+		}
 		struct timespec pause = {0, 100000000};
 		nanosleep(&pause, NULL);
 	}
-	if (!png_write_xrgb(path, data, c.width, c.height, c.stride, false))
-		return fail("cannot write %s", path);
+	if (!png_write_xrgb(path, data, c.width, c.height, c.stride, false)) {
+		status = fail("cannot write %s", path);
+		goto out;
+	}
 	printf("%s: %ux%u, output %s, vblank %llu\n", path, c.width, c.height, target->name,
 	       (unsigned long long)c.seq);
 
-	munmap(data, size);
-	wl_buffer_destroy(buffer);
-	wl_shm_pool_destroy(pool);
+	status = EXIT_SUCCESS;
+out:
+	if (frame)
+		sluice_capture_frame_v1_destroy(frame);
+	if (buffer)
+		wl_buffer_destroy(buffer);
+	if (pool)
+		wl_shm_pool_destroy(pool);
+	if (data != MAP_FAILED)
+		munmap(data, size);
 	for (int i = 0; i < c.n_outputs; i++)
 		wl_output_destroy(c.outputs[i].wl_output);
-	sluice_capture_manager_v1_destroy(c.manager);
-	wl_shm_destroy(c.shm);
-	wl_registry_destroy(registry);
-	wl_display_disconnect(c.display);
-	return EXIT_SUCCESS;
+	if (c.manager)
+		sluice_capture_manager_v1_destroy(c.manager);
+	if (c.shm)
+		wl_shm_destroy(c.shm);
+	if (registry)
+		wl_registry_destroy(registry);
+	if (c.display)
+		wl_display_disconnect(c.display);
+	return status;
 }
