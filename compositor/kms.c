@@ -139,6 +139,7 @@ atomic_add(struct atomic *atomic, uint32_t object, uint32_t prop, uint64_t value
 /* ---- dumb buffers ---- */
 
 struct kms_fb {
+	bool dumb; /* a dumb buffer we created (else the renderer owns the memory) */
 	uint32_t handle, fb_id, pitch;
 	uint64_t size;
 	void *map;
@@ -158,6 +159,8 @@ struct kms_device {
 	uint32_t writeback_props[CONN_PROP_COUNT];
 	bool writeback_claimed;
 	uint32_t used_crtcs; /* bitmask of CRTC indices taken by outputs */
+	/* The server's renderer before ours replaced it (restored on destroy), or NULL. */
+	struct sl_renderer *previous_renderer;
 };
 
 struct kms_output {
@@ -172,6 +175,13 @@ struct kms_output {
 	drmModeModeInfo mode;
 	uint32_t mode_blob;
 	bool modeset_done;
+
+	/* The primary plane's IN_FORMATS: (format, modifier) pairs it can scan out. */
+	struct kms_format_modifier {
+		uint32_t format;
+		uint64_t modifier;
+	} * plane_formats;
+	size_t n_plane_formats;
 
 	struct kms_fb fbs[2];
 	int front;   /* index on screen, -1 before the first flip */
@@ -194,7 +204,7 @@ struct kms_output {
 static bool
 fb_create(int fd, int32_t width, int32_t height, struct kms_fb *fb)
 {
-	*fb = (struct kms_fb){0};
+	*fb = (struct kms_fb){.dumb = true};
 	if (drmModeCreateDumbBuffer(fd, (uint32_t)width, (uint32_t)height, 32, 0, &fb->handle,
 				    &fb->pitch, &fb->size) < 0) {
 		log_errno("kms", "cannot create a %dx%d dumb buffer", width, height);
@@ -227,9 +237,85 @@ fb_destroy(int fd, struct sl_renderer *renderer, struct kms_fb *fb)
 		munmap(fb->map, fb->size);
 	if (fb->fb_id)
 		drmModeRmFB(fd, fb->fb_id);
-	if (fb->handle)
+	if (fb->dumb && fb->handle)
 		drmModeDestroyDumbBuffer(fd, fb->handle);
 	*fb = (struct kms_fb){0};
+}
+
+/*
+ * Reads a plane's IN_FORMATS blob: every format with every modifier the plane accepts for it.
+ * These decide what can be scanned out directly (later: dmabuf feedback's scanout tranche).
+ */
+static bool
+plane_read_formats(int fd, uint32_t plane_id, uint32_t in_formats_prop,
+		   struct kms_format_modifier **out, size_t *count)
+{
+	*out = NULL;
+	*count = 0;
+	uint32_t ids[1];
+	uint64_t blob_id = 0;
+	static const char *const names[] = {"IN_FORMATS"};
+	props_get(fd, plane_id, DRM_MODE_OBJECT_PLANE, names, 1, ids, &blob_id);
+	if (!in_formats_prop || !blob_id)
+		return false;
+	drmModePropertyBlobRes *blob = drmModeGetPropertyBlob(fd, (uint32_t)blob_id);
+	if (!blob)
+		return false;
+	drmModeFormatModifierIterator iter = {0};
+	size_t cap = 0;
+	while (drmModeFormatModifierBlobIterNext(blob, &iter)) {
+		if (*count == cap) {
+			cap = cap ? cap * 2 : 32;
+			struct kms_format_modifier *grown = realloc(*out, cap * sizeof(**out));
+			if (!grown)
+				break;
+			*out = grown;
+		}
+		(*out)[(*count)++] = (struct kms_format_modifier){iter.fmt, iter.mod};
+	}
+	drmModeFreePropertyBlob(blob);
+	return *count > 0;
+}
+
+static bool
+formats_contain(const struct kms_format_modifier *formats, size_t count, uint32_t format,
+		uint64_t modifier)
+{
+	for (size_t i = 0; i < count; i++)
+		if (formats[i].format == format &&
+		    (formats[i].modifier == modifier || modifier == DRM_FORMAT_MOD_INVALID))
+			return true;
+	return false;
+}
+
+/* A scanout buffer the renderer draws into: its own GEM buffer if it has them, else a dumb one. */
+static bool
+scanout_fb_create(int fd, struct sl_renderer *renderer, int32_t width, int32_t height,
+		  struct kms_fb *fb)
+{
+	if (!renderer->impl->target_create_scanout) {
+		if (!fb_create(fd, width, height, fb))
+			return false;
+		fb->target =
+			renderer->impl->target_wrap(renderer, fb->map, width, height, fb->pitch);
+		return fb->target != NULL;
+	}
+	*fb = (struct kms_fb){0};
+	uint64_t modifier = DRM_FORMAT_MOD_INVALID;
+	fb->target = renderer->impl->target_create_scanout(renderer, width, height, &fb->handle,
+							   &fb->pitch, &modifier);
+	if (!fb->target)
+		return false;
+	uint32_t handles[4] = {fb->handle}, pitches[4] = {fb->pitch}, offsets[4] = {0};
+	uint64_t modifiers[4] = {modifier};
+	bool with_modifier = modifier != DRM_FORMAT_MOD_INVALID;
+	if (drmModeAddFB2WithModifiers(fd, (uint32_t)width, (uint32_t)height, DRM_FORMAT_XRGB8888,
+				       handles, pitches, offsets, with_modifier ? modifiers : NULL,
+				       &fb->fb_id, with_modifier ? DRM_MODE_FB_MODIFIERS : 0) < 0) {
+		log_errno("kms", "cannot add the renderer's buffer as a framebuffer");
+		return false;
+	}
+	return true;
 }
 
 /* ---- the output ---- */
@@ -447,6 +533,7 @@ kms_output_destroy(struct sl_output *output)
 		drmModeDestroyPropertyBlob(fd, ko->mode_blob);
 	ko->device->used_crtcs &= ~(1u << ko->crtc_index);
 	wl_list_remove(&ko->link);
+	free(ko->plane_formats);
 	free(ko);
 }
 
@@ -539,14 +626,34 @@ mode_list(drmModeConnector *connector, char *buf, size_t size)
 					(mode_refresh_mhz(&connector->modes[i]) + 500) / 1000);
 }
 
+static void
+connector_name(drmModeConnector *connector, char *name, size_t size)
+{
+	const char *type = drmModeGetConnectorTypeName(connector->connector_type);
+	snprintf(name, size, "%s-%u", type ? type : "Unknown", connector->connector_type_id);
+}
+
+static void
+connector_mode_error(struct kms_device *dev, drmModeConnector *connector,
+		     const struct kms_options *options, char *err, size_t err_size)
+{
+	char name[32], modes[128];
+	connector_name(connector, name, sizeof(name));
+	mode_list(connector, modes, sizeof(modes));
+	if (options->has_mode)
+		snprintf(err, err_size, "%s: %s has no mode %dx%d%s (it offers %s)", dev->path,
+			 name, options->width, options->height, options->refresh_mhz ? "@.." : "",
+			 modes);
+	else
+		snprintf(err, err_size, "%s: %s offers no mode", dev->path, name);
+}
+
 static struct kms_output *
 output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *connector,
 	      const struct kms_options *options, char *err, size_t err_size)
 {
 	char name[32];
-	const char *type = drmModeGetConnectorTypeName(connector->connector_type);
-	snprintf(name, sizeof(name), "%s-%u", type ? type : "Unknown",
-		 connector->connector_type_id);
+	connector_name(connector, name, sizeof(name));
 
 	drmModeModeInfo mode;
 	if (!pick_mode(connector, options, &mode)) {
@@ -592,6 +699,21 @@ output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *connect
 		snprintf(err, err_size, "%s: no primary plane for %s", dev->path, name);
 		goto err;
 	}
+	if (plane_read_formats(dev->fd, ko->plane_id, ko->plane_props[PLANE_IN_FORMATS],
+			       &ko->plane_formats, &ko->n_plane_formats)) {
+		log_debug("kms", "%s: primary plane %u takes %zu format/modifier pairs", name,
+			  ko->plane_id, ko->n_plane_formats);
+		if (!formats_contain(ko->plane_formats, ko->n_plane_formats, DRM_FORMAT_XRGB8888,
+				     DRM_FORMAT_MOD_INVALID)) {
+			snprintf(err, err_size,
+				 "%s: the primary plane of %s cannot scan out XRGB8888", dev->path,
+				 name);
+			goto err;
+		}
+	} else {
+		/* Drivers without IN_FORMATS take at least linear XRGB8888 on the primary plane. */
+		log_debug("kms", "%s: primary plane %u has no IN_FORMATS", name, ko->plane_id);
+	}
 	if (drmModeCreatePropertyBlob(dev->fd, &ko->mode, sizeof(ko->mode), &ko->mode_blob) < 0) {
 		snprintf(err, err_size, "%s: cannot create the mode blob: %s", dev->path,
 			 strerror(errno));
@@ -599,10 +721,8 @@ output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *connect
 	}
 
 	for (int i = 0; i < 2; i++) {
-		if (!fb_create(dev->fd, mode.hdisplay, mode.vdisplay, &ko->fbs[i]) ||
-		    !(ko->fbs[i].target =
-			      renderer->impl->target_wrap(renderer, ko->fbs[i].map, mode.hdisplay,
-							  mode.vdisplay, ko->fbs[i].pitch))) {
+		if (!scanout_fb_create(dev->fd, renderer, mode.hdisplay, mode.vdisplay,
+				       &ko->fbs[i])) {
 			snprintf(err, err_size, "%s: cannot allocate scanout buffers", dev->path);
 			goto err;
 		}
@@ -641,6 +761,7 @@ err:
 	fb_destroy(dev->fd, renderer, &ko->writeback_fb);
 	if (ko->mode_blob)
 		drmModeDestroyPropertyBlob(dev->fd, ko->mode_blob);
+	free(ko->plane_formats);
 	free(ko);
 	return NULL;
 }
@@ -750,8 +871,43 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 	if (writeback)
 		find_writeback(dev, res);
 
+	/* Every connected connector needs a mode before anything is allocated or GL starts. */
 	snprintf(err, err_size, "%s: no connected connector", dev->path);
-	bool failed = false;
+	bool failed = false, any = false;
+	for (int i = 0; i < res->count_connectors && !failed; i++) {
+		drmModeConnector *c = drmModeGetConnector(dev->fd, res->connectors[i]);
+		drmModeModeInfo mode;
+		if (c && c->connection == DRM_MODE_CONNECTED &&
+		    c->connector_type != DRM_MODE_CONNECTOR_WRITEBACK) {
+			any = true;
+			if (!pick_mode(c, options, &mode)) {
+				connector_mode_error(dev, c, options, err, err_size);
+				failed = true;
+			}
+		}
+		drmModeFreeConnector(c);
+	}
+	if (failed || !any) {
+		drmModeFreeResources(res);
+		goto err;
+	}
+
+	if (options->renderer != KMS_RENDERER_PIXMAN) {
+		struct sl_renderer *gl = renderer_gl_create(dev->fd);
+		if (gl) {
+			dev->previous_renderer = server->renderer;
+			server->renderer = gl;
+		} else if (options->renderer == KMS_RENDERER_GL) {
+			snprintf(err, err_size, "%s: the GL renderer cannot run on this device",
+				 dev->path);
+			drmModeFreeResources(res);
+			goto err;
+		} else {
+			log_warn("kms", "the GL renderer cannot run on %s: using pixman",
+				 dev->path);
+		}
+	}
+	failed = false;
 	for (int i = 0; i < res->count_connectors && !failed; i++) {
 		drmModeConnector *c = drmModeGetConnector(dev->fd, res->connectors[i]);
 		if (c && c->connection == DRM_MODE_CONNECTED &&
@@ -787,6 +943,11 @@ kms_device_destroy(struct kms_device *dev)
 		sl_output_destroy(ko->output);
 	if (dev->source)
 		wl_event_source_remove(dev->source);
+	if (dev->previous_renderer) {
+		/* Our renderer lives on our device: it goes with it. */
+		dev->server->renderer->impl->destroy(dev->server->renderer);
+		dev->server->renderer = dev->previous_renderer;
+	}
 	if (dev->fd >= 0)
 		close(dev->fd);
 	free(dev);

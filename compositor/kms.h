@@ -8,7 +8,14 @@
 struct sl_server;
 struct kms_device;
 
+enum kms_renderer {
+	KMS_RENDERER_AUTO, /* GL, else pixman with a log line */
+	KMS_RENDERER_GL,
+	KMS_RENDERER_PIXMAN,
+};
+
 struct kms_options {
+	enum kms_renderer renderer;
 	const char *device; /* NULL: the first KMS-capable /dev/dri/card* */
 	bool has_mode;	    /* else the connector's preferred mode */
 	int32_t width, height;

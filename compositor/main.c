@@ -31,6 +31,7 @@ static const char usage[] =
 	"                            headless), drm or headless\n"
 	"      --drm-device PATH     the DRM device (default: the first KMS-capable card)\n"
 	"      --mode WxH[@HZ]       the display mode (default: the connector's preferred mode)\n"
+	"      --renderer NAME       on KMS: auto (default: gl, else pixman), gl or pixman\n"
 	"      --headless WxH[@HZ]   add a virtual output (repeatable; default one 1024x768@60)\n"
 	"      --capture             offer the sluice_capture_v1 protocol (lets clients read "
 	"outputs)\n"
@@ -93,6 +94,7 @@ main(int argc, char *argv[])
 		OPT_BACKEND,
 		OPT_DRM_DEVICE,
 		OPT_MODE,
+		OPT_RENDERER,
 	};
 	static const struct option long_options[] = {
 		{"socket", required_argument, NULL, 's'},
@@ -100,6 +102,7 @@ main(int argc, char *argv[])
 		{"backend", required_argument, NULL, OPT_BACKEND},
 		{"drm-device", required_argument, NULL, OPT_DRM_DEVICE},
 		{"mode", required_argument, NULL, OPT_MODE},
+		{"renderer", required_argument, NULL, OPT_RENDERER},
 		{"capture", no_argument, NULL, OPT_CAPTURE},
 		{"repaint-window", required_argument, NULL, OPT_REPAINT_WINDOW},
 		{"ready-fd", required_argument, NULL, OPT_READY_FD},
@@ -151,6 +154,20 @@ main(int argc, char *argv[])
 			} else {
 				fprintf(stderr,
 					"sluice: invalid backend '%s' (auto, drm or headless)\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			break;
+		case OPT_RENDERER:
+			if (strcmp(optarg, "auto") == 0) {
+				kms.renderer = KMS_RENDERER_AUTO;
+			} else if (strcmp(optarg, "gl") == 0) {
+				kms.renderer = KMS_RENDERER_GL;
+			} else if (strcmp(optarg, "pixman") == 0) {
+				kms.renderer = KMS_RENDERER_PIXMAN;
+			} else {
+				fprintf(stderr,
+					"sluice: invalid renderer '%s' (auto, gl or pixman)\n",
 					optarg);
 				return EXIT_FAILURE;
 			}

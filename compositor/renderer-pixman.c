@@ -175,6 +175,12 @@ pixman_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 	sl_buffer_end_access(buffer);
 }
 
+static bool
+pixman_supports_shm_format(struct sl_renderer *renderer, uint32_t drm_format)
+{
+	return pixman_format_from_drm(drm_format) != 0;
+}
+
 static const void *
 pixman_target_pixels(struct sl_renderer *renderer, struct sl_render_target *target,
 		     uint32_t *stride)
@@ -214,6 +220,7 @@ static const struct sl_renderer_impl pixman_renderer_impl = {
 	.draw_surface = pixman_draw_surface,
 	.end = pixman_end,
 	.target_wrap = pixman_target_wrap,
+	.supports_shm_format = pixman_supports_shm_format,
 	.target_pixels = pixman_target_pixels,
 };
 

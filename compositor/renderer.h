@@ -31,6 +31,17 @@ struct sl_renderer_impl {
 	/* A render target over existing XRGB8888 memory (a KMS dumb buffer), or NULL. */
 	struct sl_render_target *(*target_wrap)(struct sl_renderer *renderer, void *data,
 						int32_t width, int32_t height, uint32_t stride);
+	/*
+	 * A target the display can scan out, allocated on the KMS device the renderer was created
+	 * for; its GEM handle, pitch and modifier are returned for drmModeAddFB2WithModifiers.
+	 * NULL where the renderer has no such buffers (pixman draws into dumb buffers instead).
+	 */
+	struct sl_render_target *(*target_create_scanout)(struct sl_renderer *renderer,
+							  int32_t width, int32_t height,
+							  uint32_t *handle, uint32_t *pitch,
+							  uint64_t *modifier);
+	/* Whether wl_shm buffers of this DRM format can be drawn. */
+	bool (*supports_shm_format)(struct sl_renderer *renderer, uint32_t drm_format);
 	/* A target's pixels as XRGB8888, or NULL if the renderer cannot read them on the CPU. */
 	const void *(*target_pixels)(struct sl_renderer *renderer, struct sl_render_target *target,
 				     uint32_t *stride);
@@ -41,5 +52,7 @@ struct sl_renderer {
 };
 
 struct sl_renderer *renderer_pixman_create(void);
+/* GLES2 on EGL/GBM on the DRM device drm_fd; NULL (with a log line) if that cannot work. */
+struct sl_renderer *renderer_gl_create(int drm_fd);
 
 #endif

@@ -21,12 +21,14 @@
 
 #include "buffer.h"
 #include "formats.h"
+#include "renderer.h"
 #include "log.h"
 #include "resource.h"
 #include "server.h"
 
 struct sl_shm_pool {
 	struct wl_resource *resource; /* NULL once the client destroyed it */
+	struct sl_server *server;
 	int fd;
 	void *data;
 	size_t size;
@@ -108,6 +110,16 @@ shm_pool_end_access(struct sl_shm_pool *pool)
 	}
 }
 
+/* Single-plane RGB formats the renderer can draw. */
+static bool
+shm_format_usable(struct sl_server *server, uint32_t drm_format)
+{
+	const struct format_info *info = format_info_from_drm(drm_format);
+	struct sl_renderer *renderer = server->renderer;
+	return info && !info->is_yuv && info->planes == 1 &&
+	       renderer->impl->supports_shm_format(renderer, drm_format);
+}
+
 static void
 shm_buffer_handle_create(struct wl_client *client, struct wl_resource *resource, uint32_t id,
 			 int32_t offset, int32_t width, int32_t height, int32_t stride,
@@ -118,7 +130,7 @@ shm_buffer_handle_create(struct wl_client *client, struct wl_resource *resource,
 	const struct format_info *info = format_info_from_drm(drm_format);
 	char name[5];
 
-	if (!info || info->is_yuv || info->planes != 1) {
+	if (!shm_format_usable(pool->server, drm_format)) {
 		wl_resource_post_error(resource, WL_SHM_ERROR_INVALID_FORMAT,
 				       "format 0x%08" PRIx32 " (%s) is not supported for wl_shm",
 				       shm_format, format_fourcc_str(drm_format, name));
@@ -259,6 +271,7 @@ shm_handle_create_pool(struct wl_client *client, struct wl_resource *resource, u
 		wl_client_post_no_memory(client);
 		return;
 	}
+	pool->server = wl_resource_get_user_data(resource);
 	pool->fd = fd;
 	pool->data = data;
 	pool->size = (size_t)size;
@@ -288,10 +301,11 @@ shm_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 	if (!resource)
 		return;
 
+	struct sl_server *server = data;
 	unsigned count;
 	const struct format_info *formats = format_table(&count);
 	for (unsigned i = 0; i < count; i++)
-		if (!formats[i].is_yuv && formats[i].planes == 1)
+		if (shm_format_usable(server, formats[i].drm))
 			wl_shm_send_format(resource, format_shm_from_drm(formats[i].drm));
 }
 

@@ -154,8 +154,15 @@ th_server_start(const char *const *extra_args)
 		int flags = fcntl(ready[1], F_GETFD);
 		fcntl(ready[1], F_SETFD, flags & ~FD_CLOEXEC);
 		setenv("XDG_RUNTIME_DIR", server->runtime_dir, 1);
-		/* The tests themselves may leak (bad clients die mid-way); sluice must not. */
+		/* The tests themselves may leak (bad clients die mid-way); sluice must not, beyond
+		 * what tests/lsan.supp lists of Mesa's own libraries. */
 		setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0", 1);
+		if (getenv("TH_LSAN_SUPPRESSIONS")) {
+			char lsan[512];
+			snprintf(lsan, sizeof(lsan), "suppressions=%s:print_suppressions=0",
+				 getenv("TH_LSAN_SUPPRESSIONS"));
+			setenv("LSAN_OPTIONS", lsan, 1);
+		}
 		execvp(bin, (char *const *)argv);
 		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
 		_exit(127);

@@ -33,7 +33,7 @@ expect_error() {
 }
 
 echo "TAP version 13"
-echo "1..19"
+echo "1..27"
 expect_error "unknown-option" "unknown option '--bogus'" "$sluice" --bogus
 expect_error "missing-argument" "needs an argument" "$sluice" --socket
 expect_error "positional-argument" "unexpected argument 'extra'" "$sluice" extra
@@ -45,6 +45,17 @@ expect_error "log-level" "invalid log level 'loud'" "$sluice" --log-level loud
 expect_error "repaint-window" "invalid repaint window '-1'" "$sluice" --repaint-window -1
 expect_error "socket-with-slash" "invalid socket name 'a/b'" "$sluice" --socket a/b
 expect_error "ready-fd" "invalid file descriptor 'x'" "$sluice" --ready-fd x
+expect_error "bad-backend" "invalid backend 'x11'" "$sluice" --backend x11
+expect_error "bad-renderer" "invalid renderer 'vulkan'" "$sluice" --renderer vulkan
+expect_error "bad-drm-mode" "invalid mode '1920x'" "$sluice" --mode 1920x
+expect_error "headless-with-drm" "--headless cannot be combined with --backend drm" \
+	"$sluice" --headless 640x480 --backend drm
+expect_error "mode-needs-drm" "--drm-device and --mode need the drm backend" \
+	"$sluice" --backend headless --mode 640x480
+expect_error "drm-device-missing" "cannot open /nonexistent/card0: No such file or directory" \
+	"$sluice" --drm-device /nonexistent/card0
+expect_error "drm-device-not-kms" "/dev/null (unknown) is not a display device" \
+	"$sluice" --drm-device /dev/null
 expect_error "no-runtime-dir" "XDG_RUNTIME_DIR is not set" env -u XDG_RUNTIME_DIR "$sluice"
 
 # A second compositor on a socket in use.
@@ -60,6 +71,20 @@ if "$sluice" --help | grep -q -- '--headless' && "$sluice" --version | grep -q '
 	ok "help-and-version"
 else
 	not_ok "help-and-version"
+fi
+
+# --backend auto (the default) uses KMS where a display device exists, else a headless output.
+"$sluice" --socket auto --log-level info 2>"$runtime/auto.log" &
+auto_pid=$!
+for _ in $(seq 100); do grep -q "running on" "$runtime/auto.log" && break; sleep 0.1; done
+kill "$auto_pid"
+wait "$auto_pid"
+if ls /dev/dri/card* >/dev/null 2>&1; then want="kms      using /dev/dri/"; else want="using the headless backend"; fi
+if grep -q "$want" "$runtime/auto.log" && grep -q "running on" "$runtime/auto.log"; then
+	ok "auto-backend"
+else
+	not_ok "auto-backend"
+	sed 's/^/# /' "$runtime/auto.log"
 fi
 
 expect_error "capture-no-compositor" "cannot connect to the Wayland display 'nothing-here'" \

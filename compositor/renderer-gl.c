@@ -1,0 +1,513 @@
+/*
+ * The GL renderer: GLES2 on EGL on GBM, drawing into scanout buffers allocated on the KMS device.
+ *
+ * Each render target is a GBM buffer object (XRGB8888, usable for scanout and rendering) imported
+ * into EGL as a dma-buf image and bound to a renderbuffer of a framebuffer object. The KMS backend
+ * adds the same buffer as a KMS framebuffer, so what GL draws is what the plane scans out, with no
+ * copy. wl_shm buffers are uploaded into a texture for each draw. The frame ends with glFinish:
+ * the buffer is complete before the atomic commit that shows it.
+ *
+ * GL's window coordinates put y = 0 at the first row in memory, which is the top of the display:
+ * output coordinates map to GL without a flip.
+ */
+#include <EGL/egl.h>
+#include <EGL/eglext.h>
+#include <GLES2/gl2.h>
+#include <GLES2/gl2ext.h>
+#include <assert.h>
+#include <drm_fourcc.h>
+#include <gbm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buffer.h"
+#include "log.h"
+#include "renderer.h"
+#include "surface.h"
+
+struct sl_render_target {
+	struct gbm_bo *bo;
+	EGLImageKHR image;
+	GLuint renderbuffer, framebuffer;
+	int32_t width, height;
+};
+
+struct gl_program {
+	GLuint program;
+	GLint pos, texcoord, tex, color, force_opaque;
+};
+
+struct gl_renderer {
+	struct sl_renderer base;
+	struct gbm_device *gbm;
+	EGLDisplay display;
+	EGLContext context;
+	PFNEGLCREATEIMAGEKHRPROC create_image;
+	PFNEGLDESTROYIMAGEKHRPROC destroy_image;
+	PFNGLEGLIMAGETARGETRENDERBUFFERSTORAGEOESPROC image_target_renderbuffer;
+	struct gl_program textured, solid;
+	GLuint texture;
+	struct sl_render_target *target; /* between begin and end */
+};
+
+static struct gl_renderer *
+gl_renderer(struct sl_renderer *renderer)
+{
+	return (struct gl_renderer *)renderer;
+}
+
+static bool
+has_extension(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	for (const char *p = list; p && (p = strstr(p, name)); p += len)
+		if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
+/* ---- shaders ---- */
+
+static const char vertex_src[] = "attribute vec2 pos;\n"
+				 "attribute vec2 texcoord;\n"
+				 "varying vec2 v_texcoord;\n"
+				 "void main() {\n"
+				 "	gl_Position = vec4(pos, 0.0, 1.0);\n"
+				 "	v_texcoord = texcoord;\n"
+				 "}\n";
+
+static const char textured_src[] = "precision mediump float;\n"
+				   "varying vec2 v_texcoord;\n"
+				   "uniform sampler2D tex;\n"
+				   "uniform float force_opaque;\n"
+				   "void main() {\n"
+				   "	vec4 c = texture2D(tex, v_texcoord);\n"
+				   "	gl_FragColor = vec4(c.rgb, max(c.a, force_opaque));\n"
+				   "}\n";
+
+static const char solid_src[] = "precision mediump float;\n"
+				"uniform vec4 color;\n"
+				"void main() {\n"
+				"	gl_FragColor = color;\n"
+				"}\n";
+
+static GLuint
+compile(GLenum type, const char *src)
+{
+	GLuint shader = glCreateShader(type);
+	glShaderSource(shader, 1, &src, NULL);
+	glCompileShader(shader);
+	GLint ok;
+	glGetShaderiv(shader, GL_COMPILE_STATUS, &ok);
+	if (!ok) {
+		char log[512];
+		glGetShaderInfoLog(shader, sizeof(log), NULL, log);
+		log_error("gl", "shader compilation failed: %s", log);
+		glDeleteShader(shader);
+		return 0;
+	}
+	return shader;
+}
+
+static bool
+program_create(struct gl_program *program, const char *fragment_src)
+{
+	GLuint vs = compile(GL_VERTEX_SHADER, vertex_src);
+	GLuint fs = compile(GL_FRAGMENT_SHADER, fragment_src);
+	if (!vs || !fs)
+		return false;
+	program->program = glCreateProgram();
+	glAttachShader(program->program, vs);
+	glAttachShader(program->program, fs);
+	glBindAttribLocation(program->program, 0, "pos");
+	glBindAttribLocation(program->program, 1, "texcoord");
+	glLinkProgram(program->program);
+	glDeleteShader(vs);
+	glDeleteShader(fs);
+	GLint ok;
+	glGetProgramiv(program->program, GL_LINK_STATUS, &ok);
+	if (!ok) {
+		log_error("gl", "shader program failed to link");
+		return false;
+	}
+	program->pos = 0;
+	program->texcoord = 1;
+	program->tex = glGetUniformLocation(program->program, "tex");
+	program->color = glGetUniformLocation(program->program, "color");
+	program->force_opaque = glGetUniformLocation(program->program, "force_opaque");
+	return true;
+}
+
+/* ---- targets ---- */
+
+static void
+gl_target_destroy(struct sl_renderer *renderer, struct sl_render_target *target)
+{
+	struct gl_renderer *gr = gl_renderer(renderer);
+	if (!target)
+		return;
+	if (target->framebuffer)
+		glDeleteFramebuffers(1, &target->framebuffer);
+	if (target->renderbuffer)
+		glDeleteRenderbuffers(1, &target->renderbuffer);
+	if (target->image != EGL_NO_IMAGE_KHR)
+		gr->destroy_image(gr->display, target->image);
+	if (target->bo)
+		gbm_bo_destroy(target->bo);
+	free(target);
+}
+
+static struct sl_render_target *
+gl_target_create_scanout(struct sl_renderer *renderer, int32_t width, int32_t height,
+			 uint32_t *handle, uint32_t *pitch, uint64_t *modifier)
+{
+	struct gl_renderer *gr = gl_renderer(renderer);
+	struct sl_render_target *target = calloc(1, sizeof(*target));
+	if (!target)
+		return NULL;
+	target->image = EGL_NO_IMAGE_KHR;
+	target->width = width;
+	target->height = height;
+	target->bo = gbm_bo_create(gr->gbm, (uint32_t)width, (uint32_t)height, GBM_FORMAT_XRGB8888,
+				   GBM_BO_USE_SCANOUT | GBM_BO_USE_RENDERING);
+	if (!target->bo) {
+		log_errno("gl", "cannot allocate a %dx%d scanout buffer", width, height);
+		goto err;
+	}
+	int fd = gbm_bo_get_fd(target->bo);
+	if (fd < 0) {
+		log_errno("gl", "cannot export the scanout buffer");
+		goto err;
+	}
+	*modifier = gbm_bo_get_modifier(target->bo);
+	*pitch = gbm_bo_get_stride(target->bo);
+	*handle = gbm_bo_get_handle(target->bo).u32;
+	EGLint attribs[] = {
+		EGL_WIDTH,
+		width,
+		EGL_HEIGHT,
+		height,
+		EGL_LINUX_DRM_FOURCC_EXT,
+		DRM_FORMAT_XRGB8888,
+		EGL_DMA_BUF_PLANE0_FD_EXT,
+		fd,
+		EGL_DMA_BUF_PLANE0_OFFSET_EXT,
+		(EGLint)gbm_bo_get_offset(target->bo, 0),
+		EGL_DMA_BUF_PLANE0_PITCH_EXT,
+		(EGLint)*pitch,
+		EGL_NONE,
+	};
+	/* The image keeps its own reference to the dma-buf. */
+	target->image =
+		gr->create_image(gr->display, EGL_NO_CONTEXT, EGL_LINUX_DMA_BUF_EXT, NULL, attribs);
+	close(fd);
+	if (target->image == EGL_NO_IMAGE_KHR) {
+		log_error("gl", "EGL cannot import the scanout buffer (0x%x)", eglGetError());
+		goto err;
+	}
+	glGenRenderbuffers(1, &target->renderbuffer);
+	glBindRenderbuffer(GL_RENDERBUFFER, target->renderbuffer);
+	gr->image_target_renderbuffer(GL_RENDERBUFFER, target->image);
+	glGenFramebuffers(1, &target->framebuffer);
+	glBindFramebuffer(GL_FRAMEBUFFER, target->framebuffer);
+	glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER,
+				  target->renderbuffer);
+	if (glCheckFramebufferStatus(GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
+		log_error("gl", "the scanout buffer cannot be rendered to");
+		goto err;
+	}
+	/* Start black, like a dumb buffer. */
+	glClearColor(0, 0, 0, 1);
+	glClear(GL_COLOR_BUFFER_BIT);
+	glFinish();
+	return target;
+err:
+	gl_target_destroy(renderer, target);
+	return NULL;
+}
+
+/* ---- drawing ---- */
+
+static void
+gl_begin(struct sl_renderer *renderer, struct sl_render_target *target)
+{
+	struct gl_renderer *gr = gl_renderer(renderer);
+	assert(!gr->target);
+	gr->target = target;
+	glBindFramebuffer(GL_FRAMEBUFFER, target->framebuffer);
+	glViewport(0, 0, target->width, target->height);
+	glEnable(GL_SCISSOR_TEST);
+}
+
+static void
+gl_end(struct sl_renderer *renderer)
+{
+	struct gl_renderer *gr = gl_renderer(renderer);
+	glDisable(GL_SCISSOR_TEST);
+	/* The commit that shows the buffer follows right away: it must be complete. */
+	glFinish();
+	gr->target = NULL;
+}
+
+static void
+gl_clear(struct sl_renderer *renderer, const pixman_region32_t *region, uint32_t rgb)
+{
+	glClearColor((float)((rgb >> 16) & 0xff) / 255.0f, (float)((rgb >> 8) & 0xff) / 255.0f,
+		     (float)(rgb & 0xff) / 255.0f, 1.0f);
+	int n;
+	const pixman_box32_t *boxes = pixman_region32_rectangles((pixman_region32_t *)region, &n);
+	for (int i = 0; i < n; i++) {
+		glScissor(boxes[i].x1, boxes[i].y1, boxes[i].x2 - boxes[i].x1,
+			  boxes[i].y2 - boxes[i].y1);
+		glClear(GL_COLOR_BUFFER_BIT);
+	}
+}
+
+/* GL upload format for a wl_shm format; false if GLES2 cannot sample it. */
+static bool
+gl_format(uint32_t drm, GLenum *format, GLenum *type, bool *opaque)
+{
+	*type = GL_UNSIGNED_BYTE;
+	switch (drm) {
+	case DRM_FORMAT_ARGB8888:
+	case DRM_FORMAT_XRGB8888:
+		/* Little-endian ARGB words are B, G, R, A bytes. */
+		*format = GL_BGRA_EXT;
+		*opaque = drm == DRM_FORMAT_XRGB8888;
+		return true;
+	case DRM_FORMAT_ABGR8888:
+	case DRM_FORMAT_XBGR8888:
+		*format = GL_RGBA;
+		*opaque = drm == DRM_FORMAT_XBGR8888;
+		return true;
+	case DRM_FORMAT_RGB565:
+		*format = GL_RGB;
+		*type = GL_UNSIGNED_SHORT_5_6_5;
+		*opaque = true;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool
+gl_supports_shm_format(struct sl_renderer *renderer, uint32_t drm_format)
+{
+	GLenum format, type;
+	bool opaque;
+	return gl_format(drm_format, &format, &type, &opaque);
+}
+
+/* Draws the quad of a surface with the current program, one scissor rectangle at a time. */
+static void
+draw_quad(struct gl_renderer *gr, const GLfloat pos[8], const GLfloat texcoord[8],
+	  const pixman_region32_t *clip)
+{
+	glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, pos);
+	glEnableVertexAttribArray(0);
+	glVertexAttribPointer(1, 2, GL_FLOAT, GL_FALSE, 0, texcoord);
+	glEnableVertexAttribArray(1);
+	int n;
+	const pixman_box32_t *boxes = pixman_region32_rectangles((pixman_region32_t *)clip, &n);
+	for (int i = 0; i < n; i++) {
+		glScissor(boxes[i].x1, boxes[i].y1, boxes[i].x2 - boxes[i].x1,
+			  boxes[i].y2 - boxes[i].y1);
+		glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+	}
+	glDisableVertexAttribArray(0);
+	glDisableVertexAttribArray(1);
+}
+
+static void
+gl_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
+		const struct sl_placement *placement, const pixman_region32_t *clip)
+{
+	struct gl_renderer *gr = gl_renderer(renderer);
+	struct sl_render_target *target = gr->target;
+	struct sl_buffer *buffer = surface->current.buffer;
+	int32_t w = surface->geometry.width, h = surface->geometry.height;
+
+	/* Corners in strip order: top-left, top-right, bottom-left, bottom-right. */
+	static const int corner[4][2] = {{0, 0}, {1, 0}, {0, 1}, {1, 1}};
+	GLfloat pos[8], texcoord[8];
+	for (int i = 0; i < 4; i++) {
+		double sx = corner[i][0] * w, sy = corner[i][1] * h, bx, by;
+		pos[2 * i] = (GLfloat)(2.0 * (placement->x + sx) / target->width - 1.0);
+		pos[2 * i + 1] = (GLfloat)(2.0 * (placement->y + sy) / target->height - 1.0);
+		sl_affine_apply(&surface->geometry.surface_to_buffer, sx, sy, &bx, &by);
+		texcoord[2 * i] = (GLfloat)(bx / buffer->width);
+		texcoord[2 * i + 1] = (GLfloat)(by / buffer->height);
+	}
+
+	if (buffer->type == SL_BUFFER_SINGLE_PIXEL) {
+		const double max = UINT32_MAX;
+		glUseProgram(gr->solid.program);
+		glUniform4f(gr->solid.color, (GLfloat)(buffer->single_pixel.r / max),
+			    (GLfloat)(buffer->single_pixel.g / max),
+			    (GLfloat)(buffer->single_pixel.b / max),
+			    (GLfloat)(buffer->single_pixel.a / max));
+		bool blend = buffer->single_pixel.a != UINT32_MAX;
+		if (blend) {
+			glEnable(GL_BLEND);
+			glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
+		}
+		draw_quad(gr, pos, texcoord, clip);
+		glDisable(GL_BLEND);
+		return;
+	}
+
+	GLenum format, type;
+	bool opaque;
+	struct sl_buffer_access access;
+	if (!gl_format(buffer->format, &format, &type, &opaque) ||
+	    !sl_buffer_begin_access(buffer, &access)) {
+		log_warn("gl", "a buffer format the GL renderer cannot draw");
+		return;
+	}
+	/* GLES2 has no row length: upload row by row when the stride has padding. */
+	uint32_t bpp = type == GL_UNSIGNED_BYTE ? 4 : 2;
+	glBindTexture(GL_TEXTURE_2D, gr->texture);
+	glPixelStorei(GL_UNPACK_ALIGNMENT, bpp == 4 ? 4 : 2);
+	if (access.stride == (uint32_t)buffer->width * bpp) {
+		glTexImage2D(GL_TEXTURE_2D, 0, (GLint)format, buffer->width, buffer->height, 0,
+			     format, type, access.data);
+	} else {
+		glTexImage2D(GL_TEXTURE_2D, 0, (GLint)format, buffer->width, buffer->height, 0,
+			     format, type, NULL);
+		for (int32_t row = 0; row < buffer->height; row++)
+			glTexSubImage2D(GL_TEXTURE_2D, 0, 0, row, buffer->width, 1, format, type,
+					(const uint8_t *)access.data + (size_t)row * access.stride);
+	}
+	sl_buffer_end_access(buffer);
+
+	GLint filter = surface->geometry.pixel_exact ? GL_NEAREST : GL_LINEAR;
+	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, filter);
+	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, filter);
+	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+	glUseProgram(gr->textured.program);
+	glUniform1i(gr->textured.tex, 0);
+	glUniform1f(gr->textured.force_opaque, opaque ? 1.0f : 0.0f);
+	if (!opaque) {
+		/* wl_shm alpha is premultiplied. */
+		glEnable(GL_BLEND);
+		glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
+	}
+	draw_quad(gr, pos, texcoord, clip);
+	glDisable(GL_BLEND);
+}
+
+static const void *
+gl_target_pixels(struct sl_renderer *renderer, struct sl_render_target *target, uint32_t *stride)
+{
+	/* Capture on KMS reads the writeback connector; GL targets are not read on the CPU. */
+	return NULL;
+}
+
+static void
+gl_destroy(struct sl_renderer *renderer)
+{
+	struct gl_renderer *gr = gl_renderer(renderer);
+	if (gr->context != EGL_NO_CONTEXT) {
+		if (gr->texture)
+			glDeleteTextures(1, &gr->texture);
+		if (gr->textured.program)
+			glDeleteProgram(gr->textured.program);
+		if (gr->solid.program)
+			glDeleteProgram(gr->solid.program);
+		eglMakeCurrent(gr->display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+		eglDestroyContext(gr->display, gr->context);
+	}
+	if (gr->display != EGL_NO_DISPLAY) {
+		eglTerminate(gr->display);
+		eglReleaseThread();
+	}
+	if (gr->gbm)
+		gbm_device_destroy(gr->gbm);
+	free(gr);
+}
+
+static const struct sl_renderer_impl gl_renderer_impl = {
+	.destroy = gl_destroy,
+	.target_destroy = gl_target_destroy,
+	.target_create_scanout = gl_target_create_scanout,
+	.begin = gl_begin,
+	.clear = gl_clear,
+	.draw_surface = gl_draw_surface,
+	.end = gl_end,
+	.supports_shm_format = gl_supports_shm_format,
+	.target_pixels = gl_target_pixels,
+};
+
+struct sl_renderer *
+renderer_gl_create(int drm_fd)
+{
+	struct gl_renderer *gr = calloc(1, sizeof(*gr));
+	if (!gr)
+		return NULL;
+	gr->base.impl = &gl_renderer_impl;
+	gr->display = EGL_NO_DISPLAY;
+	gr->context = EGL_NO_CONTEXT;
+
+	gr->gbm = gbm_create_device(drm_fd);
+	if (!gr->gbm) {
+		log_error("gl", "GBM cannot use this device");
+		goto err;
+	}
+	const char *client_ext = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
+	PFNEGLGETPLATFORMDISPLAYEXTPROC get_platform_display =
+		(PFNEGLGETPLATFORMDISPLAYEXTPROC)eglGetProcAddress("eglGetPlatformDisplayEXT");
+	if (!has_extension(client_ext, "EGL_KHR_platform_gbm") &&
+	    !has_extension(client_ext, "EGL_MESA_platform_gbm")) {
+		log_error("gl", "EGL has no GBM platform");
+		goto err;
+	}
+	gr->display = get_platform_display(EGL_PLATFORM_GBM_KHR, gr->gbm, NULL);
+	EGLint major, minor;
+	if (gr->display == EGL_NO_DISPLAY || !eglInitialize(gr->display, &major, &minor)) {
+		log_error("gl", "cannot initialize EGL on GBM (0x%x)", eglGetError());
+		gr->display = EGL_NO_DISPLAY;
+		goto err;
+	}
+	const char *ext = eglQueryString(gr->display, EGL_EXTENSIONS);
+	static const char *const needed[] = {"EGL_KHR_surfaceless_context",
+					     "EGL_KHR_no_config_context",
+					     "EGL_EXT_image_dma_buf_import"};
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		if (!has_extension(ext, needed[i])) {
+			log_error("gl", "EGL lacks %s", needed[i]);
+			goto err;
+		}
+	}
+	eglBindAPI(EGL_OPENGL_ES_API);
+	static const EGLint context_attribs[] = {EGL_CONTEXT_CLIENT_VERSION, 2, EGL_NONE};
+	gr->context =
+		eglCreateContext(gr->display, EGL_NO_CONFIG_KHR, EGL_NO_CONTEXT, context_attribs);
+	if (gr->context == EGL_NO_CONTEXT ||
+	    !eglMakeCurrent(gr->display, EGL_NO_SURFACE, EGL_NO_SURFACE, gr->context)) {
+		log_error("gl", "cannot create a GLES2 context (0x%x)", eglGetError());
+		goto err;
+	}
+	const char *gl_ext = (const char *)glGetString(GL_EXTENSIONS);
+	if (!has_extension(gl_ext, "GL_OES_EGL_image") ||
+	    !has_extension(gl_ext, "GL_EXT_texture_format_BGRA8888")) {
+		log_error("gl", "GLES lacks GL_OES_EGL_image or GL_EXT_texture_format_BGRA8888");
+		goto err;
+	}
+	gr->create_image = (PFNEGLCREATEIMAGEKHRPROC)eglGetProcAddress("eglCreateImageKHR");
+	gr->destroy_image = (PFNEGLDESTROYIMAGEKHRPROC)eglGetProcAddress("eglDestroyImageKHR");
+	gr->image_target_renderbuffer =
+		(PFNGLEGLIMAGETARGETRENDERBUFFERSTORAGEOESPROC)eglGetProcAddress(
+			"glEGLImageTargetRenderbufferStorageOES");
+	if (!gr->create_image || !gr->destroy_image || !gr->image_target_renderbuffer ||
+	    !program_create(&gr->textured, textured_src) || !program_create(&gr->solid, solid_src))
+		goto err;
+	glGenTextures(1, &gr->texture);
+	log_info("gl", "GLES2 renderer: %s (%s), EGL %d.%d", glGetString(GL_RENDERER),
+		 glGetString(GL_VERSION), major, minor);
+	return &gr->base;
+err:
+	gl_destroy(&gr->base);
+	return NULL;
+}
