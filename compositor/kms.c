@@ -147,6 +147,11 @@ struct kms_fb {
 	uint64_t drawn_at;		 /* frame number, 0 = never */
 };
 
+struct kms_format_modifier {
+	uint32_t format;
+	uint64_t modifier;
+};
+
 struct kms_device {
 	struct sl_server *server;
 	int fd;
@@ -161,6 +166,16 @@ struct kms_device {
 	uint32_t used_crtcs; /* bitmask of CRTC indices taken by outputs */
 	/* The server's renderer before ours replaced it (restored on destroy), or NULL. */
 	struct sl_renderer *previous_renderer;
+
+	/* Every plane of the device, for the outputs' primary planes now and overlays later. */
+	struct kms_plane {
+		uint32_t id;
+		uint64_t type; /* DRM_PLANE_TYPE_* */
+		uint32_t possible_crtcs;
+		struct kms_format_modifier *formats; /* from IN_FORMATS; NULL if absent */
+		size_t n_formats;
+	} * planes;
+	size_t n_planes;
 };
 
 struct kms_output {
@@ -176,12 +191,7 @@ struct kms_output {
 	uint32_t mode_blob;
 	bool modeset_done;
 
-	/* The primary plane's IN_FORMATS: (format, modifier) pairs it can scan out. */
-	struct kms_format_modifier {
-		uint32_t format;
-		uint64_t modifier;
-	} * plane_formats;
-	size_t n_plane_formats;
+	const struct kms_plane *plane; /* the primary plane, owned by the device */
 
 	struct kms_fb fbs[2];
 	int front;   /* index on screen, -1 before the first flip */
@@ -246,16 +256,16 @@ fb_destroy(int fd, struct sl_renderer *renderer, struct kms_fb *fb)
  * Reads a plane's IN_FORMATS blob: every format with every modifier the plane accepts for it.
  * These decide what can be scanned out directly (later: dmabuf feedback's scanout tranche).
  */
+/*
+ * Reads a plane's IN_FORMATS blob: every format with every modifier the plane accepts for it.
+ * These decide what can be scanned out directly (later: dmabuf feedback's scanout tranche).
+ */
 static bool
-plane_read_formats(int fd, uint32_t plane_id, uint32_t in_formats_prop,
+plane_read_formats(int fd, uint32_t in_formats_prop, uint64_t blob_id,
 		   struct kms_format_modifier **out, size_t *count)
 {
 	*out = NULL;
 	*count = 0;
-	uint32_t ids[1];
-	uint64_t blob_id = 0;
-	static const char *const names[] = {"IN_FORMATS"};
-	props_get(fd, plane_id, DRM_MODE_OBJECT_PLANE, names, 1, ids, &blob_id);
 	if (!in_formats_prop || !blob_id)
 		return false;
 	drmModePropertyBlobRes *blob = drmModeGetPropertyBlob(fd, (uint32_t)blob_id);
@@ -533,7 +543,6 @@ kms_output_destroy(struct sl_output *output)
 		drmModeDestroyPropertyBlob(fd, ko->mode_blob);
 	ko->device->used_crtcs &= ~(1u << ko->crtc_index);
 	wl_list_remove(&ko->link);
-	free(ko->plane_formats);
 	free(ko);
 }
 
@@ -594,25 +603,55 @@ connector_possible_crtcs(int fd, drmModeConnector *connector)
 	return crtcs;
 }
 
-static uint32_t
-find_primary_plane(int fd, unsigned crtc_index)
+/* Reads every plane's type, CRTCs and IN_FORMATS once. */
+static bool
+device_read_planes(struct kms_device *dev)
 {
-	drmModePlaneRes *planes = drmModeGetPlaneResources(fd);
-	uint32_t found = 0;
-	for (uint32_t i = 0; planes && i < planes->count_planes && !found; i++) {
-		drmModePlane *plane = drmModeGetPlane(fd, planes->planes[i]);
-		if (plane && (plane->possible_crtcs & (1u << crtc_index))) {
-			uint32_t ids[PLANE_PROP_COUNT];
-			uint64_t values[PLANE_PROP_COUNT] = {0};
-			props_get(fd, plane->plane_id, DRM_MODE_OBJECT_PLANE, plane_prop_names,
-				  PLANE_PROP_COUNT, ids, values);
-			if (ids[PLANE_TYPE] && values[PLANE_TYPE] == DRM_PLANE_TYPE_PRIMARY)
-				found = plane->plane_id;
-		}
-		drmModeFreePlane(plane);
+	drmModePlaneRes *res = drmModeGetPlaneResources(dev->fd);
+	if (!res)
+		return false;
+	dev->planes = calloc(res->count_planes ? res->count_planes : 1, sizeof(*dev->planes));
+	if (!dev->planes) {
+		drmModeFreePlaneResources(res);
+		return false;
 	}
-	drmModeFreePlaneResources(planes);
-	return found;
+	int kinds[3] = {0};
+	for (uint32_t i = 0; i < res->count_planes; i++) {
+		drmModePlane *plane = drmModeGetPlane(dev->fd, res->planes[i]);
+		if (!plane)
+			continue;
+		struct kms_plane *p = &dev->planes[dev->n_planes++];
+		p->id = plane->plane_id;
+		p->possible_crtcs = plane->possible_crtcs;
+		drmModeFreePlane(plane);
+		uint32_t ids[PLANE_PROP_COUNT];
+		uint64_t values[PLANE_PROP_COUNT] = {0};
+		props_get(dev->fd, p->id, DRM_MODE_OBJECT_PLANE, plane_prop_names, PLANE_PROP_COUNT,
+			  ids, values);
+		p->type = values[PLANE_TYPE];
+		if (p->type < 3)
+			kinds[p->type]++;
+		plane_read_formats(dev->fd, ids[PLANE_IN_FORMATS], values[PLANE_IN_FORMATS],
+				   &p->formats, &p->n_formats);
+		log_debug("kms",
+			  "plane %u: type %" PRIu64 ", CRTCs 0x%x, %zu format/modifier pairs",
+			  p->id, p->type, p->possible_crtcs, p->n_formats);
+	}
+	drmModeFreePlaneResources(res);
+	log_info("kms", "%s: %d primary, %d overlay, %d cursor planes", dev->path,
+		 kinds[DRM_PLANE_TYPE_PRIMARY], kinds[DRM_PLANE_TYPE_OVERLAY],
+		 kinds[DRM_PLANE_TYPE_CURSOR]);
+	return true;
+}
+
+static const struct kms_plane *
+find_primary_plane(struct kms_device *dev, unsigned crtc_index)
+{
+	for (size_t i = 0; i < dev->n_planes; i++)
+		if (dev->planes[i].type == DRM_PLANE_TYPE_PRIMARY &&
+		    (dev->planes[i].possible_crtcs & (1u << crtc_index)))
+			return &dev->planes[i];
+	return NULL;
 }
 
 static void
@@ -688,31 +727,24 @@ output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *connect
 	ko->front = ko->pending = -1;
 	ko->out_fence = ko->release_fence = ko->writeback_fence = -1;
 	wl_list_init(&ko->link);
-	ko->plane_id = find_primary_plane(dev->fd, ko->crtc_index);
+	ko->plane = find_primary_plane(dev, ko->crtc_index);
+	ko->plane_id = ko->plane ? ko->plane->id : 0;
 	props_get(dev->fd, ko->connector_id, DRM_MODE_OBJECT_CONNECTOR, connector_prop_names,
 		  CONN_PROP_COUNT, ko->connector_props, NULL);
 	props_get(dev->fd, ko->crtc_id, DRM_MODE_OBJECT_CRTC, crtc_prop_names, CRTC_PROP_COUNT,
 		  ko->crtc_props, NULL);
 	props_get(dev->fd, ko->plane_id, DRM_MODE_OBJECT_PLANE, plane_prop_names, PLANE_PROP_COUNT,
 		  ko->plane_props, NULL);
-	if (!ko->plane_id) {
+	if (!ko->plane) {
 		snprintf(err, err_size, "%s: no primary plane for %s", dev->path, name);
 		goto err;
 	}
-	if (plane_read_formats(dev->fd, ko->plane_id, ko->plane_props[PLANE_IN_FORMATS],
-			       &ko->plane_formats, &ko->n_plane_formats)) {
-		log_debug("kms", "%s: primary plane %u takes %zu format/modifier pairs", name,
-			  ko->plane_id, ko->n_plane_formats);
-		if (!formats_contain(ko->plane_formats, ko->n_plane_formats, DRM_FORMAT_XRGB8888,
-				     DRM_FORMAT_MOD_INVALID)) {
-			snprintf(err, err_size,
-				 "%s: the primary plane of %s cannot scan out XRGB8888", dev->path,
-				 name);
-			goto err;
-		}
-	} else {
-		/* Drivers without IN_FORMATS take at least linear XRGB8888 on the primary plane. */
-		log_debug("kms", "%s: primary plane %u has no IN_FORMATS", name, ko->plane_id);
+	/* Drivers without IN_FORMATS take at least linear XRGB8888 on the primary plane. */
+	if (ko->plane->formats && !formats_contain(ko->plane->formats, ko->plane->n_formats,
+						   DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_INVALID)) {
+		snprintf(err, err_size, "%s: the primary plane of %s cannot scan out XRGB8888",
+			 dev->path, name);
+		goto err;
 	}
 	if (drmModeCreatePropertyBlob(dev->fd, &ko->mode, sizeof(ko->mode), &ko->mode_blob) < 0) {
 		snprintf(err, err_size, "%s: cannot create the mode blob: %s", dev->path,
@@ -761,7 +793,6 @@ err:
 	fb_destroy(dev->fd, renderer, &ko->writeback_fb);
 	if (ko->mode_blob)
 		drmModeDestroyPropertyBlob(dev->fd, ko->mode_blob);
-	free(ko->plane_formats);
 	free(ko);
 	return NULL;
 }
@@ -892,6 +923,12 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 		goto err;
 	}
 
+	if (!device_read_planes(dev)) {
+		snprintf(err, err_size, "%s: cannot read the planes", dev->path);
+		drmModeFreeResources(res);
+		goto err;
+	}
+
 	if (options->renderer != KMS_RENDERER_PIXMAN) {
 		struct sl_renderer *gl = renderer_gl_create(dev->fd);
 		if (gl) {
@@ -948,6 +985,9 @@ kms_device_destroy(struct kms_device *dev)
 		dev->server->renderer->impl->destroy(dev->server->renderer);
 		dev->server->renderer = dev->previous_renderer;
 	}
+	for (size_t i = 0; i < dev->n_planes; i++)
+		free(dev->planes[i].formats);
+	free(dev->planes);
 	if (dev->fd >= 0)
 		close(dev->fd);
 	free(dev);

@@ -24,12 +24,14 @@ check() {
 }
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..7"
 check "no-command" 125 "no command given" "$vm"
 check "bad-timeout" 125 "--timeout needs a number of seconds" "$vm" --timeout soon -- true
 check "bad-rw" 125 "--rw /nonexistent: no such directory" "$vm" --rw /nonexistent -- true
 check "no-qemu" 125 "qemu-system-x86_64 is missing (apt-get install qemu-system-x86)" \
 	env SLUICE_VM_QEMU=/nonexistent/qemu "$vm" -- true
+check "no-kernel-source" 125 "no kernel source at /nonexistent/linux.tar.xz (install it: apt-get install linux-source-6.1)" \
+	env SLUICE_KERNEL_SOURCE=/nonexistent/linux.tar.xz "$vm" -- true
 check "guest-timeout" 125 "timed out after 2 s" "$vm" --timeout 2 -- sleep 60
 check "status-and-output" 7 "hello from $(uname -m)" "$vm" -- sh -c 'echo hello from $(uname -m); exit 7'
 [ "$failed" -eq 0 ]
