@@ -20,6 +20,7 @@
 #include "presentation.h"
 #include "renderer.h"
 #include "scene.h"
+#include "resource.h"
 #include "server.h"
 #include "surface.h"
 #include "time-util.h"
@@ -66,13 +67,10 @@ output_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
 	struct sl_output *output = data;
 	struct wl_resource *resource =
-		wl_resource_create(client, &wl_output_interface, (int)version, id);
-	if (!resource) {
-		wl_client_post_no_memory(client);
+		sl_resource_create(client, &wl_output_interface, (int)version, id, &output_impl,
+				   output, output_handle_resource_destroy);
+	if (!resource)
 		return;
-	}
-	wl_resource_set_implementation(resource, &output_impl, output,
-				       output_handle_resource_destroy);
 	if (!output) {
 		/* The output went away while the client bound it: an inert resource. */
 		wl_list_init(wl_resource_get_link(resource));

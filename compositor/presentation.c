@@ -61,12 +61,10 @@ presentation_handle_feedback(struct wl_client *client, struct wl_resource *resou
 {
 	struct sl_surface *surface = sl_surface_from_resource(surface_resource);
 	struct wl_resource *feedback =
-		wl_resource_create(client, &wp_presentation_feedback_interface, 1, id);
-	if (!feedback) {
-		wl_client_post_no_memory(client);
+		sl_resource_create(client, &wp_presentation_feedback_interface, 1, id, NULL, NULL,
+				   feedback_handle_resource_destroy);
+	if (!feedback)
 		return;
-	}
-	wl_resource_set_implementation(feedback, NULL, NULL, feedback_handle_resource_destroy);
 	wl_list_insert(surface->pending.feedbacks.prev, wl_resource_get_link(feedback));
 	surface->pending.committed |= SL_STATE_FEEDBACK;
 }

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "region.h"
 #include "scene.h"
+#include "resource.h"
 #include "server.h"
 
 static void
@@ -418,12 +419,11 @@ static void
 surface_handle_frame(struct wl_client *client, struct wl_resource *resource, uint32_t id)
 {
 	struct sl_surface *surface = sl_surface_from_resource(resource);
-	struct wl_resource *callback = wl_resource_create(client, &wl_callback_interface, 1, id);
-	if (!callback) {
-		wl_client_post_no_memory(client);
+	struct wl_resource *callback =
+		sl_resource_create(client, &wl_callback_interface, 1, id, NULL, NULL,
+				   callback_handle_resource_destroy);
+	if (!callback)
 		return;
-	}
-	wl_resource_set_implementation(callback, NULL, NULL, callback_handle_resource_destroy);
 	wl_list_insert(surface->pending.frame_callbacks.prev, wl_resource_get_link(callback));
 	surface->pending.committed |= SL_STATE_FRAME_CALLBACKS;
 }

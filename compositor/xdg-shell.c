@@ -14,6 +14,7 @@
 #include "log.h"
 #include "output.h"
 #include "scene.h"
+#include "resource.h"
 #include "server.h"
 #include "surface.h"
 
@@ -573,13 +574,11 @@ xdg_surface_handle_get_popup(struct wl_client *client, struct wl_resource *resou
 				       !positioner->has_size ? "size" : "anchor rectangle");
 		return;
 	}
-	struct wl_resource *popup = wl_resource_create(client, &xdg_popup_interface,
-						       wl_resource_get_version(resource), id);
-	if (!popup) {
-		wl_client_post_no_memory(client);
+	struct wl_resource *popup =
+		sl_resource_create(client, &xdg_popup_interface, wl_resource_get_version(resource),
+				   id, &xdg_popup_impl, xs, popup_handle_resource_destroy);
+	if (!popup)
 		return;
-	}
-	wl_resource_set_implementation(popup, &xdg_popup_impl, xs, popup_handle_resource_destroy);
 	xs->popup = popup;
 	xs->ever_had_role = true;
 	/* Popups need input grabs a headless kiosk cannot give: dismiss it, as the protocol allows.
