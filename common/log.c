@@ -21,12 +21,6 @@ log_init(enum log_level level)
 	threshold = level;
 }
 
-enum log_level
-log_get_level(void)
-{
-	return threshold;
-}
-
 bool
 log_parse_level(const char *name, enum log_level *level)
 {

@@ -14,7 +14,6 @@ enum log_level {
 
 /* Sets the threshold once at start-up; messages above it are dropped. */
 void log_init(enum log_level level);
-enum log_level log_get_level(void);
 /* Parses "error", "warn", "info", "debug" or "silent". */
 bool log_parse_level(const char *name, enum log_level *level);
 

@@ -129,21 +129,6 @@ state_merge(struct sl_surface_state *dst, struct sl_surface_state *src, bool loc
 	src->committed = 0;
 }
 
-struct sl_surface *
-sl_surface_get_root(struct sl_surface *surface)
-{
-	struct sl_subsurface *sub;
-	while ((sub = sl_subsurface_from_surface(surface)) && sub->parent)
-		surface = sub->parent;
-	return surface;
-}
-
-bool
-sl_surface_has_buffer(const struct sl_surface *surface)
-{
-	return surface->current.buffer != NULL;
-}
-
 bool
 sl_surface_has_frame_callbacks(const struct sl_surface *surface)
 {
@@ -314,7 +299,6 @@ surface_apply_state(struct sl_surface *surface, struct sl_surface_state *next)
 	if (surface->role && surface->role->commit)
 		surface->role->commit(surface);
 	scene_surface_committed(surface, &damage, structure_changed);
-	wl_signal_emit_mutable(&surface->events.commit, &damage);
 	pixman_region32_fini(&damage);
 }
 
@@ -555,7 +539,6 @@ surface_create(struct sl_server *server, struct wl_client *client, uint32_t vers
 	wl_list_insert(&surface->subsurfaces, &surface->self_node.link);
 	wl_list_insert(&surface->subsurfaces_pending, &surface->self_node.pending_link);
 	wl_signal_init(&surface->events.destroy);
-	wl_signal_init(&surface->events.commit);
 	wl_resource_set_implementation(surface->resource, &surface_impl, surface,
 				       surface_handle_resource_destroy);
 }

@@ -87,9 +87,6 @@ struct sl_surface {
 
 	struct {
 		struct wl_signal destroy;
-		/* After a commit became current; data: pixman_region32_t of damage, surface-local.
-		 */
-		struct wl_signal commit;
 	} events;
 };
 
@@ -101,9 +98,6 @@ bool sl_surface_set_role(struct sl_surface *surface, const struct sl_surface_rol
 			 void *role_data, struct wl_resource *error_resource, uint32_t error_code);
 /* Applies a synchronized child's cached state as part of its parent's commit. */
 void surface_apply_cached(struct sl_surface *surface);
-bool sl_surface_has_buffer(const struct sl_surface *surface);
-/* Root of the subsurface tree this surface belongs to. */
-struct sl_surface *sl_surface_get_root(struct sl_surface *surface);
 /* Moves current frame callbacks and presentation feedback into the given lists (on repaint). */
 void sl_surface_take_frame_resources(struct sl_surface *surface, struct wl_list *callbacks,
 				     struct wl_list *feedbacks);

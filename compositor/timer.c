@@ -70,10 +70,3 @@ sl_timer_arm(struct sl_timer *timer, int64_t time_ns)
 	if (timerfd_settime(timer->fd, TFD_TIMER_ABSTIME, &spec, NULL) < 0)
 		log_errno("timer", "timerfd_settime");
 }
-
-void
-sl_timer_disarm(struct sl_timer *timer)
-{
-	struct itimerspec spec = {0};
-	timerfd_settime(timer->fd, 0, &spec, NULL);
-}
