@@ -3,6 +3,9 @@
  * the compositor survives it, and a well-behaved client beside it keeps getting frames.
  */
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -519,8 +522,10 @@ static const struct bad_case cases[] = {
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
 
-/* One compositor for all cases, with a bystander window that must keep being presented. */
+static bool bystander_presents(void);
 static struct th_server *server;
+
+/* One compositor for all cases, with a bystander window that must keep being presented. */
 static struct th_client *bystander;
 static struct th_window *bystander_window;
 static struct th_buffer *bystander_buffer;
@@ -559,6 +564,79 @@ run_case(const struct bad_case *bad)
 	th_check(bystander_presents(), "the bystander client stopped getting frames");
 }
 
+/* Bytes that are no Wayland message at all: the client is cut off, nothing else happens. */
+static void
+garbage_bytes(const void *unused)
+{
+	th_require(server);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int len = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s", server->runtime_dir,
+			   server->socket);
+	th_require(len > 0 && (size_t)len < sizeof(addr.sun_path));
+	th_require(fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0);
+	/* More than any header in it can claim (its first declares 3817 bytes). */
+	uint8_t junk[8192];
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(i * 37 + 11);
+	th_check(write(fd, junk, sizeof(junk)) == (ssize_t)sizeof(junk));
+	/* sluice answers with an error or just closes; either way the connection ends. */
+	char buf[512];
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	bool closed = false;
+	for (int i = 0; i < 50 && !closed; i++)
+		if (poll(&pfd, 1, 100) > 0)
+			closed = read(fd, buf, sizeof(buf)) <= 0;
+	close(fd);
+	th_check(closed, "the connection stayed open after garbage");
+	th_check(th_server_alive(server), "sluice died");
+	th_check(bystander_presents(), "the bystander client stopped getting frames");
+}
+
+/*
+ * Destruction in orders the protocol allows or tolerates: a parent surface before its
+ * subsurface, a wl_surface before its xdg_surface and toplevel, a shown buffer before its
+ * surface. No error, nothing freed twice (ASan checks), and the rest keeps working.
+ */
+static void
+odd_destroy_orders(const void *unused)
+{
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c);
+	struct wl_surface *parent = wl_compositor_create_surface(c->compositor);
+	struct wl_surface *child = wl_compositor_create_surface(c->compositor);
+	struct wl_subsurface *sub =
+		wl_subcompositor_get_subsurface(c->subcompositor, child, parent);
+	struct th_buffer *b = th_shm_buffer_create(c, 32, 32, WL_SHM_FORMAT_XRGB8888);
+	wl_surface_attach(child, b->buffer, 0, 0);
+	wl_surface_commit(child);
+	wl_surface_destroy(parent);
+	wl_subsurface_set_position(sub, 5, 5);
+	wl_surface_commit(child);
+	wl_subsurface_destroy(sub);
+	wl_surface_destroy(child);
+
+	struct th_window *w = th_window_create(c);
+	if (th_check(w)) {
+		struct th_presented p;
+		wl_surface_attach(w->surface, b->buffer, 0, 0);
+		th_check(th_commit_and_wait(c, w->surface, &p));
+		th_buffer_destroy(b);
+		b = NULL;
+		wl_surface_destroy(w->surface);
+		xdg_toplevel_set_title(w->toplevel, "orphan");
+		xdg_toplevel_destroy(w->toplevel);
+		xdg_surface_destroy(w->xdg_surface);
+		free(w);
+	}
+	th_buffer_destroy(b);
+	th_check(th_roundtrip(c), "no protocol error for a tolerated order");
+	th_client_destroy(c);
+	th_check(th_server_alive(server), "sluice died");
+	th_check(bystander_presents(), "the bystander client stopped getting frames");
+}
+
 static void
 finish(void)
 {
@@ -572,12 +650,14 @@ finish(void)
 int
 main(int argc, char *argv[])
 {
-	printf("TAP version 13\n1..%zu\n", N_CASES + 1);
+	printf("TAP version 13\n1..%zu\n", N_CASES + 3);
 	int failed = 0;
 	for (size_t i = 0; i < N_CASES; i++)
 		failed += th_run_one(cases[i].name, (void (*)(const void *))run_case, &cases[i],
 				     (unsigned)i + 1);
+	failed += th_run_one("garbage-bytes", garbage_bytes, NULL, N_CASES + 1);
+	failed += th_run_one("odd-destroy-orders", odd_destroy_orders, NULL, N_CASES + 2);
 	failed += th_run_one("compositor-exits-cleanly", (void (*)(const void *))finish, NULL,
-			     N_CASES + 1);
+			     N_CASES + 3);
 	return failed ? 1 : 0;
 }
