@@ -167,6 +167,13 @@ struct kms_device {
 	/* The server's renderer before ours replaced it (restored on destroy), or NULL. */
 	struct sl_renderer *previous_renderer;
 
+	/*
+	 * Fault injection for tests (SLUICE_KMS_FAIL_COMMITS=FIRST:COUNT): commits FIRST to
+	 * FIRST+COUNT-1, counted from 1, are refused as if the kernel had said EINVAL. vkms cannot
+	 * be made to refuse a valid commit from outside, and the fallback must be tested.
+	 */
+	uint64_t commits, fail_first, fail_count;
+
 	/* Every plane of the device, for the outputs' primary planes now and overlays later. */
 	struct kms_plane {
 		uint32_t id;
@@ -389,6 +396,16 @@ build_commit(struct kms_output *ko, struct kms_fb *fb, bool modeset, bool writeb
 	return !atomic.failed;
 }
 
+static bool
+commit_injected_failure(struct kms_device *dev)
+{
+	dev->commits++;
+	if (dev->commits < dev->fail_first || dev->commits >= dev->fail_first + dev->fail_count)
+		return false;
+	errno = EINVAL;
+	return true;
+}
+
 /* A configuration change is tried with TEST_ONLY first; false if the kernel refuses it. */
 static bool
 test_modeset(struct kms_output *ko, drmModeAtomicReq *req)
@@ -434,7 +451,8 @@ kms_submit_frame(struct sl_output *output, bool drew)
 		log_errno("kms", "%s: the kernel refuses the configuration (TEST_ONLY)",
 			  output->name);
 		ok = false;
-	} else if (drmModeAtomicCommit(ko->device->fd, req, flags, ko) < 0) {
+	} else if (commit_injected_failure(ko->device) ||
+		   drmModeAtomicCommit(ko->device->fd, req, flags, ko) < 0) {
 		/* The previous configuration stays on screen; the loop tries again next frame. */
 		log_errno("kms", "%s: atomic commit failed", output->name);
 		ok = false;
@@ -865,6 +883,13 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 	dev->server = server;
 	dev->fd = -1;
 	wl_list_init(&dev->outputs);
+	const char *fail = getenv("SLUICE_KMS_FAIL_COMMITS");
+	if (fail && sscanf(fail, "%" SCNu64 ":%" SCNu64, &dev->fail_first, &dev->fail_count) == 2)
+		log_warn("kms",
+			 "test fault injection: commits %" PRIu64 " to %" PRIu64 " will fail",
+			 dev->fail_first, dev->fail_first + dev->fail_count - 1);
+	else
+		dev->fail_first = dev->fail_count = 0;
 
 	if (options->device) {
 		snprintf(dev->path, sizeof(dev->path), "%s", options->device);

@@ -103,6 +103,12 @@ th_run_one(const char *name, void (*fn)(const void *arg), const void *arg, unsig
 struct th_server *
 th_server_start(const char *const *extra_args)
 {
+	return th_server_start_env(extra_args, NULL);
+}
+
+struct th_server *
+th_server_start_env(const char *const *extra_args, const char *const *env)
+{
 	struct th_server *server = calloc(1, sizeof(*server));
 	if (!server)
 		return NULL;
@@ -154,6 +160,8 @@ th_server_start(const char *const *extra_args)
 		int flags = fcntl(ready[1], F_GETFD);
 		fcntl(ready[1], F_SETFD, flags & ~FD_CLOEXEC);
 		setenv("XDG_RUNTIME_DIR", server->runtime_dir, 1);
+		for (int i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
 		/* The tests themselves may leak (bad clients die mid-way); sluice must not, beyond
 		 * what tests/lsan.supp lists of Mesa's own libraries. */
 		setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0", 1);

@@ -59,6 +59,8 @@ struct th_server {
 
 /* Starts sluice with --capture on a new runtime dir; extra_args is NULL-terminated or NULL. */
 struct th_server *th_server_start(const char *const *extra_args);
+/* The same with extra "NAME=value" environment strings (NULL-terminated). */
+struct th_server *th_server_start_env(const char *const *extra_args, const char *const *env);
 /* SIGTERM, wait; returns true if sluice exited with status 0 (so no sanitizer report either). */
 bool th_server_stop(struct th_server *server);
 bool th_server_alive(struct th_server *server);

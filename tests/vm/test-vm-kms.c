@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <xf86drm.h>
+#include <xf86drmMode.h>
 
 #include "harness.h"
 
@@ -247,6 +248,86 @@ test_weston_simple_egl(void)
 	th_server_stop(server);
 }
 
+/* The framebuffer the active primary plane scans out (0: none), read as a second DRM client. */
+static uint32_t
+scanned_out_fb(void)
+{
+	int fd = open(vkms_path, O_RDWR | O_CLOEXEC);
+	uint32_t fb = 0;
+	drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1);
+	drmModePlaneRes *planes = drmModeGetPlaneResources(fd);
+	for (uint32_t i = 0; planes && i < planes->count_planes && !fb; i++) {
+		drmModePlane *plane = drmModeGetPlane(fd, planes->planes[i]);
+		if (plane && plane->crtc_id)
+			fb = plane->fb_id;
+		drmModeFreePlane(plane);
+	}
+	drmModeFreePlaneResources(planes);
+	close(fd);
+	return fb;
+}
+
+/*
+ * Commits 30 to 59 are refused (fault injection): the last good frame stays on the plane, the
+ * frames of that time are discarded, retries come a refresh apart, and frames resume after.
+ */
+static void
+test_failed_commits_keep_last_frame(void)
+{
+	const char *const args[] = {"--backend", "drm", "--drm-device", vkms_path, "--renderer",
+				    "pixman",	 NULL};
+	const char *const env[] = {"SLUICE_KMS_FAIL_COMMITS=30:30", NULL};
+	struct th_server *server = th_server_start_env(args, env);
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	struct th_window *w = c ? th_window_create(c) : NULL;
+	if (th_check(w)) {
+		struct th_buffer *b[2] = {th_shm_buffer_create(c, 256, 256, 1),
+					  th_shm_buffer_create(c, 256, 256, 1)};
+		th_buffer_fill(b[0], 0, 0, 256, 256, 0xffff0000u);
+		th_buffer_fill(b[1], 0, 0, 256, 256, 0xff00ff00u);
+		int presented_before = 0, discarded = 0, presented_after = 0;
+		uint32_t fb_during = 0;
+		for (int i = 0; i < 120 && presented_after < 20; i++) {
+			struct th_presented p;
+			wl_surface_attach(w->surface, b[i % 2]->buffer, 0, 0);
+			wl_surface_damage_buffer(w->surface, 0, 0, 256, 256);
+			th_feedback_request(c, w->surface, &p);
+			wl_surface_commit(w->surface);
+			if (!th_dispatch_until(c, &p.done, 10000))
+				break;
+			if (p.discarded) {
+				discarded++;
+				if (!fb_during)
+					fb_during = scanned_out_fb();
+			} else if (discarded) {
+				presented_after++;
+			} else {
+				presented_before++;
+			}
+		}
+		th_note("%d frames presented, %d discarded while commits failed, %d presented "
+			"after",
+			presented_before, discarded, presented_after);
+		th_check(presented_before > 0 && discarded > 0 && presented_after >= 20);
+		th_check(fb_during != 0, "the plane went dark while commits failed");
+		int failures = th_server_log_count(server, "atomic commit failed");
+		th_check(failures == 30, "%d failed commits logged, 30 injected", failures);
+		struct th_capture cap;
+		if (th_capture_output(c, 0, &cap)) {
+			uint32_t px = th_capture_pixel(&cap, 512, 384);
+			th_check(px == 0xffff0000u || px == 0xff00ff00u,
+				 "showing %08x after recovery", px);
+			th_capture_finish(&cap);
+		}
+		th_buffer_destroy(b[0]);
+		th_buffer_destroy(b[1]);
+	}
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_server_stop(server);
+}
+
 /* Runs sluice expecting it to fail at start-up with one line containing needle. */
 static void
 expect_startup_error(const char *const *args, const char *needle)
@@ -331,6 +412,7 @@ main(int argc, char *argv[])
 		{"writeback-pixels-pixman", test_writeback_pixels_pixman},
 		{"weston-simple-shm", test_weston_simple_shm},
 		{"weston-simple-egl", test_weston_simple_egl},
+		{"failed-commits-keep-last-frame", test_failed_commits_keep_last_frame},
 		{"master-taken", test_master_taken},
 		{"bad-mode", test_bad_mode},
 		{"not-a-display", test_not_a_display},

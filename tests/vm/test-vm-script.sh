@@ -24,7 +24,7 @@ check() {
 }
 
 echo "TAP version 13"
-echo "1..7"
+echo "1..8"
 check "no-command" 125 "no command given" "$vm"
 check "bad-timeout" 125 "--timeout needs a number of seconds" "$vm" --timeout soon -- true
 check "bad-rw" 125 "--rw /nonexistent: no such directory" "$vm" --rw /nonexistent -- true
@@ -34,4 +34,8 @@ check "no-kernel-source" 125 "no kernel source at /nonexistent/linux.tar.xz (ins
 	env SLUICE_KERNEL_SOURCE=/nonexistent/linux.tar.xz "$vm" -- true
 check "guest-timeout" 125 "timed out after 2 s" "$vm" --timeout 2 -- sleep 60
 check "status-and-output" 7 "hello from $(uname -m)" "$vm" -- sh -c 'echo hello from $(uname -m); exit 7'
+# A display whose only connector is disconnected (forced off on the kernel command line).
+check "no-connected-connector" 1 "sluice: /dev/dri/card1: no connected connector" \
+	"$vm" --append video=Virtual-1:d -- env XDG_RUNTIME_DIR=/tmp "${SLUICE_BIN:?}" \
+	--backend drm --drm-device /dev/dri/card1
 [ "$failed" -eq 0 ]
