@@ -19,7 +19,7 @@ struct sl_capture_frame {
 	struct wl_resource *resource;
 	struct sl_output *output; /* NULL once finished or the output went away */
 	struct sl_buffer *buffer; /* locked while queued */
-	struct wl_list link;	  /* sl_output.captures while queued */
+	struct wl_list link;	  /* sl_output.captures or captures_in_flight while queued */
 	bool used;
 };
 
@@ -80,12 +80,9 @@ capture_output_deliver(struct sl_output *output, const void *pixels, uint32_t st
 void
 capture_output_destroyed(struct sl_output *output)
 {
+	/* Queued or in flight, none will be captured now. */
+	capture_output_frame_started(output);
 	capture_output_deliver(output, NULL, 0, 0, 0, "the output went away");
-	struct sl_capture_frame *frame, *tmp;
-	wl_list_for_each_safe (frame, tmp, &output->captures, link) {
-		sluice_capture_frame_v1_send_failed(frame->resource, "the output went away");
-		capture_frame_finish(frame);
-	}
 }
 
 static void
