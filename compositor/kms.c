@@ -179,6 +179,7 @@ struct kms_device {
 		uint32_t id;
 		uint64_t type; /* DRM_PLANE_TYPE_* */
 		uint32_t possible_crtcs;
+		uint32_t props[PLANE_PROP_COUNT];    /* property ids, 0 where absent */
 		struct kms_format_modifier *formats; /* from IN_FORMATS; NULL if absent */
 		size_t n_formats;
 	} * planes;
@@ -189,11 +190,10 @@ struct kms_output {
 	struct kms_device *device;
 	struct sl_output *output;
 	struct wl_list link;
-	uint32_t connector_id, crtc_id, plane_id;
+	uint32_t connector_id, crtc_id;
 	unsigned crtc_index;
 	uint32_t connector_props[CONN_PROP_COUNT];
 	uint32_t crtc_props[CRTC_PROP_COUNT];
-	uint32_t plane_props[PLANE_PROP_COUNT];
 	drmModeModeInfo mode;
 	uint32_t mode_blob;
 	bool modeset_done;
@@ -371,18 +371,18 @@ build_commit(struct kms_output *ko, struct kms_fb *fb, bool modeset, bool writeb
 			atomic_add(&atomic, ko->writeback_connector,
 				   dev->writeback_props[CONN_CRTC_ID], ko->crtc_id);
 	}
-	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_FB_ID], fb->fb_id);
-	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_CRTC_ID], ko->crtc_id);
-	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_SRC_X], 0);
-	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_SRC_Y], 0);
-	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_SRC_W],
+	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_FB_ID], fb->fb_id);
+	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_CRTC_ID], ko->crtc_id);
+	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_SRC_X], 0);
+	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_SRC_Y], 0);
+	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_SRC_W],
 		   (uint64_t)ko->mode.hdisplay << 16);
-	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_SRC_H],
+	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_SRC_H],
 		   (uint64_t)ko->mode.vdisplay << 16);
-	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_CRTC_X], 0);
-	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_CRTC_Y], 0);
-	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_CRTC_W], ko->mode.hdisplay);
-	atomic_add(&atomic, ko->plane_id, ko->plane_props[PLANE_CRTC_H], ko->mode.vdisplay);
+	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_CRTC_X], 0);
+	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_CRTC_Y], 0);
+	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_CRTC_W], ko->mode.hdisplay);
+	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_CRTC_H], ko->mode.vdisplay);
 	if (ko->crtc_props[CRTC_OUT_FENCE_PTR])
 		atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_OUT_FENCE_PTR],
 			   (uint64_t)(uintptr_t)&ko->out_fence);
@@ -642,14 +642,13 @@ device_read_planes(struct kms_device *dev)
 		p->id = plane->plane_id;
 		p->possible_crtcs = plane->possible_crtcs;
 		drmModeFreePlane(plane);
-		uint32_t ids[PLANE_PROP_COUNT];
 		uint64_t values[PLANE_PROP_COUNT] = {0};
 		props_get(dev->fd, p->id, DRM_MODE_OBJECT_PLANE, plane_prop_names, PLANE_PROP_COUNT,
-			  ids, values);
+			  p->props, values);
 		p->type = values[PLANE_TYPE];
 		if (p->type < 3)
 			kinds[p->type]++;
-		plane_read_formats(dev->fd, ids[PLANE_IN_FORMATS], values[PLANE_IN_FORMATS],
+		plane_read_formats(dev->fd, p->props[PLANE_IN_FORMATS], values[PLANE_IN_FORMATS],
 				   &p->formats, &p->n_formats);
 		log_debug("kms",
 			  "plane %u: type %" PRIu64 ", CRTCs 0x%x, %zu format/modifier pairs",
@@ -746,13 +745,10 @@ output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *connect
 	ko->out_fence = ko->release_fence = ko->writeback_fence = -1;
 	wl_list_init(&ko->link);
 	ko->plane = find_primary_plane(dev, ko->crtc_index);
-	ko->plane_id = ko->plane ? ko->plane->id : 0;
 	props_get(dev->fd, ko->connector_id, DRM_MODE_OBJECT_CONNECTOR, connector_prop_names,
 		  CONN_PROP_COUNT, ko->connector_props, NULL);
 	props_get(dev->fd, ko->crtc_id, DRM_MODE_OBJECT_CRTC, crtc_prop_names, CRTC_PROP_COUNT,
 		  ko->crtc_props, NULL);
-	props_get(dev->fd, ko->plane_id, DRM_MODE_OBJECT_PLANE, plane_prop_names, PLANE_PROP_COUNT,
-		  ko->plane_props, NULL);
 	if (!ko->plane) {
 		snprintf(err, err_size, "%s: no primary plane for %s", dev->path, name);
 		goto err;
@@ -801,7 +797,7 @@ output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *connect
 	dev->used_crtcs |= 1u << ko->crtc_index;
 	wl_list_insert(dev->outputs.prev, &ko->link);
 	log_info("kms", "%s on %s: CRTC %u, plane %u, mode %s%s", name, dev->path, ko->crtc_id,
-		 ko->plane_id, mode.name, ko->uses_writeback ? ", writeback capture" : "");
+		 ko->plane->id, mode.name, ko->uses_writeback ? ", writeback capture" : "");
 	sl_output_damage_whole(ko->output);
 	return ko;
 
