@@ -27,8 +27,8 @@ expect_error() {
 		ok "$name"
 	else
 		not_ok "$name"
-		echo "# status $status, stderr ($lines lines): $err"
-		[ -z "$out" ] || echo "# stdout: $out"
+		echo "status $status, stderr ($lines lines): $err" | sed 's/^/# /'
+		[ -z "$out" ] || echo "stdout: $out" | sed 's/^/# /'
 	fi
 }
 

@@ -19,7 +19,7 @@ check() {
 		ok "$name"
 	else
 		not_ok "$name"
-		echo "# status $status (wanted $want), output: ${out:0:600}"
+		echo "status $status (wanted $want), output: ${out:0:600}" | sed 's/^/# /'
 	fi
 }
 
