@@ -18,8 +18,11 @@ static void
 buffer_free(struct sl_buffer *buffer)
 {
 	assert(buffer->n_locks == 0 && !buffer->resource);
-	if (buffer->type == SL_BUFFER_SHM)
+	wl_signal_emit_mutable(&buffer->events.destroy, buffer);
+	if (buffer->type == SL_BUFFER_SHM && buffer->shm.pool)
 		shm_pool_unref(buffer->shm.pool);
+	else if (buffer->type == SL_BUFFER_DMABUF)
+		dmabuf_buffer_finish(buffer);
 	free(buffer);
 }
 
@@ -35,28 +38,52 @@ buffer_handle_resource_destroy(struct wl_resource *resource)
 }
 
 struct sl_buffer *
-sl_buffer_create(struct wl_client *client, uint32_t id, enum sl_buffer_type type, int32_t width,
-		 int32_t height, uint32_t format)
+sl_buffer_alloc(enum sl_buffer_type type, int32_t width, int32_t height, uint32_t format)
 {
 	struct sl_buffer *buffer = calloc(1, sizeof(*buffer));
-	if (!buffer) {
-		wl_client_post_no_memory(client);
+	if (!buffer)
 		return NULL;
-	}
-	buffer->resource = wl_resource_create(client, &wl_buffer_interface, 1, id);
-	if (!buffer->resource) {
-		free(buffer);
-		wl_client_post_no_memory(client);
-		return NULL;
-	}
 	buffer->type = type;
 	buffer->width = width;
 	buffer->height = height;
 	buffer->format = format;
 	wl_signal_init(&buffer->events.resource_destroy);
+	wl_signal_init(&buffer->events.destroy);
+	return buffer;
+}
+
+void
+sl_buffer_discard(struct sl_buffer *buffer)
+{
+	assert(!buffer->resource);
+	buffer_free(buffer);
+}
+
+bool
+sl_buffer_publish(struct sl_buffer *buffer, struct wl_client *client, uint32_t id)
+{
+	assert(!buffer->resource);
+	buffer->resource = wl_resource_create(client, &wl_buffer_interface, 1, id);
+	if (!buffer->resource) {
+		buffer_free(buffer);
+		wl_client_post_no_memory(client);
+		return false;
+	}
 	wl_resource_set_implementation(buffer->resource, &buffer_impl, buffer,
 				       buffer_handle_resource_destroy);
-	return buffer;
+	return true;
+}
+
+struct sl_buffer *
+sl_buffer_create(struct wl_client *client, uint32_t id, enum sl_buffer_type type, int32_t width,
+		 int32_t height, uint32_t format)
+{
+	struct sl_buffer *buffer = sl_buffer_alloc(type, width, height, format);
+	if (!buffer) {
+		wl_client_post_no_memory(client);
+		return NULL;
+	}
+	return sl_buffer_publish(buffer, client, id) ? buffer : NULL;
 }
 
 struct sl_buffer *
@@ -94,8 +121,12 @@ sl_buffer_begin_access(struct sl_buffer *buffer, struct sl_buffer_access *access
 		uint8_t *base = shm_pool_begin_access(buffer->shm.pool);
 		access->data = base + buffer->shm.offset;
 		access->stride = (uint32_t)buffer->shm.stride;
+		access->planes[0] = access->data;
+		access->strides[0] = access->stride;
 		return true;
 	}
+	case SL_BUFFER_DMABUF:
+		return dmabuf_begin_cpu_access(buffer, access);
 	case SL_BUFFER_SINGLE_PIXEL:
 		break;
 	}
@@ -107,4 +138,6 @@ sl_buffer_end_access(struct sl_buffer *buffer)
 {
 	if (buffer->type == SL_BUFFER_SHM)
 		shm_pool_end_access(buffer->shm.pool);
+	else if (buffer->type == SL_BUFFER_DMABUF)
+		dmabuf_end_cpu_access(buffer);
 }

@@ -10,6 +10,18 @@ struct sl_shm_pool;
 enum sl_buffer_type {
 	SL_BUFFER_SHM,
 	SL_BUFFER_SINGLE_PIXEL,
+	SL_BUFFER_DMABUF,
+};
+
+#define SL_DMABUF_MAX_PLANES 4
+
+/* One plane of a dma-buf buffer, as the client described it. */
+struct sl_dmabuf_plane {
+	int fd; /* owned */
+	uint32_t offset, stride;
+	/* The CPU mapping of the whole dma-buf (fallback path), made on first use. */
+	void *map;
+	size_t map_size;
 };
 
 /*
@@ -31,6 +43,11 @@ struct sl_buffer {
 	struct {
 		/* Emitted when the wl_buffer resource is destroyed (weak references drop it). */
 		struct wl_signal resource_destroy;
+		/*
+		 * Emitted when the struct is freed: importers (EGL images, KMS framebuffers) keep
+		 * their per-buffer state as a listener here and find it with wl_signal_get().
+		 */
+		struct wl_signal destroy;
 	} events;
 
 	union {
@@ -42,9 +59,25 @@ struct sl_buffer {
 			/* Premultiplied RGBA, each channel 0..UINT32_MAX. */
 			uint32_t r, g, b, a;
 		} single_pixel;
+		struct {
+			struct sl_dmabuf_plane planes[SL_DMABUF_MAX_PLANES];
+			unsigned n_planes;
+			uint64_t modifier;
+			bool y_invert;
+			bool cpu_fallback_logged;
+		} dmabuf;
 	};
 };
 
+/*
+ * For imports that can still fail: the struct without its resource. Either publish it (creates the
+ * wl_buffer with id, or a server-allocated one for id 0; on failure the buffer is freed and
+ * no_memory posted) or discard it.
+ */
+struct sl_buffer *sl_buffer_alloc(enum sl_buffer_type type, int32_t width, int32_t height,
+				  uint32_t format);
+bool sl_buffer_publish(struct sl_buffer *buffer, struct wl_client *client, uint32_t id);
+void sl_buffer_discard(struct sl_buffer *buffer);
 /* Creates the resource and the struct; NULL after posting no_memory. */
 struct sl_buffer *sl_buffer_create(struct wl_client *client, uint32_t id, enum sl_buffer_type type,
 				   int32_t width, int32_t height, uint32_t format);
@@ -55,10 +88,16 @@ void sl_buffer_unlock(struct sl_buffer *buffer);
 
 /* CPU view of a buffer's pixels, valid between begin and end access. */
 struct sl_buffer_access {
-	void *data;
+	void *data; /* plane 0 */
 	uint32_t stride;
+	/* Every plane (the first is data/stride again), for multi-planar formats. */
+	const uint8_t *planes[3];
+	uint32_t strides[3];
 };
-/* False for buffers without CPU-visible storage (single-pixel). */
+/*
+ * False for buffers without CPU-visible storage (single-pixel) or dma-bufs that cannot be mapped.
+ * For dma-bufs the access is bracketed by DMA_BUF_IOCTL_SYNC so that caches are coherent.
+ */
 bool sl_buffer_begin_access(struct sl_buffer *buffer, struct sl_buffer_access *access);
 void sl_buffer_end_access(struct sl_buffer *buffer);
 
@@ -66,5 +105,14 @@ void sl_buffer_end_access(struct sl_buffer *buffer);
 void shm_pool_unref(struct sl_shm_pool *pool);
 void *shm_pool_begin_access(struct sl_shm_pool *pool);
 void shm_pool_end_access(struct sl_shm_pool *pool);
+/* dmabuf.c */
+void dmabuf_buffer_finish(struct sl_buffer *buffer);
+bool dmabuf_begin_cpu_access(struct sl_buffer *buffer, struct sl_buffer_access *access);
+void dmabuf_end_cpu_access(struct sl_buffer *buffer);
+/*
+ * Implicit sync: the sync_files of writes still pending on the buffer's dma-bufs (already
+ * signalled ones are left out). Returns how many fds it stored; the caller owns them.
+ */
+int dmabuf_buffer_export_fences(struct sl_buffer *buffer, int fds[static SL_DMABUF_MAX_PLANES]);
 
 #endif

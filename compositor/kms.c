@@ -21,14 +21,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
 #include <drm_fourcc.h>
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
+#include "buffer.h"
 #include "capture.h"
 #include "fd.h"
+#include "formats.h"
 #include "log.h"
 #include "output.h"
 #include "renderer.h"
@@ -173,6 +176,9 @@ struct kms_device {
 	 * be made to refuse a valid commit from outside, and the fallback must be tested.
 	 */
 	uint64_t commits, fail_first, fail_count;
+
+	/* Client dma-bufs added as framebuffers, ready for a plane (kms_dmabuf_fb.link). */
+	struct wl_list dmabuf_fbs;
 
 	/* Every plane of the device, for the outputs' primary planes now and overlays later. */
 	struct kms_plane {
@@ -867,6 +873,121 @@ open_kms(const char *path, char *driver, size_t driver_size, char *err, size_t e
 	return fd;
 }
 
+/* ---- client dma-bufs as framebuffers ---- */
+
+/* A client buffer's KMS framebuffer, kept for as long as the buffer (found by its listener). */
+struct kms_dmabuf_fb {
+	struct kms_device *device;
+	struct wl_list link;
+	struct wl_listener destroy; /* on sl_buffer.events.destroy */
+	uint32_t fb_id;
+};
+
+static void
+dmabuf_fb_destroy(struct kms_dmabuf_fb *fb)
+{
+	drmModeRmFB(fb->device->fd, fb->fb_id);
+	wl_list_remove(&fb->destroy.link);
+	wl_list_remove(&fb->link);
+	free(fb);
+}
+
+static void
+dmabuf_fb_handle_destroy(struct wl_listener *listener, void *data)
+{
+	struct kms_dmabuf_fb *fb = wl_container_of(listener, fb, destroy);
+	dmabuf_fb_destroy(fb);
+}
+
+uint32_t
+kms_buffer_fb_id(struct sl_buffer *buffer)
+{
+	struct wl_listener *listener =
+		wl_signal_get(&buffer->events.destroy, dmabuf_fb_handle_destroy);
+	if (!listener)
+		return 0;
+	struct kms_dmabuf_fb *fb = wl_container_of(listener, fb, destroy);
+	return fb->fb_id;
+}
+
+/*
+ * Adds a new client dma-buf as a framebuffer, so that a plane can show it later without another
+ * import. Not every buffer can be one (format, modifier, size limits): that only rules out
+ * scanout, so failures are logged at debug level.
+ */
+static void
+kms_import_dmabuf(void *backend, struct sl_buffer *buffer)
+{
+	struct kms_device *dev = backend;
+	uint32_t handles[4] = {0}, pitches[4] = {0}, offsets[4] = {0};
+	uint64_t modifiers[4] = {0};
+	unsigned n = buffer->dmabuf.n_planes;
+	bool ok = true;
+	for (unsigned i = 0; i < n && ok; i++) {
+		ok = drmPrimeFDToHandle(dev->fd, buffer->dmabuf.planes[i].fd, &handles[i]) == 0;
+		pitches[i] = buffer->dmabuf.planes[i].stride;
+		offsets[i] = buffer->dmabuf.planes[i].offset;
+		modifiers[i] = buffer->dmabuf.modifier;
+	}
+	uint32_t fb_id = 0;
+	bool explicit = buffer->dmabuf.modifier != DRM_FORMAT_MOD_INVALID;
+	if (ok)
+		ok = drmModeAddFB2WithModifiers(dev->fd, (uint32_t)buffer->width,
+						(uint32_t)buffer->height, buffer->format, handles,
+						pitches, offsets, explicit ? modifiers : NULL,
+						&fb_id, explicit ? DRM_MODE_FB_MODIFIERS : 0) == 0;
+	int saved = errno;
+	/*
+	 * The framebuffer holds its own references. GEM handles are per device and per object, so
+	 * two imports of one dma-buf share a handle: close each distinct one exactly once, now.
+	 */
+	for (unsigned i = 0; i < n; i++) {
+		bool seen = false;
+		for (unsigned k = 0; k < i; k++)
+			seen = seen || handles[k] == handles[i];
+		if (handles[i] && !seen)
+			drmCloseBufferHandle(dev->fd, handles[i]);
+	}
+	char name[5];
+	if (!ok) {
+		log_debug("kms", "a %dx%d %s dma-buf cannot be a framebuffer: %s", buffer->width,
+			  buffer->height, format_fourcc_str(buffer->format, name), strerror(saved));
+		return;
+	}
+	struct kms_dmabuf_fb *fb = calloc(1, sizeof(*fb));
+	if (!fb) {
+		drmModeRmFB(dev->fd, fb_id);
+		return;
+	}
+	fb->device = dev;
+	fb->fb_id = fb_id;
+	fb->destroy.notify = dmabuf_fb_handle_destroy;
+	wl_signal_add(&buffer->events.destroy, &fb->destroy);
+	wl_list_insert(&dev->dmabuf_fbs, &fb->link);
+	dev->server->stats.dmabuf_import_kms++;
+}
+
+/* What linux-dmabuf tells clients about this device: its dev_t and the primary planes' formats. */
+static void
+device_publish_dmabuf_info(struct kms_device *dev)
+{
+	struct sl_server *server = dev->server;
+	struct stat st;
+	if (fstat(dev->fd, &st) == 0) {
+		server->has_main_device = true;
+		server->main_device = st.st_rdev;
+	}
+	struct kms_output *ko;
+	wl_list_for_each (ko, &dev->outputs, link) {
+		/* The first output's primary plane stands for all (they are alike on one device). */
+		for (size_t i = 0; i < ko->plane->n_formats; i++)
+			sl_format_set_add(&server->scanout_formats, ko->plane->formats[i].format,
+					  ko->plane->formats[i].modifier);
+		break;
+	}
+	server->backend_import_dmabuf = kms_import_dmabuf;
+}
+
 struct kms_device *
 kms_device_create(struct sl_server *server, const struct kms_options *options, char *err,
 		  size_t err_size)
@@ -879,6 +1000,7 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 	dev->server = server;
 	dev->fd = -1;
 	wl_list_init(&dev->outputs);
+	wl_list_init(&dev->dmabuf_fbs);
 	const char *fail = getenv("SLUICE_KMS_FAIL_COMMITS");
 	if (fail && sscanf(fail, "%" SCNu64 ":%" SCNu64, &dev->fail_first, &dev->fail_count) == 2)
 		log_warn("kms",
@@ -954,6 +1076,7 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 		struct sl_renderer *gl = renderer_gl_create(dev->fd);
 		if (gl) {
 			dev->previous_renderer = server->renderer;
+			gl->stats = &server->stats;
 			server->renderer = gl;
 		} else if (options->renderer == KMS_RENDERER_GL) {
 			snprintf(err, err_size, "%s: the GL renderer cannot run on this device",
@@ -983,6 +1106,7 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 		snprintf(err, err_size, "cannot watch %s", dev->path);
 		goto err;
 	}
+	device_publish_dmabuf_info(dev);
 	log_info("kms", "using %s (%s)", dev->path, dev->driver);
 	return dev;
 
@@ -1001,6 +1125,13 @@ kms_device_destroy(struct kms_device *dev)
 		sl_output_destroy(ko->output);
 	if (dev->source)
 		wl_event_source_remove(dev->source);
+	struct kms_dmabuf_fb *fb, *fb_tmp;
+	wl_list_for_each_safe (fb, fb_tmp, &dev->dmabuf_fbs, link)
+		dmabuf_fb_destroy(fb);
+	if (dev->server->backend_import_dmabuf == kms_import_dmabuf) {
+		dev->server->backend_import_dmabuf = NULL;
+		dev->server->has_main_device = false;
+	}
 	if (dev->previous_renderer) {
 		/* Our renderer lives on our device: it goes with it. */
 		dev->server->renderer->impl->destroy(dev->server->renderer);

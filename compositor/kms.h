@@ -29,5 +29,8 @@ struct kms_options {
 struct kms_device *kms_device_create(struct sl_server *server, const struct kms_options *options,
 				     char *err, size_t err_size);
 void kms_device_destroy(struct kms_device *device);
+/* The framebuffer a client dma-buf was added as when it was created, or 0. */
+struct sl_buffer;
+uint32_t kms_buffer_fb_id(struct sl_buffer *buffer);
 
 #endif

@@ -39,6 +39,9 @@ static const char usage[] =
 	"7)\n"
 	"      --ready-fd FD         write the socket name and a newline to FD once clients can "
 	"connect\n"
+	"      --stats FILE          write counters (buffer import paths, fences, frames) as JSON "
+	"to\n"
+	"                            FILE at exit\n"
 	"  -l, --log-level LEVEL     silent, error, warn, info (default) or debug\n"
 	"  -h, --help                show this help and exit\n"
 	"  -v, --version             show the version and exit\n";
@@ -95,6 +98,7 @@ main(int argc, char *argv[])
 		OPT_DRM_DEVICE,
 		OPT_MODE,
 		OPT_RENDERER,
+		OPT_STATS,
 	};
 	static const struct option long_options[] = {
 		{"socket", required_argument, NULL, 's'},
@@ -106,6 +110,7 @@ main(int argc, char *argv[])
 		{"capture", no_argument, NULL, OPT_CAPTURE},
 		{"repaint-window", required_argument, NULL, OPT_REPAINT_WINDOW},
 		{"ready-fd", required_argument, NULL, OPT_READY_FD},
+		{"stats", required_argument, NULL, OPT_STATS},
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'v'},
@@ -209,6 +214,13 @@ main(int argc, char *argv[])
 				return EXIT_FAILURE;
 			}
 			break;
+		case OPT_STATS:
+			if (!*optarg) {
+				fprintf(stderr, "sluice: --stats needs a file name\n");
+				return EXIT_FAILURE;
+			}
+			options.stats_path = optarg;
+			break;
 		case 'l':
 			if (!log_parse_level(optarg, &level)) {
 				fprintf(stderr,
@@ -287,6 +299,8 @@ main(int argc, char *argv[])
 	for (int i = 0; backend == BACKEND_HEADLESS && i < n_modes; i++)
 		if (!headless_output_create(&server, &modes[i]))
 			goto out;
+	if (!dmabuf_global_init(&server))
+		goto out;
 
 	const char *socket = options.socket;
 	if (socket) {

@@ -196,6 +196,7 @@ output_repaint(void *data)
 			sl_damage_ring_repaint_region(&output->damage_ring, age, &output->damage,
 						      &region);
 			renderer->impl->begin(renderer, target);
+			server->stats.frames++;
 			renderer->impl->clear(renderer, &region, BACKGROUND_RGB);
 			ctx.region = &region;
 			scene_for_each_surface(server, output, repaint_surface, &ctx);

@@ -4,8 +4,11 @@
  * Each render target is a GBM buffer object (XRGB8888, usable for scanout and rendering) imported
  * into EGL as a dma-buf image and bound to a renderbuffer of a framebuffer object. The KMS backend
  * adds the same buffer as a KMS framebuffer, so what GL draws is what the plane scans out, with no
- * copy. wl_shm buffers are uploaded into a texture for each draw. The frame ends with glFinish:
- * the buffer is complete before the atomic commit that shows it.
+ * copy. wl_shm buffers are uploaded into a texture for each draw. dma-buf buffers are imported once,
+ * when the client creates them, as EGL images bound to a texture (an external one for YUV, so the
+ * driver converts) that is sampled in place for every frame; a dma-buf EGL refuses is read through
+ * a CPU mapping instead (last resort, said once per buffer). The frame ends with glFinish: the
+ * buffer is complete before the atomic commit that shows it.
  *
  * GL's window coordinates put y = 0 at the first row in memory, which is the top of the display:
  * output coordinates map to GL without a flip.
@@ -22,9 +25,13 @@
 #include <unistd.h>
 
 #include "buffer.h"
+#include "format-set.h"
+#include "formats.h"
 #include "log.h"
 #include "renderer.h"
+#include "stats.h"
 #include "surface.h"
+#include "yuv.h"
 
 struct sl_render_target {
 	struct gbm_bo *bo;
@@ -46,9 +53,26 @@ struct gl_renderer {
 	PFNEGLCREATEIMAGEKHRPROC create_image;
 	PFNEGLDESTROYIMAGEKHRPROC destroy_image;
 	PFNGLEGLIMAGETARGETRENDERBUFFERSTORAGEOESPROC image_target_renderbuffer;
-	struct gl_program textured, solid;
+	PFNGLEGLIMAGETARGETTEXTURE2DOESPROC image_target_texture;
+	PFNEGLQUERYDMABUFFORMATSEXTPROC query_dmabuf_formats;	  /* NULL without modifiers */
+	PFNEGLQUERYDMABUFMODIFIERSEXTPROC query_dmabuf_modifiers; /* NULL without modifiers */
+	bool has_external;					  /* GL_OES_EGL_image_external */
+	struct gl_program textured, solid, external;
 	GLuint texture;
 	struct sl_render_target *target; /* between begin and end */
+	/* Pairs EGL can only import as external textures. */
+	struct sl_format_set external_only;
+	struct wl_list buffers; /* gl_buffer.link */
+};
+
+/* A dma-buf imported as an EGL image, kept as long as its sl_buffer. */
+struct gl_buffer {
+	struct gl_renderer *renderer;
+	struct wl_list link;
+	struct wl_listener destroy; /* on sl_buffer.events.destroy */
+	EGLImageKHR image;
+	GLuint texture;
+	GLenum target; /* GL_TEXTURE_2D or GL_TEXTURE_EXTERNAL_OES */
 };
 
 static struct gl_renderer *
@@ -80,6 +104,17 @@ static const char vertex_src[] = "attribute vec2 pos;\n"
 static const char textured_src[] = "precision mediump float;\n"
 				   "varying vec2 v_texcoord;\n"
 				   "uniform sampler2D tex;\n"
+				   "uniform float force_opaque;\n"
+				   "void main() {\n"
+				   "	vec4 c = texture2D(tex, v_texcoord);\n"
+				   "	gl_FragColor = vec4(c.rgb, max(c.a, force_opaque));\n"
+				   "}\n";
+
+/* YUV dma-bufs: the driver samples and converts them to RGB. */
+static const char external_src[] = "#extension GL_OES_EGL_image_external : require\n"
+				   "precision mediump float;\n"
+				   "varying vec2 v_texcoord;\n"
+				   "uniform samplerExternalOES tex;\n"
 				   "uniform float force_opaque;\n"
 				   "void main() {\n"
 				   "	vec4 c = texture2D(tex, v_texcoord);\n"
@@ -319,6 +354,69 @@ draw_quad(struct gl_renderer *gr, const GLfloat pos[8], const GLfloat texcoord[8
 	glDisableVertexAttribArray(1);
 }
 
+static struct gl_buffer *gl_buffer_from_buffer(struct sl_buffer *buffer);
+
+/*
+ * Uploads a buffer read on the CPU (wl_shm, or a dma-buf EGL would not import) into the shared
+ * texture, converting YUV first. Leaves the texture bound; false if the buffer cannot be read.
+ */
+static bool
+upload_buffer(struct gl_renderer *gr, struct sl_buffer *buffer, bool *opaque)
+{
+	GLenum format, type;
+	const struct format_info *info = format_info_from_drm(buffer->format);
+	bool yuv = info && info->is_yuv;
+	struct sl_buffer_access access;
+	if ((!yuv && !gl_format(buffer->format, &format, &type, opaque)) ||
+	    !sl_buffer_begin_access(buffer, &access)) {
+		log_warn("gl", "a buffer the GL renderer cannot draw");
+		return false;
+	}
+	if (buffer->type == SL_BUFFER_DMABUF) {
+		if (!buffer->dmabuf.cpu_fallback_logged)
+			log_info("gl", "a %dx%d dma-buf is read on the CPU: EGL did not import it",
+				 buffer->width, buffer->height);
+		buffer->dmabuf.cpu_fallback_logged = true;
+		if (gr->base.stats)
+			gr->base.stats->dmabuf_cpu_draws++;
+	}
+	uint32_t *converted = NULL;
+	const uint8_t *data = access.data;
+	uint32_t stride = access.stride;
+	if (yuv) {
+		converted = malloc((size_t)buffer->width * (size_t)buffer->height * 4);
+		if (!converted) {
+			sl_buffer_end_access(buffer);
+			return false;
+		}
+		yuv_convert_to_xrgb8888(buffer->format, access.planes, access.strides,
+					buffer->width, buffer->height, converted,
+					(uint32_t)buffer->width * 4);
+		data = (const uint8_t *)converted;
+		stride = (uint32_t)buffer->width * 4;
+		format = GL_BGRA_EXT;
+		type = GL_UNSIGNED_BYTE;
+		*opaque = true;
+	}
+	/* GLES2 has no row length: upload row by row when the stride has padding. */
+	uint32_t bpp = type == GL_UNSIGNED_BYTE ? 4 : 2;
+	glBindTexture(GL_TEXTURE_2D, gr->texture);
+	glPixelStorei(GL_UNPACK_ALIGNMENT, bpp == 4 ? 4 : 2);
+	if (stride == (uint32_t)buffer->width * bpp) {
+		glTexImage2D(GL_TEXTURE_2D, 0, (GLint)format, buffer->width, buffer->height, 0,
+			     format, type, data);
+	} else {
+		glTexImage2D(GL_TEXTURE_2D, 0, (GLint)format, buffer->width, buffer->height, 0,
+			     format, type, NULL);
+		for (int32_t row = 0; row < buffer->height; row++)
+			glTexSubImage2D(GL_TEXTURE_2D, 0, 0, row, buffer->width, 1, format, type,
+					data + (size_t)row * stride);
+	}
+	sl_buffer_end_access(buffer);
+	free(converted);
+	return true;
+}
+
 static void
 gl_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 		const struct sl_placement *placement, const pixman_region32_t *clip)
@@ -357,45 +455,222 @@ gl_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 		return;
 	}
 
-	GLenum format, type;
-	bool opaque;
-	struct sl_buffer_access access;
-	if (!gl_format(buffer->format, &format, &type, &opaque) ||
-	    !sl_buffer_begin_access(buffer, &access)) {
-		log_warn("gl", "a buffer format the GL renderer cannot draw");
+	struct gl_program *program = &gr->textured;
+	bool opaque = true;
+	if (buffer->type == SL_BUFFER_DMABUF) {
+		const struct format_info *info = format_info_from_drm(buffer->format);
+		opaque = !info || !info->has_alpha;
+		if (buffer->dmabuf.y_invert)
+			for (int i = 0; i < 4; i++)
+				texcoord[2 * i + 1] = 1.0f - texcoord[2 * i + 1];
+	}
+	struct gl_buffer *imported = gl_buffer_from_buffer(buffer);
+	if (imported) {
+		if (imported->target == GL_TEXTURE_EXTERNAL_OES)
+			program = &gr->external;
+		glBindTexture(imported->target, imported->texture);
+		if (gr->base.stats)
+			gr->base.stats->dmabuf_gpu_draws++;
+	} else if (!upload_buffer(gr, buffer, &opaque)) {
 		return;
 	}
-	/* GLES2 has no row length: upload row by row when the stride has padding. */
-	uint32_t bpp = type == GL_UNSIGNED_BYTE ? 4 : 2;
-	glBindTexture(GL_TEXTURE_2D, gr->texture);
-	glPixelStorei(GL_UNPACK_ALIGNMENT, bpp == 4 ? 4 : 2);
-	if (access.stride == (uint32_t)buffer->width * bpp) {
-		glTexImage2D(GL_TEXTURE_2D, 0, (GLint)format, buffer->width, buffer->height, 0,
-			     format, type, access.data);
-	} else {
-		glTexImage2D(GL_TEXTURE_2D, 0, (GLint)format, buffer->width, buffer->height, 0,
-			     format, type, NULL);
-		for (int32_t row = 0; row < buffer->height; row++)
-			glTexSubImage2D(GL_TEXTURE_2D, 0, 0, row, buffer->width, 1, format, type,
-					(const uint8_t *)access.data + (size_t)row * access.stride);
-	}
-	sl_buffer_end_access(buffer);
-
+	GLenum tex_target = imported ? imported->target : GL_TEXTURE_2D;
 	GLint filter = surface->geometry.pixel_exact ? GL_NEAREST : GL_LINEAR;
-	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, filter);
-	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, filter);
-	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-	glUseProgram(gr->textured.program);
-	glUniform1i(gr->textured.tex, 0);
-	glUniform1f(gr->textured.force_opaque, opaque ? 1.0f : 0.0f);
+	glTexParameteri(tex_target, GL_TEXTURE_MIN_FILTER, filter);
+	glTexParameteri(tex_target, GL_TEXTURE_MAG_FILTER, filter);
+	glTexParameteri(tex_target, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+	glTexParameteri(tex_target, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+	glUseProgram(program->program);
+	glUniform1i(program->tex, 0);
+	glUniform1f(program->force_opaque, opaque ? 1.0f : 0.0f);
 	if (!opaque) {
-		/* wl_shm alpha is premultiplied. */
+		/* Client alpha is premultiplied. */
 		glEnable(GL_BLEND);
 		glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
 	}
 	draw_quad(gr, pos, texcoord, clip);
 	glDisable(GL_BLEND);
+	glBindTexture(tex_target, 0);
+}
+
+/* ---- dma-buf import ---- */
+
+static void
+gl_buffer_destroy(struct gl_buffer *gb)
+{
+	struct gl_renderer *gr = gb->renderer;
+	glDeleteTextures(1, &gb->texture);
+	gr->destroy_image(gr->display, gb->image);
+	wl_list_remove(&gb->destroy.link);
+	wl_list_remove(&gb->link);
+	free(gb);
+}
+
+static void
+gl_buffer_handle_destroy(struct wl_listener *listener, void *data)
+{
+	struct gl_buffer *gb = wl_container_of(listener, gb, destroy);
+	gl_buffer_destroy(gb);
+}
+
+static struct gl_buffer *
+gl_buffer_from_buffer(struct sl_buffer *buffer)
+{
+	struct wl_listener *listener =
+		wl_signal_get(&buffer->events.destroy, gl_buffer_handle_destroy);
+	if (!listener)
+		return NULL;
+	struct gl_buffer *gb = wl_container_of(listener, gb, destroy);
+	return gb;
+}
+
+static EGLImageKHR
+import_image(struct gl_renderer *gr, struct sl_buffer *buffer)
+{
+	static const EGLint plane_attribs[SL_DMABUF_MAX_PLANES][5] = {
+		{EGL_DMA_BUF_PLANE0_FD_EXT, EGL_DMA_BUF_PLANE0_OFFSET_EXT,
+		 EGL_DMA_BUF_PLANE0_PITCH_EXT, EGL_DMA_BUF_PLANE0_MODIFIER_LO_EXT,
+		 EGL_DMA_BUF_PLANE0_MODIFIER_HI_EXT},
+		{EGL_DMA_BUF_PLANE1_FD_EXT, EGL_DMA_BUF_PLANE1_OFFSET_EXT,
+		 EGL_DMA_BUF_PLANE1_PITCH_EXT, EGL_DMA_BUF_PLANE1_MODIFIER_LO_EXT,
+		 EGL_DMA_BUF_PLANE1_MODIFIER_HI_EXT},
+		{EGL_DMA_BUF_PLANE2_FD_EXT, EGL_DMA_BUF_PLANE2_OFFSET_EXT,
+		 EGL_DMA_BUF_PLANE2_PITCH_EXT, EGL_DMA_BUF_PLANE2_MODIFIER_LO_EXT,
+		 EGL_DMA_BUF_PLANE2_MODIFIER_HI_EXT},
+		{EGL_DMA_BUF_PLANE3_FD_EXT, EGL_DMA_BUF_PLANE3_OFFSET_EXT,
+		 EGL_DMA_BUF_PLANE3_PITCH_EXT, EGL_DMA_BUF_PLANE3_MODIFIER_LO_EXT,
+		 EGL_DMA_BUF_PLANE3_MODIFIER_HI_EXT},
+	};
+	EGLint attribs[64];
+	int n = 0;
+	attribs[n++] = EGL_WIDTH;
+	attribs[n++] = buffer->width;
+	attribs[n++] = EGL_HEIGHT;
+	attribs[n++] = buffer->height;
+	attribs[n++] = EGL_LINUX_DRM_FOURCC_EXT;
+	attribs[n++] = (EGLint)buffer->format;
+	uint64_t modifier = buffer->dmabuf.modifier;
+	for (unsigned i = 0; i < buffer->dmabuf.n_planes; i++) {
+		const struct sl_dmabuf_plane *plane = &buffer->dmabuf.planes[i];
+		attribs[n++] = plane_attribs[i][0];
+		attribs[n++] = plane->fd;
+		attribs[n++] = plane_attribs[i][1];
+		attribs[n++] = (EGLint)plane->offset;
+		attribs[n++] = plane_attribs[i][2];
+		attribs[n++] = (EGLint)plane->stride;
+		if (modifier != DRM_FORMAT_MOD_INVALID && gr->query_dmabuf_modifiers) {
+			attribs[n++] = plane_attribs[i][3];
+			attribs[n++] = (EGLint)(modifier & 0xffffffff);
+			attribs[n++] = plane_attribs[i][4];
+			attribs[n++] = (EGLint)(modifier >> 32);
+		}
+	}
+	const struct format_info *info = format_info_from_drm(buffer->format);
+	if (info && info->is_yuv) {
+		/* The same conversion as the CPU path (BT.601, limited range). */
+		attribs[n++] = EGL_YUV_COLOR_SPACE_HINT_EXT;
+		attribs[n++] = EGL_ITU_REC601_EXT;
+		attribs[n++] = EGL_SAMPLE_RANGE_HINT_EXT;
+		attribs[n++] = EGL_YUV_NARROW_RANGE_EXT;
+	}
+	attribs[n++] = EGL_NONE;
+	return gr->create_image(gr->display, EGL_NO_CONTEXT, EGL_LINUX_DMA_BUF_EXT, NULL, attribs);
+}
+
+static enum sl_dmabuf_import
+gl_import_dmabuf(struct sl_renderer *renderer, struct sl_buffer *buffer)
+{
+	struct gl_renderer *gr = gl_renderer(renderer);
+	const struct format_info *info = format_info_from_drm(buffer->format);
+	bool external = (info && info->is_yuv) ||
+			sl_format_set_has(&gr->external_only, buffer->format,
+					  buffer->dmabuf.modifier);
+	EGLImageKHR image = EGL_NO_IMAGE_KHR;
+	if (!external || gr->has_external)
+		image = import_image(gr, buffer);
+	if (image != EGL_NO_IMAGE_KHR) {
+		struct gl_buffer *gb = calloc(1, sizeof(*gb));
+		if (!gb) {
+			gr->destroy_image(gr->display, image);
+			return SL_DMABUF_IMPORT_FAILED;
+		}
+		gb->renderer = gr;
+		gb->image = image;
+		gb->target = external ? GL_TEXTURE_EXTERNAL_OES : GL_TEXTURE_2D;
+		glGenTextures(1, &gb->texture);
+		glBindTexture(gb->target, gb->texture);
+		gr->image_target_texture(gb->target, image);
+		glBindTexture(gb->target, 0);
+		gb->destroy.notify = gl_buffer_handle_destroy;
+		wl_signal_add(&buffer->events.destroy, &gb->destroy);
+		wl_list_insert(&gr->buffers, &gb->link);
+		return SL_DMABUF_IMPORT_GPU;
+	}
+	/* The last resort: read it on the CPU, if its layout allows. */
+	GLenum format, type;
+	bool opaque;
+	struct sl_buffer_access access;
+	if ((!gl_format(buffer->format, &format, &type, &opaque) && !(info && info->is_yuv)) ||
+	    !sl_buffer_begin_access(buffer, &access)) {
+		log_info("gl", "EGL cannot import a %dx%d dma-buf (0x%x) and the CPU cannot read it",
+			 buffer->width, buffer->height, eglGetError());
+		return SL_DMABUF_IMPORT_FAILED;
+	}
+	sl_buffer_end_access(buffer);
+	return SL_DMABUF_IMPORT_CPU;
+}
+
+static void
+gl_dmabuf_formats(struct sl_renderer *renderer, struct sl_format_set *out)
+{
+	struct gl_renderer *gr = gl_renderer(renderer);
+	unsigned count;
+	const struct format_info *table = format_table(&count);
+	EGLint n_formats = 0;
+	EGLint *formats = NULL;
+	if (gr->query_dmabuf_formats && gr->query_dmabuf_formats(gr->display, 0, NULL, &n_formats) &&
+	    n_formats > 0 && (formats = calloc((size_t)n_formats, sizeof(*formats))) &&
+	    !gr->query_dmabuf_formats(gr->display, n_formats, formats, &n_formats))
+		n_formats = 0;
+	for (unsigned i = 0; i < count; i++) {
+		uint32_t drm = table[i].drm;
+		if (gr->query_dmabuf_formats) {
+			bool listed = false;
+			for (EGLint k = 0; k < n_formats; k++)
+				listed = listed || (uint32_t)formats[k] == drm;
+			if (!listed)
+				continue;
+		} else if (table[i].is_yuv ||
+			   !gl_supports_shm_format(renderer, drm)) {
+			/* Without the query, offer only what the GL path surely samples. */
+			continue;
+		}
+		if (table[i].is_yuv && !gr->has_external)
+			continue;
+		EGLint n_mods = 0;
+		if (gr->query_dmabuf_modifiers &&
+		    gr->query_dmabuf_modifiers(gr->display, (EGLint)drm, 0, NULL, NULL, &n_mods) &&
+		    n_mods > 0) {
+			EGLuint64KHR *mods = calloc((size_t)n_mods, sizeof(*mods));
+			EGLBoolean *ext = calloc((size_t)n_mods, sizeof(*ext));
+			if (mods && ext &&
+			    gr->query_dmabuf_modifiers(gr->display, (EGLint)drm, n_mods, mods, ext,
+						       &n_mods)) {
+				for (EGLint k = 0; k < n_mods; k++) {
+					sl_format_set_add(out, drm, mods[k]);
+					if (ext[k])
+						sl_format_set_add(&gr->external_only, drm, mods[k]);
+				}
+			}
+			free(mods);
+			free(ext);
+		}
+		/* Any driver that imports with modifiers imports linear buffers. */
+		if (gr->query_dmabuf_modifiers)
+			sl_format_set_add(out, drm, DRM_FORMAT_MOD_LINEAR);
+		sl_format_set_add(out, drm, DRM_FORMAT_MOD_INVALID);
+	}
+	free(formats);
 }
 
 static const void *
@@ -410,6 +685,11 @@ gl_destroy(struct sl_renderer *renderer)
 {
 	struct gl_renderer *gr = gl_renderer(renderer);
 	if (gr->context != EGL_NO_CONTEXT) {
+		struct gl_buffer *gb, *tmp;
+		wl_list_for_each_safe (gb, tmp, &gr->buffers, link)
+			gl_buffer_destroy(gb);
+		if (gr->external.program)
+			glDeleteProgram(gr->external.program);
 		if (gr->texture)
 			glDeleteTextures(1, &gr->texture);
 		if (gr->textured.program)
@@ -425,6 +705,7 @@ gl_destroy(struct sl_renderer *renderer)
 	}
 	if (gr->gbm)
 		gbm_device_destroy(gr->gbm);
+	sl_format_set_finish(&gr->external_only);
 	free(gr);
 }
 
@@ -437,6 +718,8 @@ static const struct sl_renderer_impl gl_renderer_impl = {
 	.draw_surface = gl_draw_surface,
 	.end = gl_end,
 	.supports_shm_format = gl_supports_shm_format,
+	.dmabuf_formats = gl_dmabuf_formats,
+	.import_dmabuf = gl_import_dmabuf,
 	.target_pixels = gl_target_pixels,
 };
 
@@ -449,6 +732,7 @@ renderer_gl_create(int drm_fd)
 	gr->base.impl = &gl_renderer_impl;
 	gr->display = EGL_NO_DISPLAY;
 	gr->context = EGL_NO_CONTEXT;
+	wl_list_init(&gr->buffers);
 
 	gr->gbm = gbm_create_device(drm_fd);
 	if (!gr->gbm) {
@@ -500,9 +784,23 @@ renderer_gl_create(int drm_fd)
 	gr->image_target_renderbuffer =
 		(PFNGLEGLIMAGETARGETRENDERBUFFERSTORAGEOESPROC)eglGetProcAddress(
 			"glEGLImageTargetRenderbufferStorageOES");
+	gr->image_target_texture = (PFNGLEGLIMAGETARGETTEXTURE2DOESPROC)eglGetProcAddress(
+		"glEGLImageTargetTexture2DOES");
 	if (!gr->create_image || !gr->destroy_image || !gr->image_target_renderbuffer ||
-	    !program_create(&gr->textured, textured_src) || !program_create(&gr->solid, solid_src))
+	    !gr->image_target_texture || !program_create(&gr->textured, textured_src) ||
+	    !program_create(&gr->solid, solid_src))
 		goto err;
+	if (has_extension(ext, "EGL_EXT_image_dma_buf_import_modifiers")) {
+		gr->query_dmabuf_formats = (PFNEGLQUERYDMABUFFORMATSEXTPROC)eglGetProcAddress(
+			"eglQueryDmaBufFormatsEXT");
+		gr->query_dmabuf_modifiers = (PFNEGLQUERYDMABUFMODIFIERSEXTPROC)eglGetProcAddress(
+			"eglQueryDmaBufModifiersEXT");
+		if (!gr->query_dmabuf_formats || !gr->query_dmabuf_modifiers)
+			gr->query_dmabuf_formats = NULL, gr->query_dmabuf_modifiers = NULL;
+	}
+	/* Without external textures, YUV dma-bufs are not offered (the CPU path is a fallback). */
+	gr->has_external = has_extension(gl_ext, "GL_OES_EGL_image_external") &&
+			   program_create(&gr->external, external_src);
 	glGenTextures(1, &gr->texture);
 	log_info("gl", "GLES2 renderer: %s (%s), EGL %d.%d", glGetString(GL_RENDERER),
 		 glGetString(GL_VERSION), major, minor);

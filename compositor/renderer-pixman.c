@@ -5,9 +5,13 @@
 #include <string.h>
 
 #include "buffer.h"
+#include "format-set.h"
+#include "formats.h"
 #include "log.h"
 #include "renderer.h"
+#include "stats.h"
 #include "surface.h"
+#include "yuv.h"
 
 struct sl_render_target {
 	pixman_image_t *image; /* x8r8g8b8 */
@@ -141,17 +145,41 @@ pixman_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 		return;
 	}
 
-	pixman_format_code_t format = pixman_format_from_drm(buffer->format);
 	struct sl_buffer_access access;
-	if (!format || !sl_buffer_begin_access(buffer, &access)) {
+	pixman_format_code_t format = pixman_format_from_drm(buffer->format);
+	const struct format_info *info = format_info_from_drm(buffer->format);
+	bool yuv = info && info->is_yuv;
+	if ((!format && !yuv) || !sl_buffer_begin_access(buffer, &access)) {
 		log_warn("pixman", "buffer format cannot be drawn by the pixman renderer");
 		return;
 	}
-	pixman_image_t *src = pixman_image_create_bits_no_clear(
-		format, buffer->width, buffer->height, access.data, (int)access.stride);
+	pixman_image_t *src;
+	if (yuv) {
+		/* pixman reads few YUV layouts: convert the frame to XRGB8888 first. */
+		format = PIXMAN_x8r8g8b8;
+		src = pixman_image_create_bits_no_clear(format, buffer->width, buffer->height, NULL,
+							 0);
+		if (src)
+			yuv_convert_to_xrgb8888(buffer->format, access.planes, access.strides,
+						buffer->width, buffer->height,
+						pixman_image_get_data(src),
+						(uint32_t)pixman_image_get_stride(src));
+	} else {
+		src = pixman_image_create_bits_no_clear(format, buffer->width, buffer->height,
+							access.data, (int)access.stride);
+	}
+	if (buffer->type == SL_BUFFER_DMABUF && pr->base.stats)
+		pr->base.stats->dmabuf_cpu_draws++;
 	if (src) {
 		/* Destination pixels → surface-local (minus placement) → buffer pixels. */
-		const double *m = surface->geometry.surface_to_buffer.m;
+		double m[6];
+		memcpy(m, surface->geometry.surface_to_buffer.m, sizeof(m));
+		if (buffer->type == SL_BUFFER_DMABUF && buffer->dmabuf.y_invert) {
+			/* The first row in memory is the bottom of the image. */
+			m[3] = -m[3];
+			m[4] = -m[4];
+			m[5] = buffer->height - m[5];
+		}
 		struct pixman_transform transform = {{
 			{pixman_double_to_fixed(m[0]), pixman_double_to_fixed(m[1]),
 			 pixman_double_to_fixed(m[2] - m[0] * x - m[1] * y)},
@@ -173,6 +201,31 @@ pixman_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 		pixman_image_unref(src);
 	}
 	sl_buffer_end_access(buffer);
+}
+
+/* Linear layouts of every format the CPU path reads: pixman's RGB formats and the YUV ones. */
+static void
+pixman_dmabuf_formats(struct sl_renderer *renderer, struct sl_format_set *out)
+{
+	unsigned count;
+	const struct format_info *table = format_table(&count);
+	for (unsigned i = 0; i < count; i++) {
+		if (!pixman_format_from_drm(table[i].drm) && !table[i].is_yuv)
+			continue;
+		sl_format_set_add(out, table[i].drm, DRM_FORMAT_MOD_LINEAR);
+		/* Without a device, "implicit" can only mean linear here. */
+		sl_format_set_add(out, table[i].drm, DRM_FORMAT_MOD_INVALID);
+	}
+}
+
+static enum sl_dmabuf_import
+pixman_import_dmabuf(struct sl_renderer *renderer, struct sl_buffer *buffer)
+{
+	struct sl_buffer_access access;
+	if (!sl_buffer_begin_access(buffer, &access))
+		return SL_DMABUF_IMPORT_FAILED;
+	sl_buffer_end_access(buffer);
+	return SL_DMABUF_IMPORT_CPU;
 }
 
 static bool
@@ -221,6 +274,8 @@ static const struct sl_renderer_impl pixman_renderer_impl = {
 	.end = pixman_end,
 	.target_wrap = pixman_target_wrap,
 	.supports_shm_format = pixman_supports_shm_format,
+	.dmabuf_formats = pixman_dmabuf_formats,
+	.import_dmabuf = pixman_import_dmabuf,
 	.target_pixels = pixman_target_pixels,
 };
 

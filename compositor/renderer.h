@@ -5,8 +5,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct sl_buffer;
+struct sl_format_set;
+struct sl_stats;
 struct sl_surface;
 struct sl_render_target;
+
+/* How a renderer will read a dma-buf buffer. */
+enum sl_dmabuf_import {
+	SL_DMABUF_IMPORT_FAILED,
+	SL_DMABUF_IMPORT_GPU, /* an EGL image: sampled in place */
+	SL_DMABUF_IMPORT_CPU, /* mapped and read on the CPU (pixman, or GL's last resort) */
+};
 
 /* Where a surface goes in the target: its origin in target pixels. */
 struct sl_placement {
@@ -40,6 +50,14 @@ struct sl_renderer_impl {
 							  int32_t width, int32_t height,
 							  uint32_t *handle, uint32_t *pitch,
 							  uint64_t *modifier);
+	/* Adds every (format, modifier) pair it can draw from a dma-buf. */
+	void (*dmabuf_formats)(struct sl_renderer *renderer, struct sl_format_set *out);
+	/*
+	 * Prepares a new dma-buf buffer for drawing (an EGL image cached until the buffer goes, or
+	 * a CPU mapping) and says which path it will take.
+	 */
+	enum sl_dmabuf_import (*import_dmabuf)(struct sl_renderer *renderer,
+					       struct sl_buffer *buffer);
 	/* Whether wl_shm buffers of this DRM format can be drawn. */
 	bool (*supports_shm_format)(struct sl_renderer *renderer, uint32_t drm_format);
 	/* A target's pixels as XRGB8888, or NULL if the renderer cannot read them on the CPU. */
@@ -49,6 +67,7 @@ struct sl_renderer_impl {
 
 struct sl_renderer {
 	const struct sl_renderer_impl *impl;
+	struct sl_stats *stats; /* the server's counters, set by whoever installs the renderer */
 };
 
 struct sl_renderer *renderer_pixman_create(void);

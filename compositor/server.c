@@ -34,6 +34,7 @@ server_init(struct sl_server *server, const struct sl_options *options)
 		log_error("server", "cannot create the pixman renderer");
 		goto err;
 	}
+	server->renderer->stats = &server->stats;
 	if (!compositor_global_init(server) || !subcompositor_global_init(server) ||
 	    !shm_global_init(server) || !xdg_shell_global_init(server) ||
 	    !presentation_global_init(server) || !viewporter_global_init(server) ||
@@ -59,6 +60,7 @@ server_finish(struct sl_server *server)
 		return;
 	/* Clients first: their resources reference outputs and the renderer. */
 	wl_display_destroy_clients(server->display);
+	dmabuf_global_finish(server);
 	if (server->backend_destroy)
 		server->backend_destroy(server->backend);
 	server->backend_destroy = NULL;
@@ -71,4 +73,7 @@ server_finish(struct sl_server *server)
 	if (server->renderer)
 		server->renderer->impl->destroy(server->renderer);
 	server->renderer = NULL;
+	sl_format_set_finish(&server->scanout_formats);
+	if (server->options.stats_path)
+		stats_write(&server->stats, server->options.stats_path);
 }

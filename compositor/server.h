@@ -3,8 +3,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <wayland-server-core.h>
 
+#include "format-set.h"
+#include "stats.h"
+
+struct sl_buffer;
+struct sl_dmabuf;
 struct sl_renderer;
 struct sl_output;
 struct sl_surface;
@@ -13,6 +19,7 @@ struct sl_options {
 	const char *socket;    /* NULL: pick wayland-N */
 	bool capture;	       /* advertise sluice_capture_manager_v1 */
 	int repaint_window_ms; /* how long before the vblank the repaint starts */
+	const char *stats_path; /* NULL: no statistics file at exit */
 };
 
 /* The one compositor instance: owns the display and every global. */
@@ -41,6 +48,19 @@ struct sl_server {
 	/* Torn down after the clients and before the display (nullable). */
 	void (*backend_destroy)(void *backend);
 	void *backend;
+
+	/*
+	 * What the backend tells linux-dmabuf: the device clients should allocate on (the KMS
+	 * device, whose GBM the GL renderer uses), what the primary planes scan out, and a hook
+	 * that prepares each new dma-buf for scanout (a KMS framebuffer). All unset on headless.
+	 */
+	bool has_main_device;
+	dev_t main_device;
+	struct sl_format_set scanout_formats;
+	void (*backend_import_dmabuf)(void *backend, struct sl_buffer *buffer);
+
+	struct sl_dmabuf *dmabuf; /* NULL until dmabuf_global_init() */
+	struct sl_stats stats;
 };
 
 bool server_init(struct sl_server *server, const struct sl_options *options);
@@ -58,5 +78,8 @@ bool viewporter_global_init(struct sl_server *server);
 bool single_pixel_buffer_global_init(struct sl_server *server);
 bool seat_global_init(struct sl_server *server);
 bool capture_global_init(struct sl_server *server);
+/* After the backend: linux-dmabuf depends on the renderer and the main device. */
+bool dmabuf_global_init(struct sl_server *server);
+void dmabuf_global_finish(struct sl_server *server);
 
 #endif

@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <viewporter-server-protocol.h>
 #include <wayland-server-protocol.h>
 
@@ -168,12 +169,35 @@ sl_surface_set_role(struct sl_surface *surface, const struct sl_surface_role *ro
 	return true;
 }
 
-/* Picks the value a commit would produce, looking through pending, cached and current. */
-#define NEXT_FIELD(surface, flag, field)                                    \
-	(((surface)->pending.committed & (flag)) ? (surface)->pending.field \
-	 : ((surface)->has_cache && ((surface)->cached.committed & (flag))) \
-		 ? (surface)->cached.field                                  \
-		 : (surface)->current.field)
+/*
+ * A commit held back until its buffer is ready. It keeps the whole state of that commit (buffer,
+ * damage, callbacks, ...), so applying it later is the same as applying it when it came.
+ */
+struct sl_surface_commit {
+	struct wl_list link; /* sl_surface.queued */
+	struct sl_surface *surface;
+	struct sl_surface_state state;
+	struct wl_event_source *fences[SL_DMABUF_MAX_PLANES];
+	int fence_fds[SL_DMABUF_MAX_PLANES];
+	int n_fences; /* still unsignalled */
+};
+
+/* The state that holds the newest value of a field: pending, queued (newest first), cached, current. */
+static const struct sl_surface_state *
+next_state_with(const struct sl_surface *surface, uint32_t flag)
+{
+	if (surface->pending.committed & flag)
+		return &surface->pending;
+	const struct sl_surface_commit *commit;
+	wl_list_for_each_reverse (commit, &surface->queued, link)
+		if (commit->state.committed & flag)
+			return &commit->state;
+	if (surface->has_cache && (surface->cached.committed & flag))
+		return &surface->cached;
+	return &surface->current;
+}
+
+#define NEXT_FIELD(surface, flag, field) (next_state_with((surface), (flag))->field)
 
 /* Checks that the state a commit would make current is consistent; posts the error if not. */
 static bool
@@ -311,6 +335,101 @@ surface_apply_cached(struct sl_surface *surface)
 	surface_apply_state(surface, &surface->cached);
 }
 
+/* Makes one commit's state take effect: cached for a synchronized subsurface, else current. */
+static void
+surface_commit_state(struct sl_surface *surface, struct sl_surface_state *state)
+{
+	if (sl_surface_is_synchronized(surface)) {
+		state_merge(&surface->cached, state, true);
+		surface->has_cache = true;
+		return;
+	}
+	if (surface->has_cache) {
+		/* A desynchronized subsurface with leftovers: apply both as one update. */
+		state_merge(&surface->cached, state, true);
+		surface_apply_cached(surface);
+	} else {
+		surface_apply_state(surface, state);
+	}
+}
+
+static void
+commit_destroy(struct sl_surface_commit *commit)
+{
+	for (int i = 0; i < SL_DMABUF_MAX_PLANES; i++) {
+		if (commit->fences[i])
+			wl_event_source_remove(commit->fences[i]);
+		if (commit->fence_fds[i] >= 0)
+			close(commit->fence_fds[i]);
+	}
+	wl_list_remove(&commit->link);
+	sl_surface_state_finish(&commit->state);
+	free(commit);
+}
+
+/* Applies queued commits from the oldest while they are ready. */
+static void
+surface_flush_queue(struct sl_surface *surface)
+{
+	while (!wl_list_empty(&surface->queued)) {
+		struct sl_surface_commit *commit =
+			wl_container_of(surface->queued.next, commit, link);
+		if (commit->n_fences > 0)
+			return;
+		surface_commit_state(surface, &commit->state);
+		commit_destroy(commit);
+	}
+}
+
+static int
+commit_handle_fence(int fd, uint32_t mask, void *data)
+{
+	struct sl_surface_commit *commit = data;
+	for (int i = 0; i < SL_DMABUF_MAX_PLANES; i++) {
+		if (commit->fence_fds[i] != fd)
+			continue;
+		/* Signalled, or an error: either way the buffer is as ready as it will get. */
+		wl_event_source_remove(commit->fences[i]);
+		commit->fences[i] = NULL;
+		close(fd);
+		commit->fence_fds[i] = -1;
+		commit->n_fences--;
+	}
+	surface_flush_queue(commit->surface);
+	return 0;
+}
+
+/* Moves the pending state into a queued commit waiting for fences (fds are taken over). */
+static void
+surface_queue_commit(struct sl_surface *surface, const int *fds, int n_fds)
+{
+	struct sl_surface_commit *commit = calloc(1, sizeof(*commit));
+	if (!commit) {
+		for (int i = 0; i < n_fds; i++)
+			close(fds[i]);
+		wl_client_post_no_memory(wl_resource_get_client(surface->resource));
+		return;
+	}
+	commit->surface = surface;
+	sl_surface_state_init(&commit->state);
+	for (int i = 0; i < SL_DMABUF_MAX_PLANES; i++)
+		commit->fence_fds[i] = -1;
+	for (int i = 0; i < n_fds; i++) {
+		commit->fence_fds[i] = fds[i];
+		commit->fences[i] = wl_event_loop_add_fd(surface->server->loop, fds[i],
+							 WL_EVENT_READABLE, commit_handle_fence,
+							 commit);
+		if (commit->fences[i])
+			commit->n_fences++;
+		else
+			log_errno("surface", "cannot wait for a buffer fence: not waiting");
+	}
+	/* The queue owns a lock: the client may destroy the wl_buffer meanwhile. */
+	state_merge(&commit->state, &surface->pending, true);
+	wl_list_insert(surface->queued.prev, &commit->link);
+	surface->server->stats.commits_queued++;
+}
+
 static void
 surface_handle_commit(struct wl_client *client, struct wl_resource *resource)
 {
@@ -320,18 +439,31 @@ surface_handle_commit(struct wl_client *client, struct wl_resource *resource)
 	if (surface->role && surface->role->precommit && !surface->role->precommit(surface))
 		return;
 
-	if (sl_surface_is_synchronized(surface)) {
-		state_merge(&surface->cached, &surface->pending, true);
-		surface->has_cache = true;
+	/* Implicit sync: a dma-buf the GPU still writes is not shown until the writes are done. */
+	int fds[SL_DMABUF_MAX_PLANES];
+	int n_fds = 0;
+	struct sl_buffer *buffer = surface->pending.buffer;
+	if ((surface->pending.committed & SL_STATE_BUFFER) && buffer &&
+	    buffer->type == SL_BUFFER_DMABUF) {
+		n_fds = dmabuf_buffer_export_fences(buffer, fds);
+		if (n_fds > 0)
+			surface->server->stats.implicit_fences++;
+	}
+	if (n_fds > 0 || !wl_list_empty(&surface->queued)) {
+		surface_queue_commit(surface, fds, n_fds);
+		surface_flush_queue(surface);
 		return;
 	}
-	if (surface->has_cache) {
-		/* A desynchronized subsurface with leftovers: apply both as one update. */
-		state_merge(&surface->cached, &surface->pending, true);
-		surface_apply_cached(surface);
-	} else {
-		surface_apply_state(surface, &surface->pending);
-	}
+	surface_commit_state(surface, &surface->pending);
+}
+
+void
+sl_surface_set_scanout_candidate(struct sl_surface *surface, bool candidate)
+{
+	if (surface->scanout_candidate == candidate)
+		return;
+	surface->scanout_candidate = candidate;
+	wl_signal_emit_mutable(&surface->events.scanout_candidate, surface);
 }
 
 static void
@@ -505,6 +637,9 @@ surface_handle_resource_destroy(struct wl_resource *resource)
 	struct sl_surface *surface = wl_resource_get_user_data(resource);
 	/* Role objects, subsurfaces and the viewport go inert before the state is torn down. */
 	wl_signal_emit_mutable(&surface->events.destroy, surface);
+	struct sl_surface_commit *commit, *tmp;
+	wl_list_for_each_safe (commit, tmp, &surface->queued, link)
+		commit_destroy(commit);
 	scene_surface_gone(surface);
 	wl_list_remove(&surface->self_node.link);
 	wl_list_remove(&surface->self_node.pending_link);
@@ -538,7 +673,9 @@ surface_create(struct sl_server *server, struct wl_client *client, uint32_t vers
 	wl_list_init(&surface->subsurfaces_pending);
 	wl_list_insert(&surface->subsurfaces, &surface->self_node.link);
 	wl_list_insert(&surface->subsurfaces_pending, &surface->self_node.pending_link);
+	wl_list_init(&surface->queued);
 	wl_signal_init(&surface->events.destroy);
+	wl_signal_init(&surface->events.scanout_candidate);
 	wl_resource_set_implementation(surface->resource, &surface_impl, surface,
 				       surface_handle_resource_destroy);
 }

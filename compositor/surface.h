@@ -85,10 +85,23 @@ struct sl_surface {
 	 */
 	uint32_t entered_outputs;
 
+	/*
+	 * Commits waiting for their buffer to be ready (implicit-sync write fences), oldest first.
+	 * While any wait, later commits queue behind them so that updates apply in order.
+	 */
+	struct wl_list queued; /* sl_surface_commit.link */
+
+	/* Whether the surface could be scanned out (the fullscreen toplevel on top). */
+	bool scanout_candidate;
+
 	struct {
 		struct wl_signal destroy;
+		struct wl_signal scanout_candidate; /* scanout_candidate changed */
 	} events;
 };
+
+/* Tells listeners (dmabuf feedback) when a surface starts or stops being a scanout candidate. */
+void sl_surface_set_scanout_candidate(struct sl_surface *surface, bool candidate);
 
 void surface_create(struct sl_server *server, struct wl_client *client, uint32_t version,
 		    uint32_t id);

@@ -105,6 +105,9 @@ toplevel_configure(struct sl_xdg_toplevel *toplevel, bool force)
 	/* The toplevel shown is activated; an unmapped one will be on top once it maps. */
 	struct sl_xdg_toplevel *top = scene_top(server);
 	bool activated = toplevel->mapped ? top == toplevel : true;
+	/* The toplevel shown covers the output: its buffers could go straight to the plane. */
+	if (xs->surface)
+		sl_surface_set_scanout_candidate(xs->surface, activated);
 
 	if (!force && toplevel->configured_once && toplevel->sent_width == width &&
 	    toplevel->sent_height == height && toplevel->activated == activated)
@@ -427,6 +430,8 @@ toplevel_destroy(struct sl_xdg_toplevel *toplevel)
 	if (toplevel->xdg_surface) {
 		toplevel_unmap(toplevel);
 		struct sl_xdg_surface *xs = toplevel->xdg_surface;
+		if (xs->surface)
+			sl_surface_set_scanout_candidate(xs->surface, false);
 		xs->toplevel = NULL;
 		xs->initial_configure_sent = false;
 		xs->configured = false;
