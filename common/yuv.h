@@ -20,7 +20,7 @@ uint32_t yuv_to_xrgb(int y, int u, int v);
  * out) into XRGB8888 words. Returns false for a format it does not convert.
  */
 bool yuv_convert_to_xrgb8888(uint32_t drm_format, const uint8_t *const planes[3],
-			     const uint32_t strides[3], int32_t width, int32_t height, uint32_t *dst,
-			     uint32_t dst_stride);
+			     const uint32_t strides[3], int32_t width, int32_t height,
+			     uint32_t *dst, uint32_t dst_stride);
 
 #endif

@@ -68,7 +68,7 @@ struct dmabuf_params {
 /* A per-surface feedback object: re-sent when the surface's scanout candidacy changes. */
 struct dmabuf_surface_feedback {
 	struct wl_resource *resource;
-	struct sl_dmabuf *dmabuf; /* NULL once the global is gone */
+	struct sl_dmabuf *dmabuf;   /* NULL once the global is gone */
 	struct sl_surface *surface; /* NULL once the surface is gone (inert) */
 	bool scanout_sent;
 	struct wl_list link;
@@ -213,10 +213,9 @@ table_create(struct sl_dmabuf *dmabuf)
 	for (size_t i = 0; i < dmabuf->table.count; i++)
 		entries[i] = (struct entry){.format = dmabuf->table.items[i].format,
 					    .modifier = dmabuf->table.items[i].modifier};
-	dmabuf->table_fd = anon_file_create((off_t)dmabuf->table_size);
-	bool ok = dmabuf->table_fd >= 0 &&
-		  pwrite(dmabuf->table_fd, entries, dmabuf->table_size, 0) ==
-			  (ssize_t)dmabuf->table_size;
+	dmabuf->table_fd = memfd_create("sluice-dmabuf-formats", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	bool ok = dmabuf->table_fd >= 0 && write(dmabuf->table_fd, entries, dmabuf->table_size) ==
+						   (ssize_t)dmabuf->table_size;
 	free(entries);
 	/* Every client maps the same file: nobody may change it. */
 	if (!ok || fcntl(dmabuf->table_fd, F_ADD_SEALS,
@@ -308,7 +307,8 @@ surface_feedback_handle_scanout(struct wl_listener *listener, void *data)
 	feedback->scanout_sent = scanout;
 	feedback->dmabuf->server->stats.feedback_resends++;
 	log_debug("dmabuf", "wl_surface@%u %s a scanout candidate: feedback sent again",
-		  wl_resource_get_id(feedback->surface->resource), scanout ? "became" : "is no longer");
+		  wl_resource_get_id(feedback->surface->resource),
+		  scanout ? "became" : "is no longer");
 	send_feedback(feedback->dmabuf, feedback->resource, scanout);
 }
 
@@ -409,11 +409,12 @@ params_handle_add(struct wl_client *client, struct wl_resource *resource, int32_
 	for (int i = 0; i < SL_DMABUF_MAX_PLANES; i++) {
 		if (params->planes[i].fd >= 0 && params->planes[i].modifier != modifier) {
 			close(fd);
-			wl_resource_post_error(
-				resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT,
-				"plane %u has modifier 0x%016" PRIx64 " but plane %d has 0x%016" PRIx64
-				": all planes must use the same modifier",
-				plane_idx, modifier, i, params->planes[i].modifier);
+			wl_resource_post_error(resource,
+					       ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_INVALID_FORMAT,
+					       "plane %u has modifier 0x%016" PRIx64
+					       " but plane %d has 0x%016" PRIx64
+					       ": all planes must use the same modifier",
+					       plane_idx, modifier, i, params->planes[i].modifier);
 			return;
 		}
 	}
@@ -506,10 +507,11 @@ params_check(struct dmabuf_params *params, int32_t width, int32_t height, uint32
 		}
 		uint64_t offset = params->planes[i].offset, stride = params->planes[i].stride;
 		if (offset >= (uint64_t)size) {
-			wl_resource_post_error(
-				resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
-				"plane %u: offset %" PRIu64 " is past the end of the %jd-byte dma-buf",
-				i, offset, (intmax_t)size);
+			wl_resource_post_error(resource,
+					       ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
+					       "plane %u: offset %" PRIu64
+					       " is past the end of the %jd-byte dma-buf",
+					       i, offset, (intmax_t)size);
 			return 0;
 		}
 		if (!linear || i >= info->planes)
@@ -518,20 +520,21 @@ params_check(struct dmabuf_params *params, int32_t width, int32_t height, uint32
 		uint64_t row = (((uint64_t)width + sub_w - 1) / sub_w) * info->cpp[i];
 		uint64_t rows = ((uint64_t)height + sub_h - 1) / sub_h;
 		if (stride < row) {
-			wl_resource_post_error(
-				resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
-				"plane %u: stride %" PRIu64 " is less than a %dx%d %s row (%" PRIu64
-				" bytes)",
-				i, stride, width, height, fourcc(format, name), row);
+			wl_resource_post_error(resource,
+					       ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
+					       "plane %u: stride %" PRIu64
+					       " is less than a %dx%d %s row (%" PRIu64 " bytes)",
+					       i, stride, width, height, fourcc(format, name), row);
 			return 0;
 		}
 		uint64_t end = offset + stride * (rows - 1) + row;
 		if (end > (uint64_t)size) {
-			wl_resource_post_error(
-				resource, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
-				"plane %u: %" PRIu64 " rows of stride %" PRIu64 " from offset %" PRIu64
-				" end at byte %" PRIu64 ", past the %jd-byte dma-buf",
-				i, rows, stride, offset, end, (intmax_t)size);
+			wl_resource_post_error(resource,
+					       ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS,
+					       "plane %u: %" PRIu64 " rows of stride %" PRIu64
+					       " from offset %" PRIu64 " end at byte %" PRIu64
+					       ", past the %jd-byte dma-buf",
+					       i, rows, stride, offset, end, (intmax_t)size);
 			return 0;
 		}
 	}

@@ -979,7 +979,8 @@ device_publish_dmabuf_info(struct kms_device *dev)
 	}
 	struct kms_output *ko;
 	wl_list_for_each (ko, &dev->outputs, link) {
-		/* The first output's primary plane stands for all (they are alike on one device). */
+		/* The first output's primary plane stands for all (they are alike on one device).
+		 */
 		for (size_t i = 0; i < ko->plane->n_formats; i++)
 			sl_format_set_add(&server->scanout_formats, ko->plane->formats[i].format,
 					  ko->plane->formats[i].modifier);

@@ -4,11 +4,12 @@
  * Each render target is a GBM buffer object (XRGB8888, usable for scanout and rendering) imported
  * into EGL as a dma-buf image and bound to a renderbuffer of a framebuffer object. The KMS backend
  * adds the same buffer as a KMS framebuffer, so what GL draws is what the plane scans out, with no
- * copy. wl_shm buffers are uploaded into a texture for each draw. dma-buf buffers are imported once,
- * when the client creates them, as EGL images bound to a texture (an external one for YUV, so the
- * driver converts) that is sampled in place for every frame; a dma-buf EGL refuses is read through
- * a CPU mapping instead (last resort, said once per buffer). The frame ends with glFinish: the
- * buffer is complete before the atomic commit that shows it.
+ * copy. wl_shm buffers are uploaded into a texture for each draw. dma-buf buffers are imported
+ * once, when the client creates them, as EGL images bound to a texture (an external one for YUV, so
+ * the driver converts) that is sampled in place for every frame; a dma-buf EGL refuses is read
+ * through a CPU mapping instead (last resort, said once per buffer), as is every dma-buf when GL
+ * itself runs in software. The frame ends with glFinish: the buffer is complete before the atomic
+ * commit that shows it.
  *
  * GL's window coordinates put y = 0 at the first row in memory, which is the top of the display:
  * output coordinates map to GL without a flip.
@@ -57,6 +58,12 @@ struct gl_renderer {
 	PFNEGLQUERYDMABUFFORMATSEXTPROC query_dmabuf_formats;	  /* NULL without modifiers */
 	PFNEGLQUERYDMABUFMODIFIERSEXTPROC query_dmabuf_modifiers; /* NULL without modifiers */
 	bool has_external;					  /* GL_OES_EGL_image_external */
+	/*
+	 * llvmpipe/softpipe: client dma-bufs are never given to EGL. Mesa before 23.1 accepts the
+	 * import and then crashes in its rasteriser threads when sampling it (mesa#6438); a
+	 * software renderer reads through a CPU mapping anyway, so sluice does that itself.
+	 */
+	bool software;
 	struct gl_program textured, solid, external;
 	GLuint texture;
 	struct sl_render_target *target; /* between begin and end */
@@ -582,11 +589,11 @@ gl_import_dmabuf(struct sl_renderer *renderer, struct sl_buffer *buffer)
 {
 	struct gl_renderer *gr = gl_renderer(renderer);
 	const struct format_info *info = format_info_from_drm(buffer->format);
-	bool external = (info && info->is_yuv) ||
-			sl_format_set_has(&gr->external_only, buffer->format,
-					  buffer->dmabuf.modifier);
+	bool external =
+		(info && info->is_yuv) ||
+		sl_format_set_has(&gr->external_only, buffer->format, buffer->dmabuf.modifier);
 	EGLImageKHR image = EGL_NO_IMAGE_KHR;
-	if (!external || gr->has_external)
+	if ((!external || gr->has_external) && !gr->software)
 		image = import_image(gr, buffer);
 	if (image != EGL_NO_IMAGE_KHR) {
 		struct gl_buffer *gb = calloc(1, sizeof(*gb));
@@ -612,7 +619,8 @@ gl_import_dmabuf(struct sl_renderer *renderer, struct sl_buffer *buffer)
 	struct sl_buffer_access access;
 	if ((!gl_format(buffer->format, &format, &type, &opaque) && !(info && info->is_yuv)) ||
 	    !sl_buffer_begin_access(buffer, &access)) {
-		log_info("gl", "EGL cannot import a %dx%d dma-buf (0x%x) and the CPU cannot read it",
+		log_info("gl",
+			 "EGL cannot import a %dx%d dma-buf (0x%x) and the CPU cannot read it",
 			 buffer->width, buffer->height, eglGetError());
 		return SL_DMABUF_IMPORT_FAILED;
 	}
@@ -628,20 +636,28 @@ gl_dmabuf_formats(struct sl_renderer *renderer, struct sl_format_set *out)
 	const struct format_info *table = format_table(&count);
 	EGLint n_formats = 0;
 	EGLint *formats = NULL;
-	if (gr->query_dmabuf_formats && gr->query_dmabuf_formats(gr->display, 0, NULL, &n_formats) &&
-	    n_formats > 0 && (formats = calloc((size_t)n_formats, sizeof(*formats))) &&
+	if (gr->query_dmabuf_formats &&
+	    gr->query_dmabuf_formats(gr->display, 0, NULL, &n_formats) && n_formats > 0 &&
+	    (formats = calloc((size_t)n_formats, sizeof(*formats))) &&
 	    !gr->query_dmabuf_formats(gr->display, n_formats, formats, &n_formats))
 		n_formats = 0;
 	for (unsigned i = 0; i < count; i++) {
 		uint32_t drm = table[i].drm;
+		if (gr->software) {
+			/* Exactly what the CPU path reads: linear layouts. */
+			if (table[i].is_yuv || gl_supports_shm_format(renderer, drm)) {
+				sl_format_set_add(out, drm, DRM_FORMAT_MOD_LINEAR);
+				sl_format_set_add(out, drm, DRM_FORMAT_MOD_INVALID);
+			}
+			continue;
+		}
 		if (gr->query_dmabuf_formats) {
 			bool listed = false;
 			for (EGLint k = 0; k < n_formats; k++)
 				listed = listed || (uint32_t)formats[k] == drm;
 			if (!listed)
 				continue;
-		} else if (table[i].is_yuv ||
-			   !gl_supports_shm_format(renderer, drm)) {
+		} else if (table[i].is_yuv || !gl_supports_shm_format(renderer, drm)) {
 			/* Without the query, offer only what the GL path surely samples. */
 			continue;
 		}
@@ -802,6 +818,10 @@ renderer_gl_create(int drm_fd)
 	gr->has_external = has_extension(gl_ext, "GL_OES_EGL_image_external") &&
 			   program_create(&gr->external, external_src);
 	glGenTextures(1, &gr->texture);
+	const char *name = (const char *)glGetString(GL_RENDERER);
+	gr->software = name && (strstr(name, "llvmpipe") || strstr(name, "softpipe"));
+	if (gr->software)
+		log_info("gl", "software rendering: client dma-bufs are read through CPU mappings");
 	log_info("gl", "GLES2 renderer: %s (%s), EGL %d.%d", glGetString(GL_RENDERER),
 		 glGetString(GL_VERSION), major, minor);
 	return &gr->base;

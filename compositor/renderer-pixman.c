@@ -158,7 +158,7 @@ pixman_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 		/* pixman reads few YUV layouts: convert the frame to XRGB8888 first. */
 		format = PIXMAN_x8r8g8b8;
 		src = pixman_image_create_bits_no_clear(format, buffer->width, buffer->height, NULL,
-							 0);
+							0);
 		if (src)
 			yuv_convert_to_xrgb8888(buffer->format, access.planes, access.strides,
 						buffer->width, buffer->height,

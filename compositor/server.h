@@ -16,9 +16,9 @@ struct sl_output;
 struct sl_surface;
 
 struct sl_options {
-	const char *socket;    /* NULL: pick wayland-N */
-	bool capture;	       /* advertise sluice_capture_manager_v1 */
-	int repaint_window_ms; /* how long before the vblank the repaint starts */
+	const char *socket;	/* NULL: pick wayland-N */
+	bool capture;		/* advertise sluice_capture_manager_v1 */
+	int repaint_window_ms;	/* how long before the vblank the repaint starts */
 	const char *stats_path; /* NULL: no statistics file at exit */
 };
 

@@ -9,17 +9,17 @@
  * tell which path a buffer took, which the pixels alone cannot.
  */
 struct sl_stats {
-	uint64_t dmabuf_buffers;      /* wl_buffers created from dma-bufs */
-	uint64_t dmabuf_failed;	      /* create/create_immed refused after the argument checks */
-	uint64_t dmabuf_import_gpu;   /* imported as EGL images */
-	uint64_t dmabuf_import_cpu;   /* read through a CPU mapping */
-	uint64_t dmabuf_import_kms;   /* also added as KMS framebuffers */
-	uint64_t dmabuf_cpu_draws;    /* draws that read a dma-buf on the CPU */
-	uint64_t dmabuf_gpu_draws;    /* draws that sampled a dma-buf's EGL image */
-	uint64_t implicit_fences;     /* commits whose buffer still had a write fence */
-	uint64_t commits_queued;      /* commits held back until their buffer was ready */
-	uint64_t feedback_resends;    /* per-surface feedback sent again after a change */
-	uint64_t frames;	      /* output frames drawn */
+	uint64_t dmabuf_buffers;    /* wl_buffers created from dma-bufs */
+	uint64_t dmabuf_failed;	    /* create/create_immed refused after the argument checks */
+	uint64_t dmabuf_import_gpu; /* imported as EGL images */
+	uint64_t dmabuf_import_cpu; /* read through a CPU mapping */
+	uint64_t dmabuf_import_kms; /* also added as KMS framebuffers */
+	uint64_t dmabuf_cpu_draws;  /* draws that read a dma-buf on the CPU */
+	uint64_t dmabuf_gpu_draws;  /* draws that sampled a dma-buf's EGL image */
+	uint64_t implicit_fences;   /* commits whose buffer still had a write fence */
+	uint64_t commits_queued;    /* commits held back until their buffer was ready */
+	uint64_t feedback_resends;  /* per-surface feedback sent again after a change */
+	uint64_t frames;	    /* output frames drawn */
 };
 
 /* Writes the counters as one JSON object; false (with a log line) on failure. */

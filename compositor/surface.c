@@ -182,7 +182,8 @@ struct sl_surface_commit {
 	int n_fences; /* still unsignalled */
 };
 
-/* The state that holds the newest value of a field: pending, queued (newest first), cached, current. */
+/* The state that holds the newest value of a field: pending, queued (newest first), cached,
+ * current. */
 static const struct sl_surface_state *
 next_state_with(const struct sl_surface *surface, uint32_t flag)
 {
@@ -416,9 +417,9 @@ surface_queue_commit(struct sl_surface *surface, const int *fds, int n_fds)
 		commit->fence_fds[i] = -1;
 	for (int i = 0; i < n_fds; i++) {
 		commit->fence_fds[i] = fds[i];
-		commit->fences[i] = wl_event_loop_add_fd(surface->server->loop, fds[i],
-							 WL_EVENT_READABLE, commit_handle_fence,
-							 commit);
+		commit->fences[i] =
+			wl_event_loop_add_fd(surface->server->loop, fds[i], WL_EVENT_READABLE,
+					     commit_handle_fence, commit);
 		if (commit->fences[i])
 			commit->n_fences++;
 		else

@@ -14,14 +14,27 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <drm_fourcc.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/udmabuf.h>
+#include <sys/ioctl.h>
 #include <xf86drm.h>
 
 #include "fd.h"
+#include "formats.h"
 #include "png-write.h"
+#include "yuv.h"
 
 /* ---- checks and TAP ---- */
 
 static int subtest_failures;
+
+bool
+th_subtest_failed(void)
+{
+	return subtest_failures > 0;
+}
 
 int64_t
 th_now_ns(void)
@@ -342,6 +355,38 @@ shm_handle_format(void *data, struct wl_shm *shm, uint32_t format)
 static const struct wl_shm_listener shm_listener = {.format = shm_handle_format};
 
 static void
+dmabuf_add_format(struct th_client *client, uint32_t format, uint64_t modifier)
+{
+	for (int i = 0; i < client->n_dmabuf_formats; i++)
+		if (client->dmabuf_formats[i].format == format &&
+		    client->dmabuf_formats[i].modifier == modifier)
+			return;
+	if (client->n_dmabuf_formats <
+	    (int)(sizeof(client->dmabuf_formats) / sizeof(client->dmabuf_formats[0])))
+		client->dmabuf_formats[client->n_dmabuf_formats++] =
+			(struct th_format_modifier){format, modifier};
+}
+
+static void
+dmabuf_handle_format(void *data, struct zwp_linux_dmabuf_v1 *dmabuf, uint32_t format)
+{
+	/* The format event alone means "implicit modifier". */
+	dmabuf_add_format(data, format, DRM_FORMAT_MOD_INVALID);
+}
+
+static void
+dmabuf_handle_modifier(void *data, struct zwp_linux_dmabuf_v1 *dmabuf, uint32_t format, uint32_t hi,
+		       uint32_t lo)
+{
+	dmabuf_add_format(data, format, (uint64_t)hi << 32 | lo);
+}
+
+static const struct zwp_linux_dmabuf_v1_listener dmabuf_listener = {
+	.format = dmabuf_handle_format,
+	.modifier = dmabuf_handle_modifier,
+};
+
+static void
 registry_handle_global(void *data, struct wl_registry *registry, uint32_t name,
 		       const char *interface, uint32_t version)
 {
@@ -366,6 +411,10 @@ registry_handle_global(void *data, struct wl_registry *registry, uint32_t name,
 		client->single_pixel = BIND(wp_single_pixel_buffer_manager_v1_interface, 1);
 	} else if (strcmp(interface, wl_seat_interface.name) == 0) {
 		client->seat = BIND(wl_seat_interface, 7);
+	} else if (strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0) {
+		client->dmabuf_version = version < 4 ? version : 4;
+		client->dmabuf = BIND(zwp_linux_dmabuf_v1_interface, 4);
+		zwp_linux_dmabuf_v1_add_listener(client->dmabuf, &dmabuf_listener, client);
 	} else if (strcmp(interface, sluice_capture_manager_v1_interface.name) == 0) {
 		client->capture = BIND(sluice_capture_manager_v1_interface, 1);
 	} else if (strcmp(interface, wl_output_interface.name) == 0 &&
@@ -393,9 +442,47 @@ th_roundtrip(struct th_client *client)
 	return wl_display_roundtrip(client->display) >= 0;
 }
 
+static char last_error_message[512];
+
+/* libwayland-client reports a protocol error as "iface@id: error N: message" through wl_log. */
+static void __attribute__((format(printf, 1, 0))) client_log_handler(const char *fmt, va_list args)
+{
+	char line[512];
+	vsnprintf(line, sizeof(line), fmt, args);
+	if (strstr(line, ": error "))
+		snprintf(last_error_message, sizeof(last_error_message), "%s", line);
+	printf("# libwayland: %s", line);
+}
+
+const char *
+th_protocol_error_message(void)
+{
+	return last_error_message;
+}
+
+bool
+th_expect_protocol_error_msg(struct th_client *client, const struct wl_interface *interface,
+			     uint32_t code, const char *const *needles)
+{
+	if (!th_expect_protocol_error(client, interface, code))
+		return false;
+	bool ok = true;
+	for (int i = 0; needles && needles[i]; i++)
+		ok = th_check(strstr(last_error_message, needles[i]) != NULL,
+			      "the error message lacks '%s': %s", needles[i], last_error_message) &&
+		     ok;
+	return ok;
+}
+
 struct th_client *
 th_client_connect(struct th_server *server)
 {
+	static bool log_handler_set;
+	if (!log_handler_set) {
+		wl_log_set_handler_client(client_log_handler);
+		log_handler_set = true;
+	}
+	last_error_message[0] = '\0';
 	char path[256];
 	snprintf(path, sizeof(path), "%s/%s", server->runtime_dir, server->socket);
 	struct th_client *client = calloc(1, sizeof(*client));
@@ -428,7 +515,7 @@ th_client_destroy(struct th_client *client)
 	void *proxies[] = {client->compositor,	 client->subcompositor, client->shm,
 			   client->wm_base,	 client->presentation,	client->viewporter,
 			   client->single_pixel, client->seat,		client->capture,
-			   client->registry};
+			   client->dmabuf,	 client->registry};
 	for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
 		if (proxies[i])
 			wl_proxy_destroy(proxies[i]);
@@ -933,4 +1020,283 @@ th_find_drm_device(const char *driver, char *path, size_t size)
 			return true;
 	}
 	return false;
+}
+
+/* ---- dma-bufs ---- */
+
+/* vgem's uapi (include/uapi/drm/vgem_drm.h), which libdrm does not install. */
+struct th_vgem_fence_attach {
+	uint32_t handle, flags, out_fence, pad;
+};
+
+const char *
+th_dmabuf_source_name(enum th_dmabuf_source source)
+{
+	switch (source) {
+	case TH_DMABUF_VGEM:
+		return "vgem";
+	case TH_DMABUF_UDMABUF:
+		return "udmabuf";
+	case TH_DMABUF_HEAP:
+		return "heap";
+	case TH_DMABUF_VKMS:
+		return "vkms";
+	}
+	return "?";
+}
+
+/*
+ * A dumb buffer on a DRM device, exported with PRIME. On a primary node that another process is
+ * master of, exporting needs an authenticated file: root's files are.
+ */
+static bool
+dmabuf_alloc_dumb(const char *driver, size_t size, struct th_dmabuf *out)
+{
+	char path[64];
+	if (!th_find_drm_device(driver, path, sizeof(path))) {
+		th_note("no %s device", driver);
+		return false;
+	}
+	out->vgem_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (out->vgem_fd < 0)
+		return false;
+	/* A 4-byte-per-pixel dumb buffer as wide as a page: rows * 4096 >= size. */
+	struct drm_mode_create_dumb create = {
+		.width = 1024, .height = (uint32_t)((size + 4095) / 4096), .bpp = 32};
+	if (drmIoctl(out->vgem_fd, DRM_IOCTL_MODE_CREATE_DUMB, &create) < 0) {
+		th_note("%s cannot create a dumb buffer: %s", driver, strerror(errno));
+		return false;
+	}
+	out->vgem_handle = create.handle;
+	if (drmPrimeHandleToFD(out->vgem_fd, create.handle, DRM_CLOEXEC | DRM_RDWR, &out->fd) < 0) {
+		th_note("%s cannot export: %s", driver, strerror(errno));
+		return false;
+	}
+	out->size = (size_t)create.size;
+	return true;
+}
+
+static bool
+dmabuf_alloc_udmabuf(size_t size, struct th_dmabuf *out)
+{
+	size = (size + 4095) & ~(size_t)4095;
+	int memfd = memfd_create("th-udmabuf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	bool ok = memfd >= 0 && dev >= 0 && ftruncate(memfd, (off_t)size) == 0 &&
+		  fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) == 0;
+	if (ok) {
+		struct udmabuf_create create = {
+			.memfd = (uint32_t)memfd, .flags = UDMABUF_FLAGS_CLOEXEC, .size = size};
+		out->fd = ioctl(dev, UDMABUF_CREATE, &create);
+		ok = out->fd >= 0;
+	}
+	if (!ok)
+		th_note("udmabuf: %s", strerror(errno));
+	if (memfd >= 0)
+		close(memfd);
+	if (dev >= 0)
+		close(dev);
+	out->size = size;
+	return ok;
+}
+
+static bool
+dmabuf_alloc_heap(size_t size, struct th_dmabuf *out)
+{
+	size = (size + 4095) & ~(size_t)4095;
+	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+	if (heap < 0) {
+		th_note("no system dma-buf heap: %s", strerror(errno));
+		return false;
+	}
+	struct dma_heap_allocation_data alloc = {.len = size, .fd_flags = O_RDWR | O_CLOEXEC};
+	bool ok = ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc) == 0;
+	if (!ok)
+		th_note("dma-buf heap allocation: %s", strerror(errno));
+	close(heap);
+	out->fd = (int)alloc.fd;
+	out->size = size;
+	return ok;
+}
+
+bool
+th_dmabuf_alloc(enum th_dmabuf_source source, size_t size, struct th_dmabuf *out)
+{
+	*out = (struct th_dmabuf){.fd = -1, .vgem_fd = -1};
+	bool ok = false;
+	switch (source) {
+	case TH_DMABUF_VGEM:
+		ok = dmabuf_alloc_dumb("vgem", size, out);
+		break;
+	case TH_DMABUF_VKMS:
+		ok = dmabuf_alloc_dumb("vkms", size, out);
+		break;
+	case TH_DMABUF_UDMABUF:
+		ok = dmabuf_alloc_udmabuf(size, out);
+		break;
+	case TH_DMABUF_HEAP:
+		ok = dmabuf_alloc_heap(size, out);
+		break;
+	}
+	if (ok) {
+		out->map = mmap(NULL, out->size, PROT_READ | PROT_WRITE, MAP_SHARED, out->fd, 0);
+		if (out->map == MAP_FAILED) {
+			th_note("cannot map a %s dma-buf: %s", th_dmabuf_source_name(source),
+				strerror(errno));
+			out->map = NULL;
+			ok = false;
+		}
+	}
+	if (!ok)
+		th_dmabuf_free(out);
+	return ok;
+}
+
+void
+th_dmabuf_free(struct th_dmabuf *dmabuf)
+{
+	if (dmabuf->map)
+		munmap(dmabuf->map, dmabuf->size);
+	dmabuf->map = NULL;
+	fd_close(&dmabuf->fd);
+	fd_close(&dmabuf->vgem_fd);
+}
+
+static void
+dmabuf_sync(struct th_dmabuf *dmabuf, uint64_t flags)
+{
+	struct dma_buf_sync sync = {.flags = flags | DMA_BUF_SYNC_WRITE};
+	while (ioctl(dmabuf->fd, DMA_BUF_IOCTL_SYNC, &sync) < 0 && errno == EINTR)
+		;
+}
+
+void
+th_dmabuf_begin_write(struct th_dmabuf *dmabuf)
+{
+	dmabuf_sync(dmabuf, DMA_BUF_SYNC_START);
+}
+
+void
+th_dmabuf_end_write(struct th_dmabuf *dmabuf)
+{
+	dmabuf_sync(dmabuf, DMA_BUF_SYNC_END);
+}
+
+size_t
+th_layout(uint32_t format, int32_t width, int32_t height, uint32_t offsets[4], uint32_t strides[4],
+	  unsigned *n_planes)
+{
+	const struct format_info *info = format_info_from_drm(format);
+	if (!info)
+		return 0;
+	size_t offset = 0;
+	for (unsigned i = 0; i < info->planes; i++) {
+		uint32_t sub_w = i == 0 ? 1 : info->hsub, sub_h = i == 0 ? 1 : info->vsub;
+		uint32_t row = (((uint32_t)width + sub_w - 1) / sub_w) * info->cpp[i];
+		strides[i] = (row + 63) & ~63u;
+		offsets[i] = (uint32_t)offset;
+		offset += (size_t)strides[i] * (((uint32_t)height + sub_h - 1) / sub_h);
+	}
+	*n_planes = info->planes;
+	return offset;
+}
+
+static void
+put16(uint8_t *p, unsigned v8)
+{
+	/* P010: 10 significant bits at the top of a little-endian 16-bit word. */
+	uint16_t word = (uint16_t)((v8 << 2 | v8 >> 6) << 6);
+	p[0] = (uint8_t)word;
+	p[1] = (uint8_t)(word >> 8);
+}
+
+void
+th_paint(uint32_t format, void *base, const uint32_t offsets[4], const uint32_t strides[4],
+	 int32_t width, int32_t height, uint32_t (*colour)(int32_t x, int32_t y, void *data),
+	 void *data)
+{
+	uint8_t *planes[3] = {(uint8_t *)base + offsets[0], (uint8_t *)base + offsets[1],
+			      (uint8_t *)base + offsets[2]};
+	for (int32_t y = 0; y < height; y++) {
+		for (int32_t x = 0; x < width; x++) {
+			uint32_t c = colour(x, y, data);
+			uint8_t r = (uint8_t)(c >> 16), g = (uint8_t)(c >> 8), b = (uint8_t)c;
+			uint8_t Y, U, V;
+			yuv_from_rgb(r, g, b, &Y, &U, &V);
+			uint8_t *row0 = planes[0] + (size_t)y * strides[0];
+			/* Chroma comes from the top-left pixel of each subsampled block. */
+			bool chroma = !(x & 1) && !(y & 1);
+			switch (format) {
+			case DRM_FORMAT_XRGB8888:
+			case DRM_FORMAT_ARGB8888:
+				((uint32_t *)row0)[x] =
+					format == DRM_FORMAT_XRGB8888 ? (c | 0xff000000u) : c;
+				break;
+			case DRM_FORMAT_XBGR8888:
+				((uint32_t *)row0)[x] =
+					0xff000000u | (uint32_t)b << 16 | (uint32_t)g << 8 | r;
+				break;
+			case DRM_FORMAT_RGB565:
+				((uint16_t *)row0)[x] =
+					(uint16_t)((r >> 3) << 11 | (g >> 2) << 5 | (b >> 3));
+				break;
+			case DRM_FORMAT_YUYV:
+				row0[x * 2] = Y;
+				if (!(x & 1)) {
+					row0[x * 2 + 1] = U;
+					row0[x * 2 + 3] = V;
+				}
+				break;
+			case DRM_FORMAT_UYVY:
+				row0[x * 2 + 1] = Y;
+				if (!(x & 1)) {
+					row0[x * 2] = U;
+					row0[x * 2 + 2] = V;
+				}
+				break;
+			case DRM_FORMAT_NV12:
+				row0[x] = Y;
+				if (chroma) {
+					uint8_t *uv = planes[1] + (size_t)(y / 2) * strides[1] + x;
+					uv[0] = U;
+					uv[1] = V;
+				}
+				break;
+			case DRM_FORMAT_P010:
+				put16(row0 + x * 2, Y);
+				if (chroma) {
+					uint8_t *uv =
+						planes[1] + (size_t)(y / 2) * strides[1] + x * 2;
+					put16(uv, U);
+					put16(uv + 2, V);
+				}
+				break;
+			case DRM_FORMAT_YUV420:
+				row0[x] = Y;
+				if (chroma) {
+					planes[1][(size_t)(y / 2) * strides[1] + (size_t)x / 2] = U;
+					planes[2][(size_t)(y / 2) * strides[2] + (size_t)x / 2] = V;
+				}
+				break;
+			}
+		}
+	}
+}
+
+struct wl_buffer *
+th_dmabuf_buffer_create(struct th_client *client, int fd, uint32_t format, int32_t width,
+			int32_t height, unsigned n_planes, const uint32_t offsets[4],
+			const uint32_t strides[4], uint64_t modifier)
+{
+	if (!client->dmabuf)
+		return NULL;
+	struct zwp_linux_buffer_params_v1 *params =
+		zwp_linux_dmabuf_v1_create_params(client->dmabuf);
+	for (unsigned i = 0; i < n_planes; i++)
+		zwp_linux_buffer_params_v1_add(params, fd, i, offsets[i], strides[i],
+					       (uint32_t)(modifier >> 32), (uint32_t)modifier);
+	struct wl_buffer *buffer =
+		zwp_linux_buffer_params_v1_create_immed(params, width, height, format, 0);
+	zwp_linux_buffer_params_v1_destroy(params);
+	return buffer;
 }

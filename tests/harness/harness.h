@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <wayland-client.h>
 
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "presentation-time-client-protocol.h"
 #include "single-pixel-buffer-v1-client-protocol.h"
 #include "sluice-capture-v1-client-protocol.h"
@@ -30,6 +31,8 @@ bool th_check_at(bool ok, const char *file, int line, const char *expr, const ch
 		if (!th_check(cond, __VA_ARGS__)) \
 			return;                   \
 	} while (0)
+/* Whether the running subtest has failed a check so far. */
+bool th_subtest_failed(void);
 /* Prints a diagnostic line (TAP comment). */
 void th_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -95,6 +98,14 @@ struct th_client {
 	uint32_t clock_id;
 	uint32_t shm_formats[64];
 	int n_shm_formats;
+	struct zwp_linux_dmabuf_v1 *dmabuf; /* bound at min(advertised, 4) */
+	uint32_t dmabuf_version;
+	/* From format/modifier events (versions 1-3). */
+	struct th_format_modifier {
+		uint32_t format;
+		uint64_t modifier;
+	} dmabuf_formats[256];
+	int n_dmabuf_formats;
 };
 
 struct th_client *th_client_connect(struct th_server *server);
@@ -108,6 +119,11 @@ bool th_roundtrip(struct th_client *client);
  */
 bool th_expect_protocol_error(struct th_client *client, const struct wl_interface *interface,
 			      uint32_t code);
+/* The message of the last protocol error any client of this process received ("" if none). */
+const char *th_protocol_error_message(void);
+/* th_expect_protocol_error, and the message contains each NULL-terminated needle. */
+bool th_expect_protocol_error_msg(struct th_client *client, const struct wl_interface *interface,
+				  uint32_t code, const char *const *needles);
 
 struct th_buffer {
 	struct wl_buffer *buffer;
@@ -206,6 +222,48 @@ void th_process_finish(struct th_process *process, int time_ms, struct th_proces
 bool th_run_client(struct th_server *server, const char *const *argv, const char *const *env,
 		   int timeout_ms, struct th_process_result *result);
 void th_process_result_finish(struct th_process_result *result);
+
+/* ---- dma-bufs (VM tier: vgem, udmabuf, dma-buf heaps) ---- */
+
+enum th_dmabuf_source {
+	TH_DMABUF_VGEM,	   /* a vgem dumb buffer exported with PRIME */
+	TH_DMABUF_UDMABUF, /* a memfd turned into a dma-buf */
+	TH_DMABUF_HEAP,	   /* /dev/dma_heap/system */
+	TH_DMABUF_VKMS,	   /* a dumb buffer of the display device itself (needs root) */
+};
+
+struct th_dmabuf {
+	int fd;
+	void *map; /* the whole dma-buf, read-write */
+	size_t size;
+	int vgem_fd; /* vgem: the device and the buffer's handle, for fences; else -1 */
+	uint32_t vgem_handle;
+};
+
+const char *th_dmabuf_source_name(enum th_dmabuf_source source);
+/* Allocates and maps a dma-buf of at least size bytes; false (with a note) on failure. */
+bool th_dmabuf_alloc(enum th_dmabuf_source source, size_t size, struct th_dmabuf *out);
+void th_dmabuf_free(struct th_dmabuf *dmabuf);
+/* Brackets CPU writes with DMA_BUF_IOCTL_SYNC. */
+void th_dmabuf_begin_write(struct th_dmabuf *dmabuf);
+void th_dmabuf_end_write(struct th_dmabuf *dmabuf);
+
+/*
+ * A linear layout of a format: planes one after another, rows padded to 64 bytes. Returns the
+ * total size, and fills offsets/strides and the plane count.
+ */
+size_t th_layout(uint32_t format, int32_t width, int32_t height, uint32_t offsets[4],
+		 uint32_t strides[4], unsigned *n_planes);
+/* Paints colour(x, y) (0xRRGGBB, or 0xAARRGGBB for alpha formats) into a linear image. */
+void th_paint(uint32_t format, void *base, const uint32_t offsets[4], const uint32_t strides[4],
+	      int32_t width, int32_t height, uint32_t (*colour)(int32_t x, int32_t y, void *data),
+	      void *data);
+
+/* A wl_buffer with create_immed over the planes of one dma-buf fd (or NULL on no dmabuf). */
+struct wl_buffer *th_dmabuf_buffer_create(struct th_client *client, int fd, uint32_t format,
+					  int32_t width, int32_t height, unsigned n_planes,
+					  const uint32_t offsets[4], const uint32_t strides[4],
+					  uint64_t modifier);
 
 int64_t th_now_ns(void);
 

@@ -1,0 +1,708 @@
+/*
+ * linux-dmabuf with real dma-bufs, inside the test VM on vkms: buffers from vgem, udmabuf and the
+ * system heap in single- and multi-planar formats, drawn by both renderers and read back through
+ * the writeback connector; v4 feedback; implicit sync with a vgem fence; errors that need a real
+ * dma-buf's size; peer clients.
+ */
+#include <drm_fourcc.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xf86drm.h>
+
+#include "harness.h"
+
+static char vkms_path[32];
+
+static struct th_server *
+start_on_vkms(const char *renderer, const char *stats_path)
+{
+	const char *const args[] = {"--backend", "drm",	    "--drm-device", vkms_path, "--renderer",
+				    renderer,	 "--stats", stats_path,	    NULL};
+	return th_server_start(args);
+}
+
+/* Reads one counter from sluice's --stats file. */
+static long long
+stat_value(const char *path, const char *name)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	char line[128], key[64];
+	long long value = -1;
+	snprintf(key, sizeof(key), "\"%s\":", name);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, key))
+			value = strtoll(strstr(line, key) + strlen(key), NULL, 10);
+	fclose(f);
+	return value;
+}
+
+static void
+stats_path_for(const char *name, char *out, size_t size)
+{
+	const char *dir = getenv("TH_ARTIFACT_DIR");
+	snprintf(out, size, "%s/%s.stats.json", dir ? dir : "/tmp", name);
+	unlink(out);
+}
+
+/* ---- the pixels of every source × format through each renderer ---- */
+
+/* Four quadrants of distinct colours; one translucent (premultiplied) where alpha exists. */
+static uint32_t
+quadrant_colour(int32_t x, int32_t y, void *data)
+{
+	const int32_t *size = data;
+	bool right = x >= size[0] / 2, bottom = y >= size[1] / 2;
+	if (!right && !bottom)
+		return 0xffc03020;
+	if (right && !bottom)
+		return 0xff20c040;
+	if (!right && bottom)
+		return 0xff3040c0;
+	return size[2] ? 0x80604020 : 0xffe0e0e0; /* alpha 0.5, premultiplied */
+}
+
+struct format_case {
+	uint32_t format;
+	const char *name;
+	int tolerance; /* per channel: YUV is quantised on the way */
+};
+
+static const struct format_case formats[] = {
+	{DRM_FORMAT_XRGB8888, "XRGB8888", 1}, {DRM_FORMAT_ARGB8888, "ARGB8888", 1},
+	{DRM_FORMAT_YUYV, "YUYV", 6},	      {DRM_FORMAT_UYVY, "UYVY", 6},
+	{DRM_FORMAT_NV12, "NV12", 6},	      {DRM_FORMAT_P010, "P010", 6},
+	{DRM_FORMAT_YUV420, "YUV420", 6},
+};
+
+static bool
+close_to(uint32_t got, uint32_t want, int tolerance)
+{
+	for (int shift = 0; shift < 24; shift += 8) {
+		int a = (int)((got >> shift) & 0xff), b = (int)((want >> shift) & 0xff);
+		if (abs(a - b) > tolerance)
+			return false;
+	}
+	return true;
+}
+
+/* What the screen shows for a quadrant colour: translucent ones over the black background. */
+static uint32_t
+expected_on_screen(uint32_t colour)
+{
+	return colour & 0xffffff;
+}
+
+struct buffer_result {
+	bool shown_ok;
+	bool created;
+};
+
+static void
+show_and_check(struct th_client *c, struct th_window *w, enum th_dmabuf_source source,
+	       const struct format_case *fc, struct buffer_result *result)
+{
+	int32_t width = w->width, height = w->height;
+	uint32_t offsets[4] = {0}, strides[4] = {0};
+	unsigned n_planes;
+	size_t size = th_layout(fc->format, width, height, offsets, strides, &n_planes);
+	struct th_dmabuf dmabuf;
+	if (!th_check(th_dmabuf_alloc(source, size, &dmabuf), "%s: cannot allocate %zu bytes",
+		      th_dmabuf_source_name(source), size))
+		return;
+	int32_t data[3] = {width, height, fc->format == DRM_FORMAT_ARGB8888};
+	th_dmabuf_begin_write(&dmabuf);
+	th_paint(fc->format, dmabuf.map, offsets, strides, width, height, quadrant_colour, data);
+	th_dmabuf_end_write(&dmabuf);
+	struct wl_buffer *buffer =
+		th_dmabuf_buffer_create(c, dmabuf.fd, fc->format, width, height, n_planes, offsets,
+					strides, DRM_FORMAT_MOD_LINEAR);
+	wl_surface_attach(w->surface, buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, width, height);
+	struct th_presented p;
+	struct th_capture cap;
+	if (th_check(th_commit_and_wait(c, w->surface, &p) && p.presented,
+		     "%s %s: not presented (%s)", th_dmabuf_source_name(source), fc->name,
+		     th_protocol_error_message()) &&
+	    th_check(th_capture_output(c, 0, &cap))) {
+		result->created = true;
+		int bad = 0;
+		for (int q = 0; q < 4; q++) {
+			int32_t x = (q % 2) ? width * 3 / 4 : width / 4;
+			int32_t y = (q / 2) ? height * 3 / 4 : height / 4;
+			uint32_t want = expected_on_screen(quadrant_colour(x, y, data));
+			uint32_t got = th_capture_pixel(&cap, x, y) & 0xffffff;
+			if (!th_check(close_to(got, want, fc->tolerance),
+				      "%s %s quadrant %d at (%d,%d): 0x%06x, want 0x%06x (±%d)",
+				      th_dmabuf_source_name(source), fc->name, q, x, y, got, want,
+				      fc->tolerance))
+				bad++;
+		}
+		if (bad) {
+			char name[64];
+			snprintf(name, sizeof(name), "vm-dmabuf-%s-%s",
+				 th_dmabuf_source_name(source), fc->name);
+			th_capture_save(&cap, name);
+		}
+		result->shown_ok = bad == 0;
+		th_capture_finish(&cap);
+	}
+	/* The next buffer replaces this one; sluice keeps its own references meanwhile. */
+	if (buffer)
+		wl_buffer_destroy(buffer);
+	th_dmabuf_free(&dmabuf);
+}
+
+static void
+run_pixels(const char *renderer)
+{
+	char stats[256];
+	char label[32];
+	snprintf(label, sizeof(label), "dmabuf-pixels-%s", renderer);
+	stats_path_for(label, stats, sizeof(stats));
+	struct th_server *server = start_on_vkms(renderer, stats);
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->dmabuf, "no linux-dmabuf");
+	th_check(c->dmabuf_version == 4, "version %u on KMS", c->dmabuf_version);
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	int buffers = 0, rgb_buffers = 0, native_rgb = 0;
+	static const enum th_dmabuf_source sources[] = {TH_DMABUF_VGEM, TH_DMABUF_UDMABUF,
+							TH_DMABUF_HEAP, TH_DMABUF_VKMS};
+	for (size_t s = 0; s < 4; s++) {
+		for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
+			struct buffer_result result = {0};
+			show_and_check(c, w, sources[s], &formats[f], &result);
+			bool rgb = formats[f].format == DRM_FORMAT_XRGB8888 ||
+				   formats[f].format == DRM_FORMAT_ARGB8888;
+			buffers += result.created;
+			rgb_buffers += result.created && rgb;
+			native_rgb += result.created && rgb && sources[s] == TH_DMABUF_VKMS;
+		}
+	}
+	th_window_destroy(w);
+	th_client_destroy(c);
+	bool software_gl =
+		th_server_log_count(server, "client dma-bufs are read through CPU mappings") == 1;
+	th_check(th_server_stop(server), "sluice did not exit cleanly");
+
+	/* Which path each buffer took. */
+	long long gpu = stat_value(stats, "dmabuf_import_gpu");
+	long long cpu = stat_value(stats, "dmabuf_import_cpu");
+	long long kms = stat_value(stats, "dmabuf_import_kms");
+	long long gpu_draws = stat_value(stats, "dmabuf_gpu_draws");
+	long long cpu_draws = stat_value(stats, "dmabuf_cpu_draws");
+	th_note("%s: %d buffers: %lld EGL imports, %lld CPU, %lld KMS framebuffers; draws %lld "
+		"GPU, "
+		"%lld CPU",
+		renderer, buffers, gpu, cpu, kms, gpu_draws, cpu_draws);
+	th_check(gpu + cpu == buffers, "imports %lld + %lld for %d buffers", gpu, cpu, buffers);
+	if (strcmp(renderer, "gl") == 0) {
+		/*
+		 * The VM's GL is llvmpipe, which crashes sampling imported dma-bufs (Mesa 22.3):
+		 * sluice must see that it renders in software and read every client dma-buf on the
+		 * CPU itself, including the display device's own buffers.
+		 */
+		th_check(native_rgb == 2);
+		th_check(software_gl, "the renderer did not say it runs in software");
+		th_check(gpu == 0 && cpu == buffers && cpu_draws >= buffers,
+			 "GL imported %lld, CPU %lld, CPU draws %lld", gpu, cpu, cpu_draws);
+	} else {
+		th_check(cpu == buffers && gpu == 0 && cpu_draws >= buffers);
+	}
+	/* vkms scans out XRGB8888/ARGB8888, so those (and only what it takes) became framebuffers.
+	 */
+	th_check(kms >= rgb_buffers && kms <= buffers, "KMS framebuffers %lld for %d RGB buffers",
+		 kms, rgb_buffers);
+}
+
+static void
+test_pixels_gl(void)
+{
+	run_pixels("gl");
+}
+
+static void
+test_pixels_pixman(void)
+{
+	run_pixels("pixman");
+}
+
+/* ---- v4 feedback ---- */
+
+struct tranche {
+	dev_t device;
+	uint32_t flags;
+	uint16_t indices[512];
+	size_t n;
+};
+
+struct feedback {
+	bool done;
+	int rounds;
+	int table_fd;
+	uint32_t table_size;
+	dev_t main_device;
+	struct tranche tranches[4], current;
+	int n_tranches, building;
+};
+
+static void
+fb_done(void *data, struct zwp_linux_dmabuf_feedback_v1 *f)
+{
+	struct feedback *fb = data;
+	fb->done = true;
+	fb->rounds++;
+	fb->n_tranches = fb->building;
+	fb->building = 0;
+}
+
+static void
+fb_format_table(void *data, struct zwp_linux_dmabuf_feedback_v1 *f, int32_t fd, uint32_t size)
+{
+	struct feedback *fb = data;
+	if (fb->table_fd >= 0)
+		close(fb->table_fd);
+	fb->table_fd = fd;
+	fb->table_size = size;
+}
+
+static dev_t
+array_dev(struct wl_array *array)
+{
+	dev_t dev = 0;
+	if (array->size == sizeof(dev))
+		memcpy(&dev, array->data, sizeof(dev));
+	return dev;
+}
+
+static void
+fb_main_device(void *data, struct zwp_linux_dmabuf_feedback_v1 *f, struct wl_array *device)
+{
+	((struct feedback *)data)->main_device = array_dev(device);
+}
+
+static void
+fb_tranche_done(void *data, struct zwp_linux_dmabuf_feedback_v1 *f)
+{
+	struct feedback *fb = data;
+	if (fb->building < 4)
+		fb->tranches[fb->building++] = fb->current;
+	fb->current = (struct tranche){0};
+}
+
+static void
+fb_tranche_target_device(void *data, struct zwp_linux_dmabuf_feedback_v1 *f,
+			 struct wl_array *device)
+{
+	((struct feedback *)data)->current.device = array_dev(device);
+}
+
+static void
+fb_tranche_formats(void *data, struct zwp_linux_dmabuf_feedback_v1 *f, struct wl_array *indices)
+{
+	struct tranche *t = &((struct feedback *)data)->current;
+	uint16_t *index;
+	wl_array_for_each (index, indices)
+		if (t->n < 512)
+			t->indices[t->n++] = *index;
+}
+
+static void
+fb_tranche_flags(void *data, struct zwp_linux_dmabuf_feedback_v1 *f, uint32_t flags)
+{
+	((struct feedback *)data)->current.flags = flags;
+}
+
+static const struct zwp_linux_dmabuf_feedback_v1_listener feedback_listener = {
+	.done = fb_done,
+	.format_table = fb_format_table,
+	.main_device = fb_main_device,
+	.tranche_done = fb_tranche_done,
+	.tranche_target_device = fb_tranche_target_device,
+	.tranche_formats = fb_tranche_formats,
+	.tranche_flags = fb_tranche_flags,
+};
+
+struct table_entry {
+	uint32_t format, pad;
+	uint64_t modifier;
+};
+
+/* Whether tranche t lists (format, modifier), reading the client's copy of the table. */
+static bool
+tranche_has(const struct feedback *fb, const struct tranche *t, const struct table_entry *table,
+	    uint32_t format, uint64_t modifier)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if ((size_t)t->indices[i] >= fb->table_size / sizeof(*table))
+			return false;
+		if (table[t->indices[i]].format == format &&
+		    table[t->indices[i]].modifier == modifier)
+			return true;
+	}
+	return false;
+}
+
+static bool
+wait_rounds(struct th_client *c, struct feedback *fb, int rounds)
+{
+	int64_t deadline = th_now_ns() + 3000000000LL;
+	while (fb->rounds < rounds && th_now_ns() < deadline) {
+		bool never = false;
+		if (!th_dispatch_until(c, &never, 50) && wl_display_get_error(c->display))
+			return false;
+	}
+	return fb->rounds >= rounds;
+}
+
+static void
+test_feedback(void)
+{
+	char stats[256];
+	stats_path_for("dmabuf-feedback", stats, sizeof(stats));
+	struct th_server *server = start_on_vkms("gl", stats);
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->dmabuf && c->dmabuf_version == 4);
+	struct stat st;
+	th_require(stat(vkms_path, &st) == 0);
+
+	/* Default feedback: the KMS device, one render tranche, a sealed shared table. */
+	struct feedback def = {.table_fd = -1};
+	struct zwp_linux_dmabuf_feedback_v1 *f =
+		zwp_linux_dmabuf_v1_get_default_feedback(c->dmabuf);
+	zwp_linux_dmabuf_feedback_v1_add_listener(f, &feedback_listener, &def);
+	th_require(wait_rounds(c, &def, 1));
+	th_check(def.main_device == st.st_rdev, "main device %jx, vkms is %jx",
+		 (uintmax_t)def.main_device, (uintmax_t)st.st_rdev);
+	th_require(def.table_fd >= 0 && def.table_size > 0 && def.table_size % 16 == 0,
+		   "table size %u", def.table_size);
+	const struct table_entry *table =
+		mmap(NULL, def.table_size, PROT_READ, MAP_PRIVATE, def.table_fd, 0);
+	th_require(table != MAP_FAILED);
+	/* Nobody may write it: a writable shared mapping is refused. */
+	void *writable =
+		mmap(NULL, def.table_size, PROT_READ | PROT_WRITE, MAP_SHARED, def.table_fd, 0);
+	th_check(writable == MAP_FAILED, "the format table can be written");
+	if (writable != MAP_FAILED)
+		munmap(writable, def.table_size);
+	th_check(def.n_tranches == 1 && def.tranches[0].flags == 0 &&
+			 def.tranches[0].device == st.st_rdev,
+		 "%d tranches, flags %u", def.n_tranches, def.tranches[0].flags);
+	th_check(tranche_has(&def, &def.tranches[0], table, DRM_FORMAT_XRGB8888,
+			     DRM_FORMAT_MOD_LINEAR));
+	th_check(tranche_has(&def, &def.tranches[0], table, DRM_FORMAT_NV12, DRM_FORMAT_MOD_LINEAR),
+		 "NV12 is not in the render tranche");
+
+	/* Surface feedback for the fullscreen toplevel on top: scanout first, then render. */
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	struct th_buffer *b1 = th_shm_buffer_create(c, w->width, w->height, 1);
+	wl_surface_attach(w->surface, b1->buffer, 0, 0);
+	struct th_presented p;
+	th_require(th_commit_and_wait(c, w->surface, &p));
+	struct feedback sf = {.table_fd = -1};
+	struct zwp_linux_dmabuf_feedback_v1 *g =
+		zwp_linux_dmabuf_v1_get_surface_feedback(c->dmabuf, w->surface);
+	zwp_linux_dmabuf_feedback_v1_add_listener(g, &feedback_listener, &sf);
+	th_require(wait_rounds(c, &sf, 1));
+	th_check(sf.n_tranches == 2, "%d tranches", sf.n_tranches);
+	th_check(sf.tranches[0].flags == ZWP_LINUX_DMABUF_FEEDBACK_V1_TRANCHE_FLAGS_SCANOUT &&
+			 sf.tranches[1].flags == 0,
+		 "flags %u, %u", sf.tranches[0].flags, sf.tranches[1].flags);
+	th_check(tranche_has(&sf, &sf.tranches[0], table, DRM_FORMAT_XRGB8888,
+			     DRM_FORMAT_MOD_LINEAR),
+		 "XRGB8888 linear is not in the scanout tranche");
+	/* vkms's primary plane takes no YUV: none in the scanout tranche. */
+	th_check(!tranche_has(&sf, &sf.tranches[0], table, DRM_FORMAT_NV12, DRM_FORMAT_MOD_LINEAR));
+
+	/* Another toplevel maps on top: the first is no longer a candidate, and is told so. */
+	struct th_window *w2 = th_window_create(c);
+	th_require(w2);
+	struct th_buffer *b2 = th_shm_buffer_create(c, w2->width, w2->height, 1);
+	wl_surface_attach(w2->surface, b2->buffer, 0, 0);
+	th_check(th_commit_and_wait(c, w2->surface, &p));
+	th_check(wait_rounds(c, &sf, 2) && sf.n_tranches == 1 && sf.tranches[0].flags == 0,
+		 "after another toplevel mapped: %d rounds, %d tranches", sf.rounds, sf.n_tranches);
+	/* ...and back when it goes. */
+	th_window_destroy(w2);
+	th_check(wait_rounds(c, &sf, 3) && sf.n_tranches == 2, "after it went: %d rounds",
+		 sf.rounds);
+	th_buffer_destroy(b2);
+	th_buffer_destroy(b1);
+
+	munmap((void *)table, def.table_size);
+	close(def.table_fd);
+	if (sf.table_fd >= 0)
+		close(sf.table_fd);
+	zwp_linux_dmabuf_feedback_v1_destroy(f);
+	zwp_linux_dmabuf_feedback_v1_destroy(g);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	th_check(stat_value(stats, "feedback_resends") == 2, "resends %lld",
+		 stat_value(stats, "feedback_resends"));
+}
+
+/* ---- implicit sync: a vgem write fence holds the frame back ---- */
+
+struct th_vgem_fence_attach {
+	uint32_t handle, flags, out_fence, pad;
+};
+struct th_vgem_fence_signal {
+	uint32_t fence, flags;
+};
+#define TH_VGEM_FENCE_WRITE 0x1
+#define TH_IOCTL_VGEM_FENCE_ATTACH DRM_IOWR(DRM_COMMAND_BASE + 0x1, struct th_vgem_fence_attach)
+#define TH_IOCTL_VGEM_FENCE_SIGNAL DRM_IOW(DRM_COMMAND_BASE + 0x2, struct th_vgem_fence_signal)
+
+static uint32_t
+solid(int32_t x, int32_t y, void *data)
+{
+	return *(const uint32_t *)data;
+}
+
+static struct wl_buffer *
+solid_dmabuf(struct th_client *c, struct th_window *w, uint32_t colour, struct th_dmabuf *dmabuf)
+{
+	uint32_t offsets[4], strides[4];
+	unsigned n;
+	size_t size = th_layout(DRM_FORMAT_XRGB8888, w->width, w->height, offsets, strides, &n);
+	if (!th_dmabuf_alloc(TH_DMABUF_VGEM, size, dmabuf))
+		return NULL;
+	th_paint(DRM_FORMAT_XRGB8888, dmabuf->map, offsets, strides, w->width, w->height, solid,
+		 &colour);
+	return th_dmabuf_buffer_create(c, dmabuf->fd, DRM_FORMAT_XRGB8888, w->width, w->height, n,
+				       offsets, strides, DRM_FORMAT_MOD_LINEAR);
+}
+
+static void
+run_implicit_sync(const char *renderer)
+{
+	char stats[256], label[48];
+	snprintf(label, sizeof(label), "dmabuf-implicit-%s", renderer);
+	stats_path_for(label, stats, sizeof(stats));
+	struct th_server *server = start_on_vkms(renderer, stats);
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->dmabuf);
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	struct th_dmabuf a, b;
+	struct wl_buffer *ba = solid_dmabuf(c, w, 0xff0000ff, &a);
+	struct wl_buffer *bb = solid_dmabuf(c, w, 0xff00ff00, &b);
+	th_require(ba && bb);
+
+	wl_surface_attach(w->surface, ba, 0, 0);
+	struct th_presented p;
+	th_require(th_commit_and_wait(c, w->surface, &p) && p.presented);
+
+	/* B is "being written" by a device: a vgem write fence sits on it. */
+	struct th_vgem_fence_attach attach = {.handle = b.vgem_handle,
+					      .flags = TH_VGEM_FENCE_WRITE};
+	th_require(drmIoctl(b.vgem_fd, TH_IOCTL_VGEM_FENCE_ATTACH, &attach) == 0,
+		   "vgem fence attach: %m");
+	wl_surface_attach(w->surface, bb, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	struct th_presented held = {0};
+	th_feedback_request(c, w->surface, &held);
+	wl_surface_commit(w->surface);
+	/* Meanwhile frames go on and still show A (another surface's commits are not held up). */
+	for (int i = 0; i < 3; i++) {
+		struct th_capture cap;
+		if (th_check(th_capture_output(c, 0, &cap))) {
+			th_check((th_capture_pixel(&cap, 100, 100) & 0xffffff) == 0x0000ff,
+				 "frame %d shows 0x%06x before the fence signalled", i,
+				 th_capture_pixel(&cap, 100, 100) & 0xffffff);
+			th_capture_finish(&cap);
+		}
+	}
+	th_check(!held.done, "the fenced commit was presented before its fence signalled");
+
+	struct th_vgem_fence_signal signal = {.fence = attach.out_fence};
+	int64_t signalled_at = th_now_ns();
+	th_require(drmIoctl(b.vgem_fd, TH_IOCTL_VGEM_FENCE_SIGNAL, &signal) == 0,
+		   "vgem fence signal: %m");
+	th_check(th_dispatch_until(c, &held.done, 3000) && held.presented,
+		 "not presented after the fence signalled");
+	th_note("%s: presented %.1f ms after the fence signalled", renderer,
+		(double)(held.time_ns - signalled_at) / 1e6);
+	struct th_capture cap;
+	if (th_check(th_capture_output(c, 0, &cap))) {
+		th_check((th_capture_pixel(&cap, 100, 100) & 0xffffff) == 0x00ff00,
+			 "shows 0x%06x after the fence", th_capture_pixel(&cap, 100, 100));
+		th_capture_finish(&cap);
+	}
+	wl_buffer_destroy(ba);
+	wl_buffer_destroy(bb);
+	th_dmabuf_free(&a);
+	th_dmabuf_free(&b);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	th_check(stat_value(stats, "implicit_fences") == 1 &&
+			 stat_value(stats, "commits_queued") == 1,
+		 "implicit fences %lld, queued commits %lld", stat_value(stats, "implicit_fences"),
+		 stat_value(stats, "commits_queued"));
+}
+
+static void
+test_implicit_sync_gl(void)
+{
+	run_implicit_sync("gl");
+}
+
+static void
+test_implicit_sync_pixman(void)
+{
+	run_implicit_sync("pixman");
+}
+
+/* ---- errors that need a real dma-buf, and a client that sends garbage sizes ---- */
+
+static void
+test_real_size_checked(void)
+{
+	char stats[256];
+	stats_path_for("dmabuf-errors", stats, sizeof(stats));
+	struct th_server *server = start_on_vkms("pixman", stats);
+	th_require(server);
+	static const enum th_dmabuf_source sources[] = {TH_DMABUF_VGEM, TH_DMABUF_UDMABUF,
+							TH_DMABUF_HEAP};
+	for (size_t s = 0; s < 3; s++) {
+		struct th_client *c = th_client_connect(server);
+		th_require(c && c->dmabuf);
+		struct th_dmabuf d;
+		th_require(th_dmabuf_alloc(sources[s], 64 * 1024, &d));
+		char size[48];
+		snprintf(size, sizeof(size), "%zu-byte dma-buf", d.size);
+		/* 1024x768 XRGB8888 needs 3 MiB: far more than the dma-buf has. */
+		uint32_t offsets[4] = {0}, strides[4] = {4096};
+		th_dmabuf_buffer_create(c, d.fd, DRM_FORMAT_XRGB8888, 1024, 768, 1, offsets,
+					strides, DRM_FORMAT_MOD_LINEAR);
+		const char *const needles[] = {"plane 0", size, NULL};
+		/* The helper destroyed the params right after create_immed. */
+		th_check(th_expect_protocol_error_msg(
+				 c, NULL, ZWP_LINUX_BUFFER_PARAMS_V1_ERROR_OUT_OF_BOUNDS, needles),
+			 "%s", th_dmabuf_source_name(sources[s]));
+		th_client_destroy(c);
+		th_dmabuf_free(&d);
+	}
+	th_check(th_server_stop(server));
+}
+
+/* ---- peers ---- */
+
+static void
+test_wayland_info(void)
+{
+	char stats[256];
+	stats_path_for("dmabuf-wayland-info", stats, sizeof(stats));
+	struct th_server *server = start_on_vkms("gl", stats);
+	th_require(server);
+	const char *const argv[] = {"wayland-info", NULL};
+	struct th_process_result r;
+	if (th_check(th_run_client(server, argv, NULL, 60000, &r))) {
+		th_check(r.status == 0, "exit %d", r.status);
+		const char *line = strstr(r.output, "'zwp_linux_dmabuf_v1',");
+		th_check(line && strstr(line, "version:  4,") &&
+				 strstr(line, "version:  4,") < strchr(line, '\n'),
+			 "no linux-dmabuf v4 listed");
+		th_check(strstr(r.output, "main device: 0x") && strstr(r.output, "\ttranche"),
+			 "no feedback tranches listed");
+		th_check(strstr(r.output, "XRGB8888") || strstr(r.output, "XR24"),
+			 "no formats listed");
+		if (th_subtest_failed())
+			th_note("%s", r.output);
+		th_process_result_finish(&r);
+	}
+	th_check(th_server_stop(server));
+}
+
+static void
+test_weston_simple_dmabuf_egl(void)
+{
+	char stats[256];
+	stats_path_for("dmabuf-weston-simple-dmabuf-egl", stats, sizeof(stats));
+	struct th_server *server = start_on_vkms("gl", stats);
+	th_require(server);
+	/*
+	 * Its default allocator is a render node, which here is vgem's (no GBM driver): point it at
+	 * the display device, the main device sluice advertises (root's file is authenticated).
+	 */
+	char device_arg[64];
+	snprintf(device_arg, sizeof(device_arg), "--drm-render-node=%s", vkms_path);
+	const char *const argv[] = {"weston-simple-dmabuf-egl", device_arg, NULL};
+	struct th_process_result r;
+	th_require(th_run_client(server, argv, NULL, 20000, &r));
+	/* It runs until stopped: still alive at the deadline means it did not give up. */
+	th_check(r.timed_out, "exited with %d", r.status);
+	th_check(th_server_stop(server));
+	long long buffers = stat_value(stats, "dmabuf_buffers");
+	long long draws =
+		stat_value(stats, "dmabuf_cpu_draws") + stat_value(stats, "dmabuf_gpu_draws");
+	th_note("%lld dma-buf buffers, %lld draws of them", buffers, draws);
+	th_check(buffers > 0 && draws > 1, "no dma-buf frames");
+	if (th_subtest_failed())
+		th_note("%s", r.output);
+	th_process_result_finish(&r);
+}
+
+static void
+test_weston_simple_dmabuf_feedback(void)
+{
+	char stats[256];
+	stats_path_for("dmabuf-weston-simple-dmabuf-feedback", stats, sizeof(stats));
+	struct th_server *server = start_on_vkms("gl", stats);
+	th_require(server);
+	/*
+	 * It starts with XRGB8888 from the render tranche, goes fullscreen, and asserts that the
+	 * scanout tranche then sent offers it another format to reallocate with. It stops by
+	 * itself after three seconds.
+	 */
+	const char *const argv[] = {"weston-simple-dmabuf-feedback", NULL};
+	struct th_process_result r;
+	th_require(th_run_client(server, argv, NULL, 60000, &r));
+	th_check(!r.timed_out && r.status == 0, "exit %d", r.status);
+	th_check(strstr(r.output, "scanout tranche? yes") != NULL, "never got a scanout tranche");
+	th_check(th_server_stop(server));
+	long long buffers = stat_value(stats, "dmabuf_buffers");
+	th_note("%lld dma-buf buffers, %lld feedback resends", buffers,
+		stat_value(stats, "feedback_resends"));
+	th_check(buffers >= 4 && stat_value(stats, "feedback_resends") >= 1);
+	if (th_subtest_failed())
+		th_note("%s", r.output);
+	th_process_result_finish(&r);
+}
+
+int
+main(int argc, char *argv[])
+{
+	if (!th_find_drm_device("vkms", vkms_path, sizeof(vkms_path))) {
+		printf("Bail out! no vkms device: not in the test VM?\n");
+		return 1;
+	}
+	static const struct th_test tests[] = {
+		{"pixels-gl", test_pixels_gl},
+		{"pixels-pixman", test_pixels_pixman},
+		{"feedback", test_feedback},
+		{"implicit-sync-gl", test_implicit_sync_gl},
+		{"implicit-sync-pixman", test_implicit_sync_pixman},
+		{"real-size-checked", test_real_size_checked},
+		{"wayland-info", test_wayland_info},
+		{"weston-simple-dmabuf-egl", test_weston_simple_dmabuf_egl},
+		{"weston-simple-dmabuf-feedback", test_weston_simple_dmabuf_feedback},
+	};
+	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
