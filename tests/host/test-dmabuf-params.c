@@ -71,6 +71,84 @@ test_advertised(void)
 	th_check(th_server_stop(server));
 }
 
+/* ---- a version-2 client gets each format once and no modifier events ---- */
+
+struct old_client {
+	struct zwp_linux_dmabuf_v1 *dmabuf;
+	uint32_t formats[64];
+	int n_formats, n_modifiers;
+};
+
+static void
+old_format(void *data, struct zwp_linux_dmabuf_v1 *dmabuf, uint32_t format)
+{
+	struct old_client *old = data;
+	if (old->n_formats < 64)
+		old->formats[old->n_formats++] = format;
+}
+
+static void
+old_modifier(void *data, struct zwp_linux_dmabuf_v1 *dmabuf, uint32_t format, uint32_t hi,
+	     uint32_t lo)
+{
+	((struct old_client *)data)->n_modifiers++;
+}
+
+static const struct zwp_linux_dmabuf_v1_listener old_listener = {
+	.format = old_format,
+	.modifier = old_modifier,
+};
+
+static void
+old_global(void *data, struct wl_registry *registry, uint32_t name, const char *interface,
+	   uint32_t version)
+{
+	struct old_client *old = data;
+	if (strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0) {
+		old->dmabuf = wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface, 2);
+		zwp_linux_dmabuf_v1_add_listener(old->dmabuf, &old_listener, old);
+	}
+}
+
+static void
+old_global_remove(void *data, struct wl_registry *registry, uint32_t name)
+{
+}
+
+static const struct wl_registry_listener old_registry_listener = {
+	.global = old_global,
+	.global_remove = old_global_remove,
+};
+
+static void
+test_version_2_formats(void)
+{
+	struct th_server *server = th_server_start(NULL);
+	th_require(server);
+	struct th_client *client = th_client_connect(server);
+	th_require(client);
+	struct old_client old = {0};
+	struct wl_registry *registry = wl_display_get_registry(client->display);
+	wl_registry_add_listener(registry, &old_registry_listener, &old);
+	th_check(th_roundtrip(client) && th_roundtrip(client));
+	th_check(old.dmabuf != NULL);
+	th_check(old.n_modifiers == 0, "%d modifier events at version 2", old.n_modifiers);
+	bool xr24 = false, nv12 = false, duplicate = false;
+	for (int i = 0; i < old.n_formats; i++) {
+		xr24 = xr24 || old.formats[i] == DRM_FORMAT_XRGB8888;
+		nv12 = nv12 || old.formats[i] == DRM_FORMAT_NV12;
+		for (int k = 0; k < i; k++)
+			duplicate = duplicate || old.formats[k] == old.formats[i];
+	}
+	th_check(xr24 && nv12 && !duplicate, "%d formats, duplicates %d", old.n_formats,
+		 duplicate);
+	if (old.dmabuf)
+		zwp_linux_dmabuf_v1_destroy(old.dmabuf);
+	wl_registry_destroy(registry);
+	th_client_destroy(client);
+	th_check(th_server_stop(server));
+}
+
 /* ---- every error, one client each, with a bystander that must keep its frames ---- */
 
 struct error_case {
@@ -442,6 +520,7 @@ main(int argc, char *argv[])
 {
 	static const struct th_test tests[] = {
 		{"advertised", test_advertised},
+		{"version-2-formats", test_version_2_formats},
 		{"create-failed-is-not-fatal", test_create_failed_is_not_fatal},
 		{"no-fd-leak", test_no_fd_leak},
 	};
