@@ -976,6 +976,7 @@ device_publish_dmabuf_info(struct kms_device *dev)
 	if (fstat(dev->fd, &st) == 0) {
 		server->has_main_device = true;
 		server->main_device = st.st_rdev;
+		server->main_device_fd = dev->fd;
 	}
 	struct kms_output *ko;
 	wl_list_for_each (ko, &dev->outputs, link) {
@@ -1132,6 +1133,7 @@ kms_device_destroy(struct kms_device *dev)
 	if (dev->server->backend_import_dmabuf == kms_import_dmabuf) {
 		dev->server->backend_import_dmabuf = NULL;
 		dev->server->has_main_device = false;
+		dev->server->main_device_fd = -1;
 	}
 	if (dev->previous_renderer) {
 		/* Our renderer lives on our device: it goes with it. */

@@ -299,7 +299,7 @@ main(int argc, char *argv[])
 	for (int i = 0; backend == BACKEND_HEADLESS && i < n_modes; i++)
 		if (!headless_output_create(&server, &modes[i]))
 			goto out;
-	if (!dmabuf_global_init(&server))
+	if (!dmabuf_global_init(&server) || !explicit_sync_global_init(&server))
 		goto out;
 
 	const char *socket = options.socket;

@@ -19,7 +19,7 @@ server_primary_output(struct sl_server *server)
 bool
 server_init(struct sl_server *server, const struct sl_options *options)
 {
-	*server = (struct sl_server){.options = *options};
+	*server = (struct sl_server){.options = *options, .main_device_fd = -1};
 	wl_list_init(&server->outputs);
 	wl_list_init(&server->toplevels);
 

@@ -56,6 +56,7 @@ struct sl_server {
 	 */
 	bool has_main_device;
 	dev_t main_device;
+	int main_device_fd; /* -1 without; the backend owns it */
 	struct sl_format_set scanout_formats;
 	void (*backend_import_dmabuf)(void *backend, struct sl_buffer *buffer);
 
@@ -81,5 +82,7 @@ bool capture_global_init(struct sl_server *server);
 /* After the backend: linux-dmabuf depends on the renderer and the main device. */
 bool dmabuf_global_init(struct sl_server *server);
 void dmabuf_global_finish(struct sl_server *server);
+/* After the backend too: linux-drm-syncobj needs the main device. */
+bool explicit_sync_global_init(struct sl_server *server);
 
 #endif

@@ -25,6 +25,9 @@ stats_write(const struct sl_stats *stats, const char *path)
 	FIELD(dmabuf_gpu_draws, ",");
 	FIELD(implicit_fences, ",");
 	FIELD(commits_queued, ",");
+	FIELD(explicit_fences, ",");
+	FIELD(syncobj_waiters, ",");
+	FIELD(fences_failed, ",");
 	FIELD(feedback_resends, ",");
 	FIELD(frames, "");
 	fprintf(f, "}\n");

@@ -18,6 +18,9 @@ struct sl_stats {
 	uint64_t dmabuf_gpu_draws;  /* draws that sampled a dma-buf's EGL image */
 	uint64_t implicit_fences;   /* commits whose buffer still had a write fence */
 	uint64_t commits_queued;    /* commits held back until their buffer was ready */
+	uint64_t explicit_fences;   /* commits with an acquire fence or point */
+	uint64_t syncobj_waiters;   /* waiter threads started for unsignalled points */
+	uint64_t fences_failed;	    /* frames dropped because a fence signalled an error */
 	uint64_t feedback_resends;  /* per-surface feedback sent again after a change */
 	uint64_t frames;	    /* output frames drawn */
 };

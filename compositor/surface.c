@@ -12,6 +12,7 @@
 #include <wayland-server-protocol.h>
 
 #include "buffer.h"
+#include "explicit-sync.h"
 #include "log.h"
 #include "region.h"
 #include "scene.h"
@@ -76,6 +77,8 @@ sl_surface_state_init(struct sl_surface_state *state)
 	region_init_infinite(&state->input);
 	wl_list_init(&state->frame_callbacks);
 	wl_list_init(&state->feedbacks);
+	state->acquire_fd = -1;
+	wl_list_init(&state->releases);
 }
 
 void
@@ -88,6 +91,12 @@ sl_surface_state_finish(struct sl_surface_state *state)
 	pixman_region32_fini(&state->input);
 	frame_callbacks_destroy_list(&state->frame_callbacks);
 	presentation_feedback_discard_list(&state->feedbacks);
+	/* The buffer of this state will never be read again. */
+	sl_release_fire_list(&state->releases);
+	if (state->acquire_fd >= 0)
+		close(state->acquire_fd);
+	state->acquire_fd = -1;
+	sl_sync_point_unset(&state->acquire);
 }
 
 /* Moves src's committed fields onto dst and leaves src empty. */
@@ -98,6 +107,10 @@ state_merge(struct sl_surface_state *dst, struct sl_surface_state *src, bool loc
 	if (fields & SL_STATE_BUFFER) {
 		state_set_buffer(dst, src->buffer, lock);
 		state_set_buffer(src, NULL, false);
+		/* dst's buffer is superseded: done with it for its commit. */
+		sl_release_fire_list(&dst->releases);
+		wl_list_insert_list(&dst->releases, &src->releases);
+		wl_list_init(&src->releases);
 	}
 	if (fields & SL_STATE_OFFSET) {
 		dst->dx += src->dx;
@@ -169,6 +182,9 @@ sl_surface_set_role(struct sl_surface *surface, const struct sl_surface_role *ro
 	return true;
 }
 
+/* Implicit fences (one per plane) and one explicit acquire wait. */
+#define MAX_COMMIT_WAITS (SL_DMABUF_MAX_PLANES + 1)
+
 /*
  * A commit held back until its buffer is ready. It keeps the whole state of that commit (buffer,
  * damage, callbacks, ...), so applying it later is the same as applying it when it came.
@@ -177,9 +193,14 @@ struct sl_surface_commit {
 	struct wl_list link; /* sl_surface.queued */
 	struct sl_surface *surface;
 	struct sl_surface_state state;
-	struct wl_event_source *fences[SL_DMABUF_MAX_PLANES];
-	int fence_fds[SL_DMABUF_MAX_PLANES];
-	int n_fences; /* still unsignalled */
+	struct {
+		struct wl_event_source *source;
+		int fd;
+		bool sync_file;		    /* else an eventfd from a syncobj waiter */
+		struct sync_waiter *waiter; /* for the eventfd */
+	} waits[MAX_COMMIT_WAITS];
+	int n_waits; /* still unsignalled */
+	bool failed; /* a fence signalled with an error: the buffer is dropped */
 };
 
 /* The state that holds the newest value of a field: pending, queued (newest first), cached,
@@ -357,15 +378,35 @@ surface_commit_state(struct sl_surface *surface, struct sl_surface_state *state)
 static void
 commit_destroy(struct sl_surface_commit *commit)
 {
-	for (int i = 0; i < SL_DMABUF_MAX_PLANES; i++) {
-		if (commit->fences[i])
-			wl_event_source_remove(commit->fences[i]);
-		if (commit->fence_fds[i] >= 0)
-			close(commit->fence_fds[i]);
+	for (int i = 0; i < MAX_COMMIT_WAITS; i++) {
+		if (commit->waits[i].source)
+			wl_event_source_remove(commit->waits[i].source);
+		if (commit->waits[i].fd >= 0)
+			close(commit->waits[i].fd);
+		sync_waiter_release(commit->waits[i].waiter);
 	}
 	wl_list_remove(&commit->link);
 	sl_surface_state_finish(&commit->state);
 	free(commit);
+}
+
+/* A frame whose fence failed: keep everything but its buffer (the last good one stays). */
+static void
+commit_drop_buffer(struct sl_surface_commit *commit)
+{
+	struct sl_surface *surface = commit->surface;
+	log_warn("surface", "wl_surface@%u: a buffer fence signalled an error: frame dropped",
+		 wl_resource_get_id(surface->resource));
+	surface->server->stats.fences_failed++;
+	if (commit->state.committed & SL_STATE_BUFFER) {
+		state_set_buffer(&commit->state, NULL, false);
+		sl_release_fire_list(&commit->state.releases);
+		commit->state.committed &= ~(uint32_t)SL_STATE_BUFFER;
+	}
+	pixman_region32_clear(&commit->state.surface_damage);
+	pixman_region32_clear(&commit->state.buffer_damage);
+	presentation_feedback_discard_list(&commit->state.feedbacks);
+	commit->state.committed &= ~(uint32_t)SL_STATE_FEEDBACK;
 }
 
 /* Applies queued commits from the oldest while they are ready. */
@@ -375,8 +416,10 @@ surface_flush_queue(struct sl_surface *surface)
 	while (!wl_list_empty(&surface->queued)) {
 		struct sl_surface_commit *commit =
 			wl_container_of(surface->queued.next, commit, link);
-		if (commit->n_fences > 0)
+		if (commit->n_waits > 0)
 			return;
+		if (commit->failed)
+			commit_drop_buffer(commit);
 		surface_commit_state(surface, &commit->state);
 		commit_destroy(commit);
 	}
@@ -386,45 +429,70 @@ static int
 commit_handle_fence(int fd, uint32_t mask, void *data)
 {
 	struct sl_surface_commit *commit = data;
-	for (int i = 0; i < SL_DMABUF_MAX_PLANES; i++) {
-		if (commit->fence_fds[i] != fd)
+	for (int i = 0; i < MAX_COMMIT_WAITS; i++) {
+		if (commit->waits[i].fd != fd)
 			continue;
-		/* Signalled, or an error: either way the buffer is as ready as it will get. */
-		wl_event_source_remove(commit->fences[i]);
-		commit->fences[i] = NULL;
+		bool ok = commit->waits[i].sync_file ? sync_file_signalled_ok(fd)
+						     : sync_waiter_signalled_ok(fd);
+		commit->failed = commit->failed || !ok;
+		wl_event_source_remove(commit->waits[i].source);
+		commit->waits[i].source = NULL;
 		close(fd);
-		commit->fence_fds[i] = -1;
-		commit->n_fences--;
+		commit->waits[i].fd = -1;
+		sync_waiter_release(commit->waits[i].waiter);
+		commit->waits[i].waiter = NULL;
+		commit->n_waits--;
 	}
 	surface_flush_queue(commit->surface);
 	return 0;
 }
 
-/* Moves the pending state into a queued commit waiting for fences (fds are taken over). */
 static void
-surface_queue_commit(struct sl_surface *surface, const int *fds, int n_fds)
+commit_add_wait(struct sl_surface_commit *commit, int fd, struct sync_waiter *waiter)
+{
+	for (int i = 0; i < MAX_COMMIT_WAITS; i++) {
+		if (commit->waits[i].fd >= 0)
+			continue;
+		commit->waits[i].fd = fd;
+		commit->waits[i].sync_file = waiter == NULL;
+		commit->waits[i].waiter = waiter;
+		commit->waits[i].source =
+			wl_event_loop_add_fd(commit->surface->server->loop, fd, WL_EVENT_READABLE,
+					     commit_handle_fence, commit);
+		if (commit->waits[i].source)
+			commit->n_waits++;
+		else
+			log_errno("surface", "cannot wait for a buffer fence: not waiting");
+		return;
+	}
+	assert(!"more waits than a commit can have");
+	close(fd);
+	sync_waiter_release(waiter);
+}
+
+/* Moves the pending state into a queued commit waiting for fds (which it takes over). */
+static void
+surface_queue_commit(struct sl_surface *surface, const int *sync_files, int n_sync_files,
+		     int waiter_fd, struct sync_waiter *waiter)
 {
 	struct sl_surface_commit *commit = calloc(1, sizeof(*commit));
 	if (!commit) {
-		for (int i = 0; i < n_fds; i++)
-			close(fds[i]);
+		for (int i = 0; i < n_sync_files; i++)
+			close(sync_files[i]);
+		if (waiter_fd >= 0)
+			close(waiter_fd);
+		sync_waiter_release(waiter);
 		wl_client_post_no_memory(wl_resource_get_client(surface->resource));
 		return;
 	}
 	commit->surface = surface;
 	sl_surface_state_init(&commit->state);
-	for (int i = 0; i < SL_DMABUF_MAX_PLANES; i++)
-		commit->fence_fds[i] = -1;
-	for (int i = 0; i < n_fds; i++) {
-		commit->fence_fds[i] = fds[i];
-		commit->fences[i] =
-			wl_event_loop_add_fd(surface->server->loop, fds[i], WL_EVENT_READABLE,
-					     commit_handle_fence, commit);
-		if (commit->fences[i])
-			commit->n_fences++;
-		else
-			log_errno("surface", "cannot wait for a buffer fence: not waiting");
-	}
+	for (int i = 0; i < MAX_COMMIT_WAITS; i++)
+		commit->waits[i].fd = -1;
+	for (int i = 0; i < n_sync_files; i++)
+		commit_add_wait(commit, sync_files[i], NULL);
+	if (waiter_fd >= 0)
+		commit_add_wait(commit, waiter_fd, waiter);
 	/* The queue owns a lock: the client may destroy the wl_buffer meanwhile. */
 	state_merge(&commit->state, &surface->pending, true);
 	wl_list_insert(surface->queued.prev, &commit->link);
@@ -439,19 +507,39 @@ surface_handle_commit(struct wl_client *client, struct wl_resource *resource)
 		return;
 	if (surface->role && surface->role->precommit && !surface->role->precommit(surface))
 		return;
+	struct sl_surface_precommit_event event = {.surface = surface};
+	wl_signal_emit_mutable(&surface->events.precommit, &event);
+	if (event.rejected)
+		return;
 
-	/* Implicit sync: a dma-buf the GPU still writes is not shown until the writes are done. */
-	int fds[SL_DMABUF_MAX_PLANES];
-	int n_fds = 0;
-	struct sl_buffer *buffer = surface->pending.buffer;
-	if ((surface->pending.committed & SL_STATE_BUFFER) && buffer &&
-	    buffer->type == SL_BUFFER_DMABUF) {
+	int fds[MAX_COMMIT_WAITS];
+	int n_fds = 0, waiter_fd = -1;
+	struct sync_waiter *waiter = NULL;
+	struct sl_surface_state *pending = &surface->pending;
+	struct sl_buffer *buffer = pending->buffer;
+	if (pending->acquire_fd >= 0 || pending->acquire.timeline) {
+		/* Explicit sync: the client's fence replaces the implicit ones. */
+		if (pending->acquire_fd >= 0) {
+			if (sync_file_signalled_ok(pending->acquire_fd))
+				close(pending->acquire_fd);
+			else
+				fds[n_fds++] = pending->acquire_fd;
+			pending->acquire_fd = -1;
+		}
+		if (pending->acquire.timeline) {
+			waiter_fd = sync_point_wait(surface->server, &pending->acquire, &waiter);
+			sl_sync_point_unset(&pending->acquire);
+		}
+		surface->server->stats.explicit_fences++;
+	} else if ((pending->committed & SL_STATE_BUFFER) && buffer &&
+		   buffer->type == SL_BUFFER_DMABUF) {
+		/* Implicit sync: a dma-buf the GPU still writes is not shown before it is done. */
 		n_fds = dmabuf_buffer_export_fences(buffer, fds);
 		if (n_fds > 0)
 			surface->server->stats.implicit_fences++;
 	}
-	if (n_fds > 0 || !wl_list_empty(&surface->queued)) {
-		surface_queue_commit(surface, fds, n_fds);
+	if (n_fds > 0 || waiter_fd >= 0 || !wl_list_empty(&surface->queued)) {
+		surface_queue_commit(surface, fds, n_fds, waiter_fd, waiter);
 		surface_flush_queue(surface);
 		return;
 	}
@@ -677,6 +765,7 @@ surface_create(struct sl_server *server, struct wl_client *client, uint32_t vers
 	wl_list_init(&surface->queued);
 	wl_signal_init(&surface->events.destroy);
 	wl_signal_init(&surface->events.scanout_candidate);
+	wl_signal_init(&surface->events.precommit);
 	wl_resource_set_implementation(surface->resource, &surface_impl, surface,
 				       surface_handle_resource_destroy);
 }

@@ -11,6 +11,23 @@
 struct sl_server;
 struct sl_surface;
 struct sl_subsurface;
+struct sl_timeline;
+
+/* A point on an imported DRM syncobj timeline (explicit-sync.c); timeline NULL when unset. */
+struct sl_sync_point {
+	struct sl_timeline *timeline; /* one reference held */
+	uint64_t point;
+};
+
+/*
+ * Something to signal once the compositor no longer reads the buffer of one commit: a
+ * zwp_linux_buffer_release_v1, or a syncobj release point. Fired exactly once, then freed.
+ */
+struct sl_release {
+	struct wl_list link;
+	void (*fire)(struct sl_release *release);
+};
+void sl_release_fire_list(struct wl_list *releases);
 
 enum sl_surface_state_field {
 	SL_STATE_BUFFER = 1 << 0,
@@ -44,6 +61,13 @@ struct sl_surface_state {
 	struct sl_viewport_params viewport;
 	struct wl_list frame_callbacks; /* wl_resource links */
 	struct wl_list feedbacks;	/* wl_resource links (wp_presentation_feedback) */
+	/*
+	 * Explicit sync. The acquire fence or point only lives in pending state: the commit turns
+	 * it into a wait. Releases travel with the buffer and fire when it is replaced or dropped.
+	 */
+	int acquire_fd; /* sync_file, -1 */
+	struct sl_sync_point acquire;
+	struct wl_list releases; /* sl_release.link */
 };
 
 struct sl_surface_role {
@@ -97,7 +121,14 @@ struct sl_surface {
 	struct {
 		struct wl_signal destroy;
 		struct wl_signal scanout_candidate; /* scanout_candidate changed */
+		/* At commit, after validation: add-ons check and move their pending state. */
+		struct wl_signal precommit; /* struct sl_surface_precommit_event */
 	} events;
+};
+
+struct sl_surface_precommit_event {
+	struct sl_surface *surface;
+	bool rejected; /* set by a listener that posted a protocol error */
 };
 
 /* Tells listeners (dmabuf feedback) when a surface starts or stops being a scanout candidate. */

@@ -411,6 +411,10 @@ registry_handle_global(void *data, struct wl_registry *registry, uint32_t name,
 		client->single_pixel = BIND(wp_single_pixel_buffer_manager_v1_interface, 1);
 	} else if (strcmp(interface, wl_seat_interface.name) == 0) {
 		client->seat = BIND(wl_seat_interface, 7);
+	} else if (strcmp(interface, zwp_linux_explicit_synchronization_v1_interface.name) == 0) {
+		client->explicit_sync = BIND(zwp_linux_explicit_synchronization_v1_interface, 2);
+	} else if (strcmp(interface, wp_linux_drm_syncobj_manager_v1_interface.name) == 0) {
+		client->syncobj = BIND(wp_linux_drm_syncobj_manager_v1_interface, 1);
 	} else if (strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0) {
 		client->dmabuf_version = version < 4 ? version : 4;
 		client->dmabuf = BIND(zwp_linux_dmabuf_v1_interface, 4);
@@ -515,7 +519,8 @@ th_client_destroy(struct th_client *client)
 	void *proxies[] = {client->compositor,	 client->subcompositor, client->shm,
 			   client->wm_base,	 client->presentation,	client->viewporter,
 			   client->single_pixel, client->seat,		client->capture,
-			   client->dmabuf,	 client->registry};
+			   client->dmabuf,	 client->explicit_sync, client->syncobj,
+			   client->registry};
 	for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
 		if (proxies[i])
 			wl_proxy_destroy(proxies[i]);

@@ -13,6 +13,8 @@
 #include <wayland-client.h>
 
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "linux-drm-syncobj-v1-client-protocol.h"
+#include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
 #include "presentation-time-client-protocol.h"
 #include "single-pixel-buffer-v1-client-protocol.h"
 #include "sluice-capture-v1-client-protocol.h"
@@ -98,6 +100,8 @@ struct th_client {
 	uint32_t clock_id;
 	uint32_t shm_formats[64];
 	int n_shm_formats;
+	struct zwp_linux_explicit_synchronization_v1 *explicit_sync;
+	struct wp_linux_drm_syncobj_manager_v1 *syncobj;
 	struct zwp_linux_dmabuf_v1 *dmabuf; /* bound at min(advertised, 4) */
 	uint32_t dmabuf_version;
 	/* From format/modifier events (versions 1-3). */

@@ -1,0 +1,25 @@
+#ifndef SLUICE_EXPLICIT_SYNC_H
+#define SLUICE_EXPLICIT_SYNC_H
+
+#include <stdbool.h>
+
+#include "surface.h"
+
+struct sl_server;
+struct sync_waiter;
+
+/* Whether a sync_file has signalled without an error (never blocks). */
+bool sync_file_signalled_ok(int fd);
+/*
+ * Starts waiting for a syncobj point off the event loop. Returns an eventfd that becomes readable
+ * when the point has signalled (or the wait failed), and the waiter to release when the caller
+ * stops waiting; or -1 when the point already signalled (or cannot be waited for).
+ */
+int sync_point_wait(struct sl_server *server, const struct sl_sync_point *point,
+		    struct sync_waiter **waiter);
+void sync_waiter_release(struct sync_waiter *waiter);
+/* Reads the eventfd of a finished sync_point_wait(): false if the wait failed. */
+bool sync_waiter_signalled_ok(int fd);
+void sl_sync_point_unset(struct sl_sync_point *point);
+
+#endif

@@ -1,0 +1,947 @@
+/*
+ * Explicit synchronization in the test VM, both protocols, with fences the test controls:
+ * sw_sync timelines (debugfs) for zwp_linux_explicit_synchronization_v1, DRM syncobj timelines on
+ * vkms for wp_linux_drm_syncobj_manager_v1, and a vgem fence that times out for a fence that
+ * signals with an error. What the screen shows is read back through writeback.
+ */
+#include <drm_fourcc.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <xf86drm.h>
+
+#include "harness.h"
+
+static char vkms_path[32];
+
+/* ---- sw_sync (drivers/dma-buf/sw_sync.c uapi, not installed as a header) ---- */
+
+struct sw_sync_create_fence_data {
+	uint32_t value;
+	char name[32];
+	int32_t fence;
+};
+#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
+#define SW_SYNC_IOC_INC _IOW('W', 1, uint32_t)
+
+static int
+sw_timeline_create(void)
+{
+	return open("/sys/kernel/debug/sync/sw_sync", O_RDWR | O_CLOEXEC);
+}
+
+/* A sync_file that signals when the timeline reaches value. */
+static int
+sw_fence(int timeline, uint32_t value)
+{
+	struct sw_sync_create_fence_data data = {.value = value};
+	snprintf(data.name, sizeof(data.name), "th-%u", value);
+	if (ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &data) < 0)
+		return -1;
+	return data.fence;
+}
+
+static bool
+sw_advance(int timeline, uint32_t by)
+{
+	return ioctl(timeline, SW_SYNC_IOC_INC, &by) == 0;
+}
+
+/* ---- the compositor and buffers ---- */
+
+static struct th_server *
+start(const char *stats_name, char *stats_path, size_t size)
+{
+	const char *dir = getenv("TH_ARTIFACT_DIR");
+	snprintf(stats_path, size, "%s/%s.stats.json", dir ? dir : "/tmp", stats_name);
+	unlink(stats_path);
+	/* pixman: these tests are about ordering, not about llvmpipe under TCG. */
+	const char *const args[] = {"--backend", "drm",	    "--drm-device", vkms_path, "--renderer",
+				    "pixman",	 "--stats", stats_path,	    NULL};
+	return th_server_start(args);
+}
+
+static long long
+stat_value(const char *path, const char *name)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	char line[128], key[64];
+	long long value = -1;
+	snprintf(key, sizeof(key), "\"%s\":", name);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, key))
+			value = strtoll(strstr(line, key) + strlen(key), NULL, 10);
+	fclose(f);
+	return value;
+}
+
+struct dbuf {
+	struct th_dmabuf mem;
+	struct wl_buffer *buffer;
+	int32_t width, height;
+};
+
+static uint32_t
+solid(int32_t x, int32_t y, void *data)
+{
+	return *(const uint32_t *)data;
+}
+
+/* An XRGB8888 udmabuf filled with one colour. */
+static bool
+dbuf_create(struct th_client *c, int32_t width, int32_t height, uint32_t colour, struct dbuf *out)
+{
+	uint32_t offsets[4], strides[4];
+	unsigned n;
+	size_t size = th_layout(DRM_FORMAT_XRGB8888, width, height, offsets, strides, &n);
+	if (!th_dmabuf_alloc(TH_DMABUF_UDMABUF, size, &out->mem))
+		return false;
+	th_paint(DRM_FORMAT_XRGB8888, out->mem.map, offsets, strides, width, height, solid,
+		 &colour);
+	out->buffer = th_dmabuf_buffer_create(c, out->mem.fd, DRM_FORMAT_XRGB8888, width, height, n,
+					      offsets, strides, DRM_FORMAT_MOD_LINEAR);
+	out->width = width;
+	out->height = height;
+	return out->buffer != NULL;
+}
+
+static void
+dbuf_destroy(struct dbuf *b)
+{
+	if (b->buffer)
+		wl_buffer_destroy(b->buffer);
+	th_dmabuf_free(&b->mem);
+}
+
+static uint32_t
+shown_at(struct th_client *c, int32_t x, int32_t y)
+{
+	struct th_capture cap;
+	if (!th_capture_output(c, 0, &cap))
+		return 0xdeadbeef;
+	uint32_t pixel = th_capture_pixel(&cap, x, y) & 0xffffff;
+	th_capture_finish(&cap);
+	return pixel;
+}
+
+static int
+count_fds(pid_t pid)
+{
+	char cmd[96];
+	snprintf(cmd, sizeof(cmd), "ls /proc/%d/fd | wc -l", (int)pid);
+	FILE *p = popen(cmd, "r");
+	int n = -1;
+	if (p) {
+		if (fscanf(p, "%d", &n) != 1)
+			n = -1;
+		pclose(p);
+	}
+	return n;
+}
+
+/* A mapped toplevel showing colour A; returns the window. */
+static struct th_window *
+window_showing(struct th_client *c, uint32_t colour, struct dbuf *a)
+{
+	struct th_window *w = th_window_create(c);
+	if (!w || !dbuf_create(c, w->width, w->height, colour, a))
+		return NULL;
+	wl_surface_attach(w->surface, a->buffer, 0, 0);
+	struct th_presented p;
+	if (!th_commit_and_wait(c, w->surface, &p) || !p.presented)
+		return NULL;
+	return w;
+}
+
+/* ---- zwp_linux_explicit_synchronization_v1 ---- */
+
+static void
+test_zwp_signalled_fence(void)
+{
+	char stats[256];
+	struct th_server *server = start("sync-zwp-signalled", stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->explicit_sync && c->dmabuf);
+	struct dbuf a, b;
+	struct th_window *w = window_showing(c, 0x0000ff, &a);
+	th_require(w);
+	struct zwp_linux_surface_synchronization_v1 *sync =
+		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
+									  w->surface);
+	int timeline = sw_timeline_create();
+	th_require(timeline >= 0 && dbuf_create(c, w->width, w->height, 0x00ff00, &b));
+	int fence = sw_fence(timeline, 1);
+	th_require(fence >= 0 && sw_advance(timeline, 1));
+	zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
+	close(fence);
+	wl_surface_attach(w->surface, b.buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	struct th_presented p;
+	th_check(th_commit_and_wait(c, w->surface, &p) && p.presented);
+	th_check(shown_at(c, 10, 10) == 0x00ff00);
+	zwp_linux_surface_synchronization_v1_destroy(sync);
+	dbuf_destroy(&a);
+	dbuf_destroy(&b);
+	close(timeline);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	/* Signalled already: nothing was queued. */
+	th_check(stat_value(stats, "explicit_fences") == 1 &&
+			 stat_value(stats, "commits_queued") == 0,
+		 "explicit %lld queued %lld", stat_value(stats, "explicit_fences"),
+		 stat_value(stats, "commits_queued"));
+}
+
+static void
+test_zwp_fence_later(void)
+{
+	char stats[256];
+	struct th_server *server = start("sync-zwp-later", stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->explicit_sync);
+	struct dbuf a, b;
+	struct th_window *w = window_showing(c, 0x0000ff, &a);
+	th_require(w);
+	struct zwp_linux_surface_synchronization_v1 *sync =
+		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
+									  w->surface);
+	int timeline = sw_timeline_create();
+	th_require(timeline >= 0 && dbuf_create(c, w->width, w->height, 0x00ff00, &b));
+	int fence = sw_fence(timeline, 1);
+	zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
+	close(fence);
+	wl_surface_attach(w->surface, b.buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	struct th_presented held = {0};
+	th_feedback_request(c, w->surface, &held);
+	wl_surface_commit(w->surface);
+	for (int i = 0; i < 3; i++)
+		th_check(shown_at(c, 10, 10) == 0x0000ff, "frame %d: B shown before its fence", i);
+	th_check(!held.done, "presented before the fence signalled");
+	th_require(sw_advance(timeline, 1));
+	th_check(th_dispatch_until(c, &held.done, 3000) && held.presented);
+	th_check(shown_at(c, 10, 10) == 0x00ff00, "B not shown after its fence");
+	zwp_linux_surface_synchronization_v1_destroy(sync);
+	dbuf_destroy(&a);
+	dbuf_destroy(&b);
+	close(timeline);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	th_check(stat_value(stats, "commits_queued") == 1);
+}
+
+/* A fence that never signals: the surface keeps its last good frame, others keep their pace. */
+static void
+test_zwp_never_signalled(void)
+{
+	char stats[256];
+	struct th_server *server = start("sync-zwp-never", stats, sizeof(stats));
+	th_require(server);
+	int baseline = count_fds(server->pid);
+	struct th_client *bad = th_client_connect(server);
+	th_require(bad && bad->explicit_sync);
+	struct dbuf a, b;
+	struct th_window *w = window_showing(bad, 0x0000ff, &a);
+	th_require(w);
+	struct zwp_linux_surface_synchronization_v1 *sync =
+		zwp_linux_explicit_synchronization_v1_get_synchronization(bad->explicit_sync,
+									  w->surface);
+	int timeline = sw_timeline_create();
+	th_require(timeline >= 0 && dbuf_create(bad, w->width, w->height, 0xff0000, &b));
+	for (int i = 0; i < 5; i++) {
+		/* Five commits behind one fence that never comes. */
+		int fence = sw_fence(timeline, 100);
+		zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
+		close(fence);
+		wl_surface_attach(w->surface, b.buffer, 0, 0);
+		wl_surface_damage_buffer(w->surface, 0, 0, 64, 64);
+		wl_surface_commit(w->surface);
+	}
+	th_check(th_roundtrip(bad));
+
+	/* Another client keeps its pace meanwhile. */
+	struct th_client *good = th_client_connect(server);
+	th_require(good);
+	struct th_window *gw = th_window_create(good);
+	struct th_buffer *gb = th_shm_buffer_create(good, gw->width, gw->height, 1);
+	th_buffer_fill(gb, 0, 0, gw->width, gw->height, 0xff404040);
+	enum { FRAMES = 40 };
+	uint64_t seq[FRAMES];
+	int n = 0;
+	for (int i = 0; i < FRAMES; i++) {
+		wl_surface_attach(gw->surface, gb->buffer, 0, 0);
+		wl_surface_damage_buffer(gw->surface, 0, 0, 32, 32);
+		struct th_presented p;
+		if (!th_check(th_commit_and_wait(good, gw->surface, &p) && p.presented))
+			break;
+		seq[n++] = p.seq;
+	}
+	int steps_of_one = 0;
+	for (int i = 1; i < n; i++)
+		steps_of_one += seq[i] - seq[i - 1] == 1;
+	th_note("bystander: %d of %d frames at the next vblank", steps_of_one, n - 1);
+	th_check(n == FRAMES && steps_of_one >= (n - 1) * 3 / 4, "the bystander lost its pace");
+	th_buffer_destroy(gb);
+	th_window_destroy(gw);
+	th_client_destroy(good);
+
+	/* Back on top: the stuck surface shows its last good buffer, A. */
+	th_check(shown_at(bad, 10, 10) == 0x0000ff, "the stuck surface lost its last good frame");
+	zwp_linux_surface_synchronization_v1_destroy(sync);
+	dbuf_destroy(&a);
+	dbuf_destroy(&b);
+	th_window_destroy(w);
+	th_client_destroy(bad);
+	close(timeline);
+	/* Disconnecting freed the queued commits, their fences and buffers. */
+	struct th_client *probe = th_client_connect(server);
+	th_check(probe && th_roundtrip(probe));
+	th_client_destroy(probe);
+	usleep(100000);
+	int after = count_fds(server->pid);
+	th_check(after == baseline, "sluice had %d fds before the clients, %d after", baseline,
+		 after);
+	th_check(th_server_stop(server));
+	th_check(stat_value(stats, "commits_queued") == 5);
+}
+
+/* Two surfaces, two fences, signalled in the opposite order. */
+static void
+test_zwp_out_of_order(void)
+{
+	char stats[256];
+	struct th_server *server = start("sync-zwp-order", stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->explicit_sync);
+	struct dbuf pa, pb, ca, cb;
+	struct th_window *w = window_showing(c, 0x0000ff, &pa);
+	th_require(w);
+	/* A desynchronized subsurface in the top-left corner. */
+	struct wl_surface *child = wl_compositor_create_surface(c->compositor);
+	struct wl_subsurface *sub =
+		wl_subcompositor_get_subsurface(c->subcompositor, child, w->surface);
+	wl_subsurface_set_desync(sub);
+	th_require(dbuf_create(c, 128, 128, 0xffff00, &ca));
+	wl_surface_attach(child, ca.buffer, 0, 0);
+	wl_surface_commit(child);
+	wl_surface_commit(w->surface);
+	th_require(th_roundtrip(c));
+	th_check(shown_at(c, 10, 10) == 0xffff00 && shown_at(c, 500, 500) == 0x0000ff);
+
+	int t1 = sw_timeline_create(), t2 = sw_timeline_create();
+	th_require(t1 >= 0 && t2 >= 0);
+	th_require(dbuf_create(c, w->width, w->height, 0x00ff00, &pb) &&
+		   dbuf_create(c, 128, 128, 0xff00ff, &cb));
+	struct zwp_linux_surface_synchronization_v1 *ps =
+		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
+									  w->surface);
+	struct zwp_linux_surface_synchronization_v1 *cs =
+		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync, child);
+	int f1 = sw_fence(t1, 1), f2 = sw_fence(t2, 1);
+	zwp_linux_surface_synchronization_v1_set_acquire_fence(ps, f1);
+	zwp_linux_surface_synchronization_v1_set_acquire_fence(cs, f2);
+	close(f1);
+	close(f2);
+	wl_surface_attach(w->surface, pb.buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	wl_surface_commit(w->surface);
+	wl_surface_attach(child, cb.buffer, 0, 0);
+	wl_surface_damage_buffer(child, 0, 0, 128, 128);
+	wl_surface_commit(child);
+	th_require(th_roundtrip(c));
+	th_check(shown_at(c, 10, 10) == 0xffff00 && shown_at(c, 500, 500) == 0x0000ff,
+		 "something changed before any fence signalled");
+	/* The child's fence first: only the child changes. */
+	th_require(sw_advance(t2, 1));
+	usleep(50000);
+	th_check(shown_at(c, 10, 10) == 0xff00ff, "child not updated by its own fence");
+	th_check(shown_at(c, 500, 500) == 0x0000ff, "parent updated before its fence");
+	th_require(sw_advance(t1, 1));
+	usleep(50000);
+	th_check(shown_at(c, 500, 500) == 0x00ff00, "parent not updated after its fence");
+	th_check(shown_at(c, 10, 10) == 0xff00ff);
+	zwp_linux_surface_synchronization_v1_destroy(ps);
+	zwp_linux_surface_synchronization_v1_destroy(cs);
+	wl_subsurface_destroy(sub);
+	wl_surface_destroy(child);
+	dbuf_destroy(&pa);
+	dbuf_destroy(&pb);
+	dbuf_destroy(&ca);
+	dbuf_destroy(&cb);
+	close(t1);
+	close(t2);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+}
+
+/*
+ * A fence that signals with an error: closing a sw_sync timeline signals its pending points with
+ * -ENOENT. The frame is dropped, logged, and the surface goes on with the next one.
+ */
+static void
+test_zwp_error_fence(void)
+{
+	char stats[256];
+	struct th_server *server = start("sync-zwp-error", stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->explicit_sync);
+	struct dbuf a, b, d;
+	struct th_window *w = window_showing(c, 0x0000ff, &a);
+	th_require(w);
+	struct zwp_linux_surface_synchronization_v1 *sync =
+		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
+									  w->surface);
+	int doomed = sw_timeline_create();
+	int bad = sw_fence(doomed, 1);
+	th_require(bad >= 0 && dbuf_create(c, w->width, w->height, 0xff0000, &b));
+	zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, bad);
+	close(bad);
+	wl_surface_attach(w->surface, b.buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	struct th_presented dropped = {0};
+	th_feedback_request(c, w->surface, &dropped);
+	wl_surface_commit(w->surface);
+	th_require(th_roundtrip(c));
+	close(doomed);
+	th_check(th_dispatch_until(c, &dropped.done, 3000), "nothing happened after the error");
+	th_check(dropped.discarded, "the failed frame was presented");
+	th_check(shown_at(c, 10, 10) == 0x0000ff, "the failed frame reached the screen");
+	th_check(th_server_log_count(server, "signalled an error: frame dropped") == 1);
+	/* The surface still works. */
+	int timeline = sw_timeline_create();
+	th_require(dbuf_create(c, w->width, w->height, 0x00ff00, &d));
+	int fence = sw_fence(timeline, 1);
+	sw_advance(timeline, 1);
+	zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
+	close(fence);
+	wl_surface_attach(w->surface, d.buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	struct th_presented p;
+	th_check(th_commit_and_wait(c, w->surface, &p) && p.presented);
+	th_check(shown_at(c, 10, 10) == 0x00ff00, "the surface is broken after a failed fence");
+	zwp_linux_surface_synchronization_v1_destroy(sync);
+	dbuf_destroy(&a);
+	dbuf_destroy(&b);
+	dbuf_destroy(&d);
+	close(timeline);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	th_check(stat_value(stats, "fences_failed") == 1);
+}
+
+struct release_state {
+	bool released, fenced;
+};
+
+static void
+release_fenced(void *data, struct zwp_linux_buffer_release_v1 *r, int32_t fd)
+{
+	struct release_state *s = data;
+	s->released = s->fenced = true;
+	close(fd);
+	zwp_linux_buffer_release_v1_destroy(r);
+}
+
+static void
+release_immediate(void *data, struct zwp_linux_buffer_release_v1 *r)
+{
+	((struct release_state *)data)->released = true;
+	zwp_linux_buffer_release_v1_destroy(r);
+}
+
+static const struct zwp_linux_buffer_release_v1_listener release_listener = {
+	.fenced_release = release_fenced,
+	.immediate_release = release_immediate,
+};
+
+/* A release arrives only once the buffer is no longer used: after the commit that replaced it. */
+static void
+test_zwp_release(void)
+{
+	char stats[256];
+	struct th_server *server = start("sync-zwp-release", stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->explicit_sync);
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	struct zwp_linux_surface_synchronization_v1 *sync =
+		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
+									  w->surface);
+	struct dbuf a, b;
+	th_require(dbuf_create(c, w->width, w->height, 0x0000ff, &a) &&
+		   dbuf_create(c, w->width, w->height, 0x00ff00, &b));
+	struct release_state ra = {0}, rb = {0};
+	struct zwp_linux_buffer_release_v1 *rel =
+		zwp_linux_surface_synchronization_v1_get_release(sync);
+	zwp_linux_buffer_release_v1_add_listener(rel, &release_listener, &ra);
+	wl_surface_attach(w->surface, a.buffer, 0, 0);
+	struct th_presented p;
+	th_require(th_commit_and_wait(c, w->surface, &p) && p.presented);
+	/* A is on screen for a few frames: not released. */
+	for (int i = 0; i < 3; i++)
+		shown_at(c, 0, 0);
+	th_check(!ra.released, "A released while it is the surface's buffer");
+	rel = zwp_linux_surface_synchronization_v1_get_release(sync);
+	zwp_linux_buffer_release_v1_add_listener(rel, &release_listener, &rb);
+	wl_surface_attach(w->surface, b.buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	th_require(th_commit_and_wait(c, w->surface, &p) && p.presented);
+	th_check(ra.released, "A not released after B replaced it");
+	th_check(!rb.released, "B released while shown");
+	zwp_linux_surface_synchronization_v1_destroy(sync);
+	dbuf_destroy(&a);
+	dbuf_destroy(&b);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+}
+
+/* 1000 fenced frames with releases: sluice's fd count does not grow. */
+static void
+test_zwp_1000_frames(void)
+{
+	char stats[256];
+	struct th_server *server = start("sync-zwp-1000", stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->explicit_sync);
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	struct zwp_linux_surface_synchronization_v1 *sync =
+		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
+									  w->surface);
+	struct dbuf bufs[2];
+	th_require(dbuf_create(c, w->width, w->height, 0x0000ff, &bufs[0]) &&
+		   dbuf_create(c, w->width, w->height, 0x00ff00, &bufs[1]));
+	int timeline = sw_timeline_create();
+	th_require(timeline >= 0);
+	struct release_state releases[1000] = {{0}};
+	int fds_at_10 = 0, presented = 0;
+	for (int i = 0; i < 1000; i++) {
+		int fence = sw_fence(timeline, (uint32_t)i + 1);
+		zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
+		close(fence);
+		struct zwp_linux_buffer_release_v1 *rel =
+			zwp_linux_surface_synchronization_v1_get_release(sync);
+		zwp_linux_buffer_release_v1_add_listener(rel, &release_listener, &releases[i]);
+		wl_surface_attach(w->surface, bufs[i % 2].buffer, 0, 0);
+		wl_surface_damage_buffer(w->surface, 0, 0, 32, 32);
+		struct th_presented p = {0};
+		th_feedback_request(c, w->surface, &p);
+		wl_surface_commit(w->surface);
+		/* "Rendering" finishes right after the commit. */
+		sw_advance(timeline, 1);
+		if (!th_check(th_dispatch_until(c, &p.done, 3000), "frame %d never presented", i))
+			break;
+		presented += p.presented;
+		if (i == 10)
+			fds_at_10 = count_fds(server->pid);
+	}
+	int fds_at_end = count_fds(server->pid);
+	int released = 0;
+	for (int i = 0; i < 1000; i++)
+		released += releases[i].released;
+	th_note("%d presented, %d released, sluice fds %d after 10 frames, %d after 1000",
+		presented, released, fds_at_10, fds_at_end);
+	th_check(presented >= 990, "%d of 1000 presented", presented);
+	th_check(released == 999, "%d releases for 999 replaced buffers", released);
+	th_check(fds_at_end == fds_at_10, "fd count grew from %d to %d", fds_at_10, fds_at_end);
+	zwp_linux_surface_synchronization_v1_destroy(sync);
+	dbuf_destroy(&bufs[0]);
+	dbuf_destroy(&bufs[1]);
+	close(timeline);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+}
+
+/* ---- wp_linux_drm_syncobj_manager_v1 ---- */
+
+struct timeline {
+	int drm_fd;
+	uint32_t handle;
+	struct wp_linux_drm_syncobj_timeline_v1 *proxy;
+};
+
+static bool
+timeline_create(struct th_client *c, struct timeline *t)
+{
+	t->drm_fd = open(vkms_path, O_RDWR | O_CLOEXEC);
+	int fd = -1;
+	if (t->drm_fd < 0 || drmSyncobjCreate(t->drm_fd, 0, &t->handle) < 0 ||
+	    drmSyncobjHandleToFD(t->drm_fd, t->handle, &fd) < 0)
+		return false;
+	t->proxy = wp_linux_drm_syncobj_manager_v1_import_timeline(c->syncobj, fd);
+	close(fd);
+	return true;
+}
+
+static void
+timeline_destroy(struct timeline *t)
+{
+	if (t->proxy)
+		wp_linux_drm_syncobj_timeline_v1_destroy(t->proxy);
+	drmSyncobjDestroy(t->drm_fd, t->handle);
+	close(t->drm_fd);
+}
+
+static bool
+point_signalled(struct timeline *t, uint64_t point, int timeout_ms)
+{
+	int64_t deadline = th_now_ns() + (int64_t)timeout_ms * 1000000;
+	return drmSyncobjTimelineWait(t->drm_fd, &t->handle, &point, 1, deadline,
+				      DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL) == 0;
+}
+
+static bool
+point_signal(struct timeline *t, uint64_t point)
+{
+	return drmSyncobjTimelineSignal(t->drm_fd, &t->handle, &point, 1) == 0;
+}
+
+static void
+set_points(struct wp_linux_drm_syncobj_surface_v1 *s, struct timeline *t, uint64_t acquire,
+	   uint64_t release)
+{
+	wp_linux_drm_syncobj_surface_v1_set_acquire_point(s, t->proxy, (uint32_t)(acquire >> 32),
+							  (uint32_t)acquire);
+	wp_linux_drm_syncobj_surface_v1_set_release_point(s, t->proxy, (uint32_t)(release >> 32),
+							  (uint32_t)release);
+}
+
+static void
+test_syncobj_acquire_release(void)
+{
+	char stats[256];
+	struct th_server *server = start("sync-syncobj", stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->syncobj, "linux-drm-syncobj not advertised on vkms");
+	struct dbuf a, b, d;
+	struct th_window *w = window_showing(c, 0x0000ff, &a);
+	th_require(w);
+	struct timeline t;
+	th_require(timeline_create(c, &t));
+	struct wp_linux_drm_syncobj_surface_v1 *s =
+		wp_linux_drm_syncobj_manager_v1_get_surface(c->syncobj, w->surface);
+	th_require(dbuf_create(c, w->width, w->height, 0x00ff00, &b) &&
+		   dbuf_create(c, w->width, w->height, 0xff0000, &d));
+
+	/* B waits for point 1 (not even submitted yet), releases at 2. */
+	set_points(s, &t, 1, 2);
+	wl_surface_attach(w->surface, b.buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	struct th_presented held = {0};
+	th_feedback_request(c, w->surface, &held);
+	wl_surface_commit(w->surface);
+	for (int i = 0; i < 3; i++)
+		th_check(shown_at(c, 10, 10) == 0x0000ff, "B shown before point 1");
+	th_check(!held.done);
+	int64_t signalled_at = th_now_ns();
+	th_require(point_signal(&t, 1));
+	th_check(th_dispatch_until(c, &held.done, 3000) && held.presented,
+		 "not presented after point 1");
+	th_note("presented %.1f ms after the point signalled",
+		(double)(held.time_ns - signalled_at) / 1e6);
+	th_check(shown_at(c, 10, 10) == 0x00ff00);
+	th_check(!point_signalled(&t, 2, 100), "release point signalled while B is shown");
+
+	/* D replaces B (its acquire point already signalled): B's release point follows. */
+	th_require(point_signal(&t, 3));
+	set_points(s, &t, 3, 4);
+	wl_surface_attach(w->surface, d.buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	struct th_presented p;
+	th_check(th_commit_and_wait(c, w->surface, &p) && p.presented);
+	th_check(shown_at(c, 10, 10) == 0xff0000);
+	th_check(point_signalled(&t, 2, 1000),
+		 "B's release point not signalled after D replaced it");
+	th_check(!point_signalled(&t, 4, 100), "D's release point signalled while D is shown");
+
+	wp_linux_drm_syncobj_surface_v1_destroy(s);
+	dbuf_destroy(&a);
+	dbuf_destroy(&b);
+	dbuf_destroy(&d);
+	timeline_destroy(&t);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	th_check(stat_value(stats, "syncobj_waiters") == 1, "waiters %lld",
+		 stat_value(stats, "syncobj_waiters"));
+}
+
+/* A point that never signals, then the client goes: nothing hangs, nothing leaks. */
+static void
+test_syncobj_never_signalled(void)
+{
+	char stats[256];
+	struct th_server *server = start("sync-syncobj-never", stats, sizeof(stats));
+	th_require(server);
+	int baseline = count_fds(server->pid);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->syncobj);
+	struct dbuf a, b;
+	struct th_window *w = window_showing(c, 0x0000ff, &a);
+	th_require(w);
+	struct timeline t;
+	th_require(timeline_create(c, &t));
+	struct wp_linux_drm_syncobj_surface_v1 *s =
+		wp_linux_drm_syncobj_manager_v1_get_surface(c->syncobj, w->surface);
+	th_require(dbuf_create(c, w->width, w->height, 0x00ff00, &b));
+	for (uint64_t i = 0; i < 4; i++) {
+		set_points(s, &t, 100 + 2 * i, 101 + 2 * i);
+		wl_surface_attach(w->surface, b.buffer, 0, 0);
+		wl_surface_damage_buffer(w->surface, 0, 0, 32, 32);
+		wl_surface_commit(w->surface);
+	}
+	th_check(th_roundtrip(c));
+	th_check(shown_at(c, 10, 10) == 0x0000ff);
+	wp_linux_drm_syncobj_surface_v1_destroy(s);
+	dbuf_destroy(&a);
+	dbuf_destroy(&b);
+	timeline_destroy(&t);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	/* The waiter threads notice within their 200 ms poll and let go. */
+	usleep(500000);
+	struct th_client *probe = th_client_connect(server);
+	th_check(probe && th_roundtrip(probe));
+	th_client_destroy(probe);
+	usleep(100000);
+	th_check(count_fds(server->pid) == baseline, "fds %d, baseline %d", count_fds(server->pid),
+		 baseline);
+	th_check(th_server_stop(server));
+}
+
+/* ---- every protocol error of both protocols ---- */
+
+enum error_case {
+	ZWP_SYNCHRONIZATION_EXISTS,
+	ZWP_INVALID_FENCE,
+	ZWP_DUPLICATE_FENCE,
+	ZWP_DUPLICATE_RELEASE,
+	ZWP_NO_SURFACE,
+	ZWP_UNSUPPORTED_BUFFER,
+	ZWP_NO_BUFFER,
+	SYNCOBJ_SURFACE_EXISTS,
+	SYNCOBJ_INVALID_TIMELINE,
+	SYNCOBJ_NO_SURFACE,
+	SYNCOBJ_UNSUPPORTED_BUFFER,
+	SYNCOBJ_NO_BUFFER,
+	SYNCOBJ_NO_ACQUIRE_POINT,
+	SYNCOBJ_NO_RELEASE_POINT,
+	SYNCOBJ_CONFLICTING_POINTS,
+	N_ERROR_CASES,
+};
+
+static const char *const error_names[N_ERROR_CASES] = {
+	"zwp-synchronization-exists",
+	"zwp-invalid-fence",
+	"zwp-duplicate-fence",
+	"zwp-duplicate-release",
+	"zwp-no-surface",
+	"zwp-unsupported-buffer",
+	"zwp-no-buffer",
+	"syncobj-surface-exists",
+	"syncobj-invalid-timeline",
+	"syncobj-no-surface",
+	"syncobj-unsupported-buffer",
+	"syncobj-no-buffer",
+	"syncobj-no-acquire-point",
+	"syncobj-no-release-point",
+	"syncobj-conflicting-points",
+};
+
+static void
+run_error_case(const void *arg)
+{
+	enum error_case which = (enum error_case)(uintptr_t)arg;
+	char stats[256];
+	struct th_server *server = start("sync-errors", stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->explicit_sync && c->syncobj);
+	struct wl_surface *surface = wl_compositor_create_surface(c->compositor);
+	struct dbuf d = {0};
+	th_require(dbuf_create(c, 64, 64, 0x123456, &d));
+	struct th_buffer *shm = th_shm_buffer_create(c, 64, 64, 1);
+	int timeline = sw_timeline_create();
+	int fence = sw_fence(timeline, 1);
+	const struct wl_interface *iface = NULL;
+	uint32_t code = 0;
+	const char *needle = NULL;
+	struct zwp_linux_surface_synchronization_v1 *zs = NULL;
+	struct wp_linux_drm_syncobj_surface_v1 *ss = NULL;
+	struct timeline t = {.drm_fd = -1};
+	if (which < SYNCOBJ_SURFACE_EXISTS) {
+		zs = zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
+									       surface);
+		iface = &zwp_linux_surface_synchronization_v1_interface;
+	} else {
+		th_require(timeline_create(c, &t));
+		ss = wp_linux_drm_syncobj_manager_v1_get_surface(c->syncobj, surface);
+		iface = &wp_linux_drm_syncobj_surface_v1_interface;
+	}
+	switch (which) {
+	case ZWP_SYNCHRONIZATION_EXISTS:
+		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
+									  surface);
+		iface = &zwp_linux_explicit_synchronization_v1_interface;
+		code = ZWP_LINUX_EXPLICIT_SYNCHRONIZATION_V1_ERROR_SYNCHRONIZATION_EXISTS;
+		needle = "already has a synchronization object";
+		break;
+	case ZWP_INVALID_FENCE:
+		zwp_linux_surface_synchronization_v1_set_acquire_fence(zs, d.mem.fd);
+		code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_INVALID_FENCE;
+		needle = "not a sync_file";
+		break;
+	case ZWP_DUPLICATE_FENCE:
+		zwp_linux_surface_synchronization_v1_set_acquire_fence(zs, fence);
+		zwp_linux_surface_synchronization_v1_set_acquire_fence(zs, fence);
+		code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_DUPLICATE_FENCE;
+		needle = "already set";
+		break;
+	case ZWP_DUPLICATE_RELEASE:
+		zwp_linux_surface_synchronization_v1_get_release(zs);
+		zwp_linux_surface_synchronization_v1_get_release(zs);
+		code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_DUPLICATE_RELEASE;
+		needle = "already requested";
+		break;
+	case ZWP_NO_SURFACE:
+		wl_surface_destroy(surface);
+		surface = NULL;
+		zwp_linux_surface_synchronization_v1_set_acquire_fence(zs, fence);
+		code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_SURFACE;
+		needle = "is gone";
+		break;
+	case ZWP_UNSUPPORTED_BUFFER:
+		zwp_linux_surface_synchronization_v1_set_acquire_fence(zs, fence);
+		wl_surface_attach(surface, shm->buffer, 0, 0);
+		wl_surface_commit(surface);
+		code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_UNSUPPORTED_BUFFER;
+		needle = "wl_shm buffer";
+		break;
+	case ZWP_NO_BUFFER:
+		zwp_linux_surface_synchronization_v1_set_acquire_fence(zs, fence);
+		wl_surface_commit(surface);
+		code = ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_BUFFER;
+		needle = "no buffer attached";
+		break;
+	case SYNCOBJ_SURFACE_EXISTS:
+		wp_linux_drm_syncobj_manager_v1_get_surface(c->syncobj, surface);
+		iface = &wp_linux_drm_syncobj_manager_v1_interface;
+		code = WP_LINUX_DRM_SYNCOBJ_MANAGER_V1_ERROR_SURFACE_EXISTS;
+		needle = "already has a syncobj surface object";
+		break;
+	case SYNCOBJ_INVALID_TIMELINE:
+		wp_linux_drm_syncobj_manager_v1_import_timeline(c->syncobj, d.mem.fd);
+		iface = &wp_linux_drm_syncobj_manager_v1_interface;
+		code = WP_LINUX_DRM_SYNCOBJ_MANAGER_V1_ERROR_INVALID_TIMELINE;
+		needle = "not a DRM syncobj";
+		break;
+	case SYNCOBJ_NO_SURFACE:
+		wl_surface_destroy(surface);
+		surface = NULL;
+		set_points(ss, &t, 1, 2);
+		code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_SURFACE;
+		needle = "is gone";
+		break;
+	case SYNCOBJ_UNSUPPORTED_BUFFER:
+		set_points(ss, &t, 1, 2);
+		wl_surface_attach(surface, shm->buffer, 0, 0);
+		wl_surface_commit(surface);
+		code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_UNSUPPORTED_BUFFER;
+		needle = "wl_shm buffer";
+		break;
+	case SYNCOBJ_NO_BUFFER:
+		set_points(ss, &t, 1, 2);
+		wl_surface_commit(surface);
+		code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_BUFFER;
+		needle = "no buffer attached";
+		break;
+	case SYNCOBJ_NO_ACQUIRE_POINT:
+		wp_linux_drm_syncobj_surface_v1_set_release_point(ss, t.proxy, 0, 2);
+		wl_surface_attach(surface, d.buffer, 0, 0);
+		wl_surface_commit(surface);
+		code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_ACQUIRE_POINT;
+		needle = "without an acquire point";
+		break;
+	case SYNCOBJ_NO_RELEASE_POINT:
+		wp_linux_drm_syncobj_surface_v1_set_acquire_point(ss, t.proxy, 0, 1);
+		wl_surface_attach(surface, d.buffer, 0, 0);
+		wl_surface_commit(surface);
+		code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_NO_RELEASE_POINT;
+		needle = "without a release point";
+		break;
+	case SYNCOBJ_CONFLICTING_POINTS:
+		set_points(ss, &t, 5, 5);
+		wl_surface_attach(surface, d.buffer, 0, 0);
+		wl_surface_commit(surface);
+		code = WP_LINUX_DRM_SYNCOBJ_SURFACE_V1_ERROR_CONFLICTING_POINTS;
+		needle = "acquire point 5 is not before release point 5";
+		break;
+	case N_ERROR_CASES:
+		break;
+	}
+	const char *const needles[] = {needle, NULL};
+	th_check(th_expect_protocol_error_msg(c, iface, code, needles));
+	th_check(th_server_alive(server));
+	if (fence >= 0)
+		close(fence);
+	close(timeline);
+	dbuf_destroy(&d);
+	th_buffer_destroy(shm);
+	if (t.drm_fd >= 0) {
+		drmSyncobjDestroy(t.drm_fd, t.handle);
+		close(t.drm_fd);
+	}
+	th_client_destroy(c);
+	th_check(th_server_stop(server), "sluice did not exit cleanly after the error");
+}
+
+int
+main(int argc, char *argv[])
+{
+	if (!th_find_drm_device("vkms", vkms_path, sizeof(vkms_path))) {
+		printf("Bail out! no vkms device: not in the test VM?\n");
+		return 1;
+	}
+	static const struct th_test tests[] = {
+		{"zwp-signalled-fence", test_zwp_signalled_fence},
+		{"zwp-fence-later", test_zwp_fence_later},
+		{"zwp-never-signalled", test_zwp_never_signalled},
+		{"zwp-out-of-order", test_zwp_out_of_order},
+		{"zwp-error-fence", test_zwp_error_fence},
+		{"zwp-release", test_zwp_release},
+		{"zwp-1000-frames", test_zwp_1000_frames},
+		{"syncobj-acquire-release", test_syncobj_acquire_release},
+		{"syncobj-never-signalled", test_syncobj_never_signalled},
+	};
+	unsigned n = sizeof(tests) / sizeof(tests[0]);
+	if (argc > 1)
+		return th_main(argc, argv, tests, n);
+	printf("TAP version 13\n1..%u\n", n + N_ERROR_CASES);
+	int failed = 0;
+	for (unsigned i = 0; i < n; i++)
+		failed += th_run_one(tests[i].name, (void (*)(const void *))tests[i].run, NULL,
+				     i + 1);
+	for (unsigned i = 0; i < N_ERROR_CASES; i++)
+		failed += th_run_one(error_names[i], run_error_case, (const void *)(uintptr_t)i,
+				     n + i + 1);
+	return failed ? 1 : 0;
+}
