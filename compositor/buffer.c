@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <wayland-server-protocol.h>
 
+#include "surface.h"
+
 static void
 buffer_handle_destroy(struct wl_client *client, struct wl_resource *resource)
 {
@@ -17,7 +19,8 @@ static const struct wl_buffer_interface buffer_impl = {
 static void
 buffer_free(struct sl_buffer *buffer)
 {
-	assert(buffer->n_locks == 0 && !buffer->resource);
+	assert(buffer->n_locks == 0 && !buffer->resource && buffer->n_scanout == 0);
+	assert(wl_list_empty(&buffer->deferred_releases));
 	wl_signal_emit_mutable(&buffer->events.destroy, buffer);
 	if (buffer->type == SL_BUFFER_SHM && buffer->shm.pool)
 		shm_pool_unref(buffer->shm.pool);
@@ -49,6 +52,7 @@ sl_buffer_alloc(enum sl_buffer_type type, int32_t width, int32_t height, uint32_
 	buffer->format = format;
 	wl_signal_init(&buffer->events.resource_destroy);
 	wl_signal_init(&buffer->events.destroy);
+	wl_list_init(&buffer->deferred_releases);
 	return buffer;
 }
 
@@ -111,6 +115,33 @@ sl_buffer_unlock(struct sl_buffer *buffer)
 		wl_buffer_send_release(buffer->resource);
 	else
 		buffer_free(buffer);
+}
+
+void
+sl_buffer_scanout_lock(struct sl_buffer *buffer)
+{
+	buffer->n_scanout++;
+	sl_buffer_lock(buffer);
+}
+
+void
+sl_buffer_scanout_unlock(struct sl_buffer *buffer)
+{
+	assert(buffer->n_scanout > 0);
+	if (--buffer->n_scanout == 0)
+		sl_release_fire_list(&buffer->deferred_releases);
+	sl_buffer_unlock(buffer);
+}
+
+void
+sl_buffer_release_or_defer(struct sl_buffer *buffer, struct wl_list *releases)
+{
+	if (buffer && buffer->n_scanout > 0) {
+		wl_list_insert_list(buffer->deferred_releases.prev, releases);
+		wl_list_init(releases);
+		return;
+	}
+	sl_release_fire_list(releases);
 }
 
 bool

@@ -39,6 +39,12 @@ struct sl_buffer {
 	int32_t width, height;
 	uint32_t format; /* DRM fourcc */
 	unsigned n_locks;
+	/*
+	 * Planes showing the buffer (each also holds a lock). The display reads it until the flip
+	 * that replaces it, so explicit releases of its commits wait here until then.
+	 */
+	unsigned n_scanout;
+	struct wl_list deferred_releases; /* sl_release.link */
 
 	struct {
 		/* Emitted when the wl_buffer resource is destroyed (weak references drop it). */
@@ -85,6 +91,10 @@ struct sl_buffer *sl_buffer_create(struct wl_client *client, uint32_t id, enum s
 struct sl_buffer *sl_buffer_from_resource(struct wl_resource *resource);
 struct sl_buffer *sl_buffer_lock(struct sl_buffer *buffer);
 void sl_buffer_unlock(struct sl_buffer *buffer);
+void sl_buffer_scanout_lock(struct sl_buffer *buffer);
+void sl_buffer_scanout_unlock(struct sl_buffer *buffer);
+/* Fires the releases now, or when the last plane lets go of the buffer (buffer nullable). */
+void sl_buffer_release_or_defer(struct sl_buffer *buffer, struct wl_list *releases);
 
 /* CPU view of a buffer's pixels, valid between begin and end access. */
 struct sl_buffer_access {

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 #include <wayland-server-core.h>
 #include <drm_fourcc.h>
+#include <libliftoff.h>
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
@@ -36,6 +38,7 @@
 #include "output.h"
 #include "renderer.h"
 #include "server.h"
+#include "surface.h"
 
 #include <presentation-time-server-protocol.h>
 
@@ -150,6 +153,9 @@ struct kms_fb {
 	uint64_t drawn_at;		 /* frame number, 0 = never */
 };
 
+/* Surfaces offered to libliftoff per frame: its search is exhaustive, keep it small. */
+#define KMS_MAX_LAYERS 16
+
 struct kms_format_modifier {
 	uint32_t format;
 	uint64_t modifier;
@@ -179,6 +185,8 @@ struct kms_device {
 
 	/* Client dma-bufs added as framebuffers, ready for a plane (kms_dmabuf_fb.link). */
 	struct wl_list dmabuf_fbs;
+	/* Plane allocation; NULL with --no-scanout or if libliftoff cannot use the device. */
+	struct liftoff_device *liftoff;
 
 	/* Every plane of the device, for the outputs' primary planes now and overlays later. */
 	struct kms_plane {
@@ -212,6 +220,20 @@ struct kms_output {
 	uint64_t frames_drawn;
 	int32_t out_fence; /* written by the kernel for each commit */
 	int release_fence; /* OUT_FENCE_PTR of the last commit, kept for release fences */
+
+	/*
+	 * Planes through libliftoff: the composition layer (our back buffer) and one layer per
+	 * surface offered. Client buffers on planes are locked from the frame that assigns them
+	 * until the flip that replaces them: the display reads them until then.
+	 */
+	struct liftoff_output *liftoff;
+	struct liftoff_layer *composition_layer;
+	struct liftoff_layer *layers[KMS_MAX_LAYERS];
+	int n_layers;
+	struct kms_scanout_set {
+		struct sl_buffer *buffers[KMS_MAX_LAYERS];
+		int count;
+	} assigned, in_flight, shown;
 
 	/* Writeback capture of the frame in flight. */
 	bool uses_writeback;
@@ -343,6 +365,25 @@ scanout_fb_create(int fd, struct sl_renderer *renderer, int32_t width, int32_t h
 
 /* ---- the output ---- */
 
+static void kms_buffer_refuse(struct sl_buffer *buffer);
+
+/* Locked client buffers on planes, per stage of a frame. */
+static void
+scanout_set_clear(struct kms_scanout_set *set)
+{
+	for (int i = 0; i < set->count; i++)
+		sl_buffer_scanout_unlock(set->buffers[i]);
+	set->count = 0;
+}
+
+static void
+scanout_set_move(struct kms_scanout_set *dst, struct kms_scanout_set *src)
+{
+	scanout_set_clear(dst);
+	*dst = *src;
+	src->count = 0;
+}
+
 static struct kms_output *
 kms_from_output(struct sl_output *output)
 {
@@ -377,6 +418,15 @@ build_commit(struct kms_output *ko, struct kms_fb *fb, bool modeset, bool writeb
 			atomic_add(&atomic, ko->writeback_connector,
 				   dev->writeback_props[CONN_CRTC_ID], ko->crtc_id);
 	}
+	if (ko->liftoff) {
+		/* libliftoff fills in every plane: ours (composition) and the clients'. */
+		if (atomic.failed ||
+		    liftoff_layer_set_property(ko->composition_layer, "FB_ID", fb->fb_id) < 0 ||
+		    liftoff_output_apply(ko->liftoff, req,
+					 modeset ? DRM_MODE_ATOMIC_ALLOW_MODESET : 0) < 0)
+			return false;
+		goto fences;
+	}
 	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_FB_ID], fb->fb_id);
 	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_CRTC_ID], ko->crtc_id);
 	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_SRC_X], 0);
@@ -389,6 +439,7 @@ build_commit(struct kms_output *ko, struct kms_fb *fb, bool modeset, bool writeb
 	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_CRTC_Y], 0);
 	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_CRTC_W], ko->mode.hdisplay);
 	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_CRTC_H], ko->mode.vdisplay);
+fences:
 	if (ko->crtc_props[CRTC_OUT_FENCE_PTR])
 		atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_OUT_FENCE_PTR],
 			   (uint64_t)(uintptr_t)&ko->out_fence);
@@ -467,8 +518,13 @@ kms_submit_frame(struct sl_output *output, bool drew)
 	if (!ok) {
 		fd_close(&ko->out_fence);
 		fd_close(&ko->writeback_fence);
+		/* Client buffers on planes are the usual suspects: the retry composes them. */
+		for (int i = 0; i < ko->assigned.count; i++)
+			kms_buffer_refuse(ko->assigned.buffers[i]);
+		scanout_set_clear(&ko->assigned);
 		return false;
 	}
+	scanout_set_move(&ko->in_flight, &ko->assigned);
 
 	ko->modeset_done = true;
 	if (drew) {
@@ -522,6 +578,8 @@ handle_page_flip(int fd, unsigned int seq, unsigned int sec, unsigned int usec,
 	if (ko->pending >= 0)
 		ko->front = ko->pending;
 	ko->pending = -1;
+	/* The buffers this flip replaced are no longer read by the display. */
+	scanout_set_move(&ko->shown, &ko->in_flight);
 	ko->flip_time_ns = (int64_t)sec * 1000000000 + (int64_t)usec * 1000;
 	ko->flip_seq = seq;
 	if (ko->writeback_pending) {
@@ -560,6 +618,15 @@ kms_output_destroy(struct sl_output *output)
 		wl_event_source_remove(ko->writeback_source);
 	fd_close(&ko->writeback_fence);
 	fd_close(&ko->release_fence);
+	scanout_set_clear(&ko->assigned);
+	scanout_set_clear(&ko->in_flight);
+	scanout_set_clear(&ko->shown);
+	for (int i = 0; i < ko->n_layers; i++)
+		liftoff_layer_destroy(ko->layers[i]);
+	if (ko->composition_layer)
+		liftoff_layer_destroy(ko->composition_layer);
+	if (ko->liftoff)
+		liftoff_output_destroy(ko->liftoff);
 	for (int i = 0; i < 2; i++)
 		fb_destroy(fd, renderer, &ko->fbs[i]);
 	fb_destroy(fd, renderer, &ko->writeback_fb);
@@ -570,10 +637,118 @@ kms_output_destroy(struct sl_output *output)
 	free(ko);
 }
 
+/* ---- client buffers on planes ---- */
+
+static void
+layer_set_geometry(struct liftoff_layer *layer, int32_t x, int32_t y, int32_t w, int32_t h)
+{
+	liftoff_layer_set_property(layer, "CRTC_X", (uint64_t)x);
+	liftoff_layer_set_property(layer, "CRTC_Y", (uint64_t)y);
+	liftoff_layer_set_property(layer, "CRTC_W", (uint64_t)w);
+	liftoff_layer_set_property(layer, "CRTC_H", (uint64_t)h);
+	liftoff_layer_set_property(layer, "SRC_X", 0);
+	liftoff_layer_set_property(layer, "SRC_Y", 0);
+	liftoff_layer_set_property(layer, "SRC_W", (uint64_t)w << 16);
+	liftoff_layer_set_property(layer, "SRC_H", (uint64_t)h << 16);
+}
+
+static bool
+kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidates, int count,
+		  bool *composition)
+{
+	struct kms_output *ko = kms_from_output(output);
+	struct sl_stats *stats = &ko->device->server->stats;
+	*composition = true;
+	scanout_set_clear(&ko->assigned);
+	if (!ko->liftoff || count > KMS_MAX_LAYERS)
+		return false;
+	while (ko->n_layers < count) {
+		ko->layers[ko->n_layers] = liftoff_layer_create(ko->liftoff);
+		if (!ko->layers[ko->n_layers])
+			return false;
+		ko->n_layers++;
+	}
+	while (ko->n_layers > count)
+		liftoff_layer_destroy(ko->layers[--ko->n_layers]);
+
+	for (int i = 0; i < count; i++) {
+		struct sl_plane_candidate *c = &candidates[i];
+		struct liftoff_layer *layer = ko->layers[i];
+		struct sl_buffer *buffer = c->surface->current.buffer;
+		uint32_t fb_id = c->reason ? 0 : kms_buffer_fb_id(buffer);
+		if (c->reason && buffer->type == SL_BUFFER_DMABUF)
+			stats->scanout_refused_geometry++;
+		else if (!c->reason && !fb_id) {
+			c->reason = "format";
+			stats->scanout_refused_format++;
+		}
+		/* Above the composition layer, in stacking order. */
+		liftoff_layer_set_property(layer, "zpos", (uint64_t)i + 1);
+		layer_set_geometry(layer, c->x, c->y, c->surface->geometry.width,
+				   c->surface->geometry.height);
+		if (fb_id) {
+			liftoff_layer_set_property(layer, "FB_ID", fb_id);
+		} else {
+			liftoff_layer_unset_property(layer, "FB_ID");
+			liftoff_layer_set_fb_composited(layer);
+		}
+	}
+
+	/* Try it: the composition layer shows the back buffer for now. */
+	int back = ko->front == 0 ? 1 : 0;
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	if (!req)
+		return false;
+	bool modeset = !ko->modeset_done;
+	struct atomic atomic = {.req = req};
+	if (modeset) {
+		atomic_add(&atomic, ko->connector_id, ko->connector_props[CONN_CRTC_ID],
+			   ko->crtc_id);
+		atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_ACTIVE], 1);
+		atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_MODE_ID], ko->mode_blob);
+	}
+	liftoff_layer_set_property(ko->composition_layer, "FB_ID", ko->fbs[back].fb_id);
+	int ret = atomic.failed ? -1
+				: liftoff_output_apply(ko->liftoff, req,
+						       modeset ? DRM_MODE_ATOMIC_ALLOW_MODESET : 0);
+	drmModeAtomicFree(req);
+	if (ret < 0) {
+		log_debug("kms", "%s: no plane allocation (%d): composing everything", output->name,
+			  ret);
+		for (int i = 0; i < count; i++)
+			liftoff_layer_set_fb_composited(ko->layers[i]);
+		return false;
+	}
+	for (int i = 0; i < count; i++) {
+		struct sl_plane_candidate *c = &candidates[i];
+		struct liftoff_layer *layer = ko->layers[i];
+		c->on_plane = !c->reason && liftoff_layer_get_plane(layer) &&
+			      !liftoff_layer_needs_composition(layer);
+		if (c->on_plane) {
+			struct sl_buffer *buffer = c->surface->current.buffer;
+			sl_buffer_scanout_lock(buffer);
+			ko->assigned.buffers[ko->assigned.count++] = buffer;
+		} else if (!c->reason) {
+			c->reason = "planes";
+			stats->scanout_refused_planes++;
+		}
+	}
+	/*
+	 * Our own reading: libliftoff 0.3 counts its composition layer as a layer that "needs
+	 * composition" whenever it is left off the planes, which is exactly when none is needed.
+	 */
+	bool all_on_planes = count > 0;
+	for (int i = 0; i < count; i++)
+		all_on_planes = all_on_planes && candidates[i].on_plane;
+	*composition = !all_on_planes;
+	return true;
+}
+
 static const struct sl_output_impl kms_output_impl = {
 	.begin_frame = kms_begin_frame,
 	.submit_frame = kms_submit_frame,
 	.destroy = kms_output_destroy,
+	.assign_planes = kms_assign_planes,
 };
 
 /* ---- discovery ---- */
@@ -779,6 +954,25 @@ output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *connect
 			goto err;
 		}
 	}
+	if (dev->liftoff) {
+		/* Our own buffer is the composition layer, at the bottom, covering the mode. */
+		ko->liftoff = liftoff_output_create(dev->liftoff, ko->crtc_id);
+		ko->composition_layer = ko->liftoff ? liftoff_layer_create(ko->liftoff) : NULL;
+		if (ko->composition_layer) {
+			layer_set_geometry(ko->composition_layer, 0, 0, mode.hdisplay,
+					   mode.vdisplay);
+			liftoff_layer_set_property(ko->composition_layer, "zpos", 0);
+			liftoff_layer_set_property(ko->composition_layer, "FB_ID",
+						   ko->fbs[0].fb_id);
+			liftoff_output_set_composition_layer(ko->liftoff, ko->composition_layer);
+		} else {
+			log_warn("kms", "%s: libliftoff cannot drive this CRTC: no direct scanout",
+				 name);
+			if (ko->liftoff)
+				liftoff_output_destroy(ko->liftoff);
+			ko->liftoff = NULL;
+		}
+	}
 	ko->uses_writeback = dev->writeback_connector && !dev->writeback_claimed &&
 			     (dev->writeback_crtcs & (1u << ko->crtc_index)) &&
 			     fb_create(dev->fd, mode.hdisplay, mode.vdisplay, &ko->writeback_fb);
@@ -873,6 +1067,18 @@ open_kms(const char *path, char *driver, size_t driver_size, char *err, size_t e
 	return fd;
 }
 
+/* libliftoff's messages, on our log. */
+static void __attribute__((format(printf, 2, 0)))
+liftoff_log(enum liftoff_log_priority priority, const char *fmt, va_list args)
+{
+	char line[512];
+	vsnprintf(line, sizeof(line), fmt, args);
+	if (priority == LIFTOFF_ERROR)
+		log_warn("liftoff", "%s", line);
+	else
+		log_debug("liftoff", "%s", line);
+}
+
 /* ---- client dma-bufs as framebuffers ---- */
 
 /* A client buffer's KMS framebuffer, kept for as long as the buffer (found by its listener). */
@@ -881,6 +1087,11 @@ struct kms_dmabuf_fb {
 	struct wl_list link;
 	struct wl_listener destroy; /* on sl_buffer.events.destroy */
 	uint32_t fb_id;
+	/*
+	 * A real commit with it on a plane failed although TEST_ONLY passed (drivers map buffers
+	 * only then: vkms cannot map a udmabuf): compose it from now on.
+	 */
+	bool refused;
 };
 
 static void
@@ -899,15 +1110,36 @@ dmabuf_fb_handle_destroy(struct wl_listener *listener, void *data)
 	dmabuf_fb_destroy(fb);
 }
 
-uint32_t
-kms_buffer_fb_id(struct sl_buffer *buffer)
+static struct kms_dmabuf_fb *
+dmabuf_fb_from_buffer(struct sl_buffer *buffer)
 {
 	struct wl_listener *listener =
 		wl_signal_get(&buffer->events.destroy, dmabuf_fb_handle_destroy);
 	if (!listener)
-		return 0;
+		return NULL;
 	struct kms_dmabuf_fb *fb = wl_container_of(listener, fb, destroy);
-	return fb->fb_id;
+	return fb;
+}
+
+uint32_t
+kms_buffer_fb_id(struct sl_buffer *buffer)
+{
+	struct kms_dmabuf_fb *fb = dmabuf_fb_from_buffer(buffer);
+	return fb && !fb->refused ? fb->fb_id : 0;
+}
+
+static void
+kms_buffer_refuse(struct sl_buffer *buffer)
+{
+	struct kms_dmabuf_fb *fb = dmabuf_fb_from_buffer(buffer);
+	if (fb && !fb->refused) {
+		fb->refused = true;
+		char name[5];
+		log_warn("kms",
+			 "the kernel refused a %dx%d %s client buffer on a plane: composing it "
+			 "instead",
+			 buffer->width, buffer->height, format_fourcc_str(buffer->format, name));
+	}
 }
 
 /*
@@ -1073,6 +1305,20 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 		drmModeFreeResources(res);
 		goto err;
 	}
+	if (!server->options.no_scanout) {
+		liftoff_log_set_handler(liftoff_log);
+		/* Its debug output is a page per frame: only with SLUICE_LIFTOFF_DEBUG set. */
+		liftoff_log_set_priority(getenv("SLUICE_LIFTOFF_DEBUG") ? LIFTOFF_DEBUG
+									: LIFTOFF_ERROR);
+		dev->liftoff = liftoff_device_create(dev->fd);
+		if (dev->liftoff && liftoff_device_register_all_planes(dev->liftoff) < 0) {
+			liftoff_device_destroy(dev->liftoff);
+			dev->liftoff = NULL;
+		}
+		if (!dev->liftoff)
+			log_warn("kms", "libliftoff cannot use %s: every frame is composited",
+				 dev->path);
+	}
 
 	if (options->renderer != KMS_RENDERER_PIXMAN) {
 		struct sl_renderer *gl = renderer_gl_create(dev->fd);
@@ -1130,6 +1376,8 @@ kms_device_destroy(struct kms_device *dev)
 	struct kms_dmabuf_fb *fb, *fb_tmp;
 	wl_list_for_each_safe (fb, fb_tmp, &dev->dmabuf_fbs, link)
 		dmabuf_fb_destroy(fb);
+	if (dev->liftoff)
+		liftoff_device_destroy(dev->liftoff);
 	if (dev->server->backend_import_dmabuf == kms_import_dmabuf) {
 		dev->server->backend_import_dmabuf = NULL;
 		dev->server->has_main_device = false;

@@ -39,6 +39,7 @@ static const char usage[] =
 	"7)\n"
 	"      --ready-fd FD         write the socket name and a newline to FD once clients can "
 	"connect\n"
+	"      --no-scanout          compose every frame: never put client buffers on planes\n"
 	"      --stats FILE          write counters (buffer import paths, fences, frames) as JSON "
 	"to\n"
 	"                            FILE at exit\n"
@@ -99,6 +100,7 @@ main(int argc, char *argv[])
 		OPT_MODE,
 		OPT_RENDERER,
 		OPT_STATS,
+		OPT_NO_SCANOUT,
 	};
 	static const struct option long_options[] = {
 		{"socket", required_argument, NULL, 's'},
@@ -111,6 +113,7 @@ main(int argc, char *argv[])
 		{"repaint-window", required_argument, NULL, OPT_REPAINT_WINDOW},
 		{"ready-fd", required_argument, NULL, OPT_READY_FD},
 		{"stats", required_argument, NULL, OPT_STATS},
+		{"no-scanout", no_argument, NULL, OPT_NO_SCANOUT},
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'v'},
@@ -213,6 +216,9 @@ main(int argc, char *argv[])
 				fprintf(stderr, "sluice: invalid file descriptor '%s'\n", optarg);
 				return EXIT_FAILURE;
 			}
+			break;
+		case OPT_NO_SCANOUT:
+			options.no_scanout = true;
 			break;
 		case OPT_STATS:
 			if (!*optarg) {

@@ -16,8 +16,10 @@
 #include <wayland-server-protocol.h>
 
 #include "capture.h"
+#include "buffer.h"
 #include "log.h"
 #include "presentation.h"
+#include <presentation-time-server-protocol.h>
 #include "renderer.h"
 #include "scene.h"
 #include "resource.h"
@@ -142,36 +144,79 @@ sl_output_damage_whole(struct sl_output *output)
 	sl_output_schedule_frame(output);
 }
 
-struct repaint_ctx {
+#define MAX_CANDIDATES 64
+
+struct collect_ctx {
 	struct sl_output *output;
-	struct sl_renderer *renderer;
-	pixman_region32_t *region; /* nullable: only collecting frame resources */
+	struct sl_plane_candidate candidates[MAX_CANDIDATES];
+	int count;
 };
 
-static void
-repaint_surface(struct sl_surface *surface, int32_t x, int32_t y, void *data)
+/* Why a surface cannot go to a plane as it is (NULL: it could). */
+static const char *
+scanout_obstacle(struct sl_output *output, struct sl_surface *surface, int32_t x, int32_t y)
 {
-	struct repaint_ctx *ctx = data;
+	struct sl_buffer *buffer = surface->current.buffer;
+	if (buffer->type != SL_BUFFER_DMABUF)
+		return "not a dma-buf";
+	if (surface->current.transform != 0)
+		return "transform";
+	if (!surface->geometry.pixel_exact || surface->geometry.width != buffer->width ||
+	    surface->geometry.height != buffer->height)
+		return "scaled";
+	if (x < 0 || y < 0 || x + surface->geometry.width > output->width ||
+	    y + surface->geometry.height > output->height)
+		return "size";
+	return NULL;
+}
+
+static void
+collect_surface(struct sl_surface *surface, int32_t x, int32_t y, void *data)
+{
+	struct collect_ctx *ctx = data;
 	struct sl_output *output = ctx->output;
 	uint32_t bit = 1u << output->index;
-
 	if (!(surface->entered_outputs & bit)) {
 		surface->entered_outputs |= bit;
 		sl_output_send_surface_enter(output, surface->resource);
 	}
-	sl_surface_take_frame_resources(surface, &output->frame_callbacks, &output->feedbacks);
-
-	if (!ctx->region)
+	if (ctx->count == MAX_CANDIDATES) {
+		/* Drawn like the rest; only frame resources would be lost otherwise. */
+		sl_surface_take_frame_resources(surface, &output->frame_callbacks,
+						&output->feedbacks);
 		return;
-	pixman_region32_t clip;
-	pixman_region32_init_rect(&clip, x, y, (unsigned)surface->geometry.width,
-				  (unsigned)surface->geometry.height);
-	pixman_region32_intersect(&clip, &clip, ctx->region);
-	if (pixman_region32_not_empty(&clip)) {
-		struct sl_placement placement = {.x = x, .y = y};
-		ctx->renderer->impl->draw_surface(ctx->renderer, surface, &placement, &clip);
 	}
-	pixman_region32_fini(&clip);
+	ctx->candidates[ctx->count++] = (struct sl_plane_candidate){
+		.surface = surface,
+		.x = x,
+		.y = y,
+		.reason = scanout_obstacle(output, surface, x, y),
+	};
+}
+
+/* Whether the planes hold the same surfaces as last frame (else the back buffers are stale). */
+static bool
+planes_unchanged(struct sl_output *output, const struct collect_ctx *ctx)
+{
+	int n = 0;
+	for (int i = 0; i < ctx->count; i++) {
+		if (!ctx->candidates[i].on_plane)
+			continue;
+		if (n >= 8 || output->plane_surfaces[n] != ctx->candidates[i].surface)
+			return false;
+		n++;
+	}
+	return n == output->n_plane_surfaces;
+}
+
+static void
+remember_planes(struct sl_output *output, const struct collect_ctx *ctx)
+{
+	output->n_plane_surfaces = 0;
+	for (int i = 0; i < ctx->count && output->n_plane_surfaces < 8; i++)
+		if (ctx->candidates[i].on_plane)
+			output->plane_surfaces[output->n_plane_surfaces++] =
+				ctx->candidates[i].surface;
 }
 
 static void
@@ -180,17 +225,49 @@ output_repaint(void *data)
 	struct sl_output *output = data;
 	struct sl_server *server = output->server;
 	struct sl_renderer *renderer = server->renderer;
-	struct repaint_ctx ctx = {.output = output, .renderer = renderer};
 	bool drew = false;
 
 	assert(output->repaint_state == SL_REPAINT_SCHEDULED);
 	output->frame_wanted = false;
 	capture_output_frame_started(output);
 
-	if (pixman_region32_not_empty(&output->damage)) {
+	struct collect_ctx *ctx = calloc(1, sizeof(*ctx));
+	if (!ctx) {
+		log_error("output", "%s: out of memory, frame skipped", output->name);
+		sl_output_frame_failed(output);
+		return;
+	}
+	ctx->output = output;
+	scene_for_each_surface(server, output, collect_surface, ctx);
+
+	bool composition = true;
+	if (output->impl->assign_planes && !server->options.no_scanout &&
+	    !output->impl->assign_planes(output, ctx->candidates, ctx->count, &composition))
+		composition = true;
+	if (!planes_unchanged(output, ctx)) {
+		output->composition_valid = false;
+		pixman_region32_union_rect(&output->damage, &output->damage, 0, 0,
+					   (unsigned)output->width, (unsigned)output->height);
+	}
+	remember_planes(output, ctx);
+
+	int on_planes = 0;
+	for (int i = 0; i < ctx->count; i++) {
+		struct sl_plane_candidate *c = &ctx->candidates[i];
+		on_planes += c->on_plane;
+		sl_surface_take_frame_resources(c->surface, &output->frame_callbacks,
+						c->on_plane ? &output->feedbacks_zero_copy
+							    : &output->feedbacks);
+	}
+	output->stats.planes_used += (uint64_t)on_planes;
+	server->stats.planes_used += (uint64_t)on_planes;
+
+	if (composition && pixman_region32_not_empty(&output->damage)) {
 		int age = 0;
 		struct sl_render_target *target = output->impl->begin_frame(output, &age);
 		if (target) {
+			if (!output->composition_valid)
+				age = 0;
 			pixman_region32_t region;
 			pixman_region32_init(&region);
 			sl_damage_ring_repaint_region(&output->damage_ring, age, &output->damage,
@@ -198,20 +275,43 @@ output_repaint(void *data)
 			renderer->impl->begin(renderer, target);
 			server->stats.frames++;
 			renderer->impl->clear(renderer, &region, BACKGROUND_RGB);
-			ctx.region = &region;
-			scene_for_each_surface(server, output, repaint_surface, &ctx);
+			for (int i = 0; i < ctx->count; i++) {
+				struct sl_plane_candidate *c = &ctx->candidates[i];
+				if (c->on_plane)
+					continue;
+				pixman_region32_t clip;
+				pixman_region32_init_rect(&clip, c->x, c->y,
+							  (unsigned)c->surface->geometry.width,
+							  (unsigned)c->surface->geometry.height);
+				pixman_region32_intersect(&clip, &clip, &region);
+				if (pixman_region32_not_empty(&clip)) {
+					struct sl_placement placement = {.x = c->x, .y = c->y};
+					renderer->impl->draw_surface(renderer, c->surface,
+								     &placement, &clip);
+					server->stats.draw_calls++;
+				}
+				pixman_region32_fini(&clip);
+			}
 			renderer->impl->end(renderer);
 			sl_damage_ring_push(&output->damage_ring, &output->damage);
 			pixman_region32_clear(&output->damage);
 			pixman_region32_fini(&region);
 			drew = true;
+			output->composition_valid = true;
 		} else {
 			log_warn("output", "%s: no buffer to draw into, frame skipped",
 				 output->name);
 		}
+	} else if (!composition) {
+		/* Everything is on planes: nothing to draw, and the back buffers fall behind. */
+		pixman_region32_clear(&output->damage);
+		output->composition_valid = false;
+		output->stats.frames_direct++;
+		server->stats.frames_direct++;
 	}
-	if (!drew)
-		scene_for_each_surface(server, output, repaint_surface, &ctx);
+	if (composition)
+		output->stats.frames_composited++;
+	free(ctx);
 
 	output->repaint_state = SL_REPAINT_IN_FLIGHT;
 	if (drew)
@@ -237,6 +337,10 @@ sl_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc)
 
 	presentation_feedback_send_presented(&output->feedbacks, output, time_ns, msc,
 					     output->presentation_flags);
+	/* Shown straight from the client's buffer. */
+	presentation_feedback_send_presented(&output->feedbacks_zero_copy, output, time_ns, msc,
+					     output->presentation_flags |
+						     WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY);
 	uint32_t ms = (uint32_t)(time_ns / 1000000);
 	struct wl_resource *callback, *tmp;
 	wl_resource_for_each_safe (callback, tmp, &output->frame_callbacks) {
@@ -260,6 +364,7 @@ sl_output_frame_failed(struct sl_output *output)
 	output->frame_wanted = true;
 	capture_output_deliver(output, NULL, 0, 0, 0, "the frame could not be displayed");
 	presentation_feedback_discard_list(&output->feedbacks);
+	presentation_feedback_discard_list(&output->feedbacks_zero_copy);
 	pixman_region32_union_rect(&output->damage, &output->damage, 0, 0, (unsigned)output->width,
 				   (unsigned)output->height);
 	int64_t period = output->refresh_ns > 0 ? output->refresh_ns : 16666666;
@@ -301,6 +406,7 @@ sl_output_create(struct sl_server *server, const struct sl_output_impl *impl, co
 	wl_list_init(&output->resources);
 	wl_list_init(&output->frame_callbacks);
 	wl_list_init(&output->feedbacks);
+	wl_list_init(&output->feedbacks_zero_copy);
 	wl_list_init(&output->captures);
 	wl_list_init(&output->captures_in_flight);
 	wl_signal_init(&output->events.destroy);
@@ -333,6 +439,7 @@ sl_output_destroy(struct sl_output *output)
 	wl_signal_emit_mutable(&output->events.destroy, output);
 	capture_output_destroyed(output);
 	presentation_feedback_discard_list(&output->feedbacks);
+	presentation_feedback_discard_list(&output->feedbacks_zero_copy);
 	frame_callbacks_destroy_list(&output->frame_callbacks);
 
 	struct wl_resource *resource, *tmp;

@@ -11,6 +11,15 @@
 struct sl_server;
 struct sl_output;
 struct sl_render_target;
+struct sl_surface;
+
+/* A visible surface of a frame, offered to the backend for a plane. */
+struct sl_plane_candidate {
+	struct sl_surface *surface;
+	int32_t x, y;	    /* output-local position */
+	const char *reason; /* why it cannot be scanned out as it is, or NULL */
+	bool on_plane;	    /* set by the backend: scanned out, not drawn */
+};
 
 /* What a backend provides for each output. output.c includes no backend header. */
 struct sl_output_impl {
@@ -24,6 +33,14 @@ struct sl_output_impl {
 	 */
 	bool (*submit_frame)(struct sl_output *output, bool drew);
 	void (*destroy)(struct sl_output *output);
+	/*
+	 * Optional: puts what it can of the frame's surfaces (bottom to top) on planes, marking
+	 * on_plane (and reason for the eligible ones it could not place). Sets *composition when
+	 * the rest still has to be drawn into the back buffer. False when planes are unavailable
+	 * (everything is composited).
+	 */
+	bool (*assign_planes)(struct sl_output *output, struct sl_plane_candidate *candidates,
+			      int count, bool *composition);
 };
 
 enum sl_repaint_state {
@@ -36,6 +53,9 @@ struct sl_output_stats {
 	uint64_t frames_presented; /* every presented frame, drawn or not */
 	uint64_t frames_drawn;
 	uint64_t vblanks_missed; /* presented later than the vblank after the previous one */
+	uint64_t frames_direct;	 /* frames shown with no composition at all */
+	uint64_t frames_composited;
+	uint64_t planes_used; /* client surfaces scanned out, summed over frames */
 };
 
 struct sl_output {
@@ -64,13 +84,19 @@ struct sl_output {
 	uint64_t last_msc;
 
 	/* Waiting for the frame in flight to be presented. */
-	struct wl_list frame_callbacks;	   /* wl_resource links */
-	struct wl_list feedbacks;	   /* wl_resource links */
-	struct wl_list captures;	   /* sl_capture_frame.link: for the next frame */
-	struct wl_list captures_in_flight; /* sl_capture_frame.link: for the frame in flight */
+	struct wl_list frame_callbacks;	    /* wl_resource links */
+	struct wl_list feedbacks;	    /* wl_resource links */
+	struct wl_list feedbacks_zero_copy; /* of surfaces scanned out from their buffer */
+	struct wl_list captures;	    /* sl_capture_frame.link: for the next frame */
+	struct wl_list captures_in_flight;  /* sl_capture_frame.link: for the frame in flight */
 
 	struct sl_output_stats stats;
 	void *backend_data;
+
+	/* What the back buffers hold is only valid if composition ran with the same planes. */
+	bool composition_valid;
+	struct sl_surface *plane_surfaces[8]; /* on planes in the last frame */
+	int n_plane_surfaces;
 
 	struct {
 		struct wl_signal destroy;

@@ -20,6 +20,7 @@ struct sl_options {
 	bool capture;		/* advertise sluice_capture_manager_v1 */
 	int repaint_window_ms;	/* how long before the vblank the repaint starts */
 	const char *stats_path; /* NULL: no statistics file at exit */
+	bool no_scanout;	/* compose everything, never put client buffers on planes */
 };
 
 /* The one compositor instance: owns the display and every global. */

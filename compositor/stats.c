@@ -29,7 +29,13 @@ stats_write(const struct sl_stats *stats, const char *path)
 	FIELD(syncobj_waiters, ",");
 	FIELD(fences_failed, ",");
 	FIELD(feedback_resends, ",");
-	FIELD(frames, "");
+	FIELD(frames, ",");
+	FIELD(frames_direct, ",");
+	FIELD(draw_calls, ",");
+	FIELD(planes_used, ",");
+	FIELD(scanout_refused_format, ",");
+	FIELD(scanout_refused_geometry, ",");
+	FIELD(scanout_refused_planes, "");
 	fprintf(f, "}\n");
 #undef FIELD
 	bool ok = !ferror(f);

@@ -84,6 +84,8 @@ sl_surface_state_init(struct sl_surface_state *state)
 void
 sl_surface_state_finish(struct sl_surface_state *state)
 {
+	/* The buffer of this state will never be read again (once no plane shows it). */
+	sl_buffer_release_or_defer(state->buffer, &state->releases);
 	state_set_buffer(state, NULL, false);
 	pixman_region32_fini(&state->surface_damage);
 	pixman_region32_fini(&state->buffer_damage);
@@ -91,8 +93,6 @@ sl_surface_state_finish(struct sl_surface_state *state)
 	pixman_region32_fini(&state->input);
 	frame_callbacks_destroy_list(&state->frame_callbacks);
 	presentation_feedback_discard_list(&state->feedbacks);
-	/* The buffer of this state will never be read again. */
-	sl_release_fire_list(&state->releases);
 	if (state->acquire_fd >= 0)
 		close(state->acquire_fd);
 	state->acquire_fd = -1;
@@ -105,10 +105,11 @@ state_merge(struct sl_surface_state *dst, struct sl_surface_state *src, bool loc
 {
 	uint32_t fields = src->committed;
 	if (fields & SL_STATE_BUFFER) {
+		/* dst's buffer is superseded: done with it for its commit, once no plane shows it.
+		 */
+		sl_buffer_release_or_defer(dst->buffer, &dst->releases);
 		state_set_buffer(dst, src->buffer, lock);
 		state_set_buffer(src, NULL, false);
-		/* dst's buffer is superseded: done with it for its commit. */
-		sl_release_fire_list(&dst->releases);
 		wl_list_insert_list(&dst->releases, &src->releases);
 		wl_list_init(&src->releases);
 	}

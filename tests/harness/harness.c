@@ -258,7 +258,8 @@ th_server_stop(struct th_server *server)
 		}
 	}
 	exited_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	if (!exited_ok || subtest_failures)
+	/* TH_DUMP_LOG=1 shows it for passing subtests too, when debugging. */
+	if (!exited_ok || subtest_failures || getenv("TH_DUMP_LOG"))
 		print_log(server);
 	th_check(exited_ok, "sluice exit status 0x%x (non-zero exit, crash or sanitizer report)",
 		 status);

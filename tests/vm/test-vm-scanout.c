@@ -1,0 +1,357 @@
+/*
+ * Direct scanout on vkms in the test VM: client dma-bufs on the primary and overlay planes, chosen
+ * by libliftoff, composition only for what the planes refuse. The statistics (--stats) say what
+ * was drawn; writeback says what the display showed; presentation feedback says zero_copy.
+ */
+#include <drm_fourcc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static char vkms_path[32];
+
+static struct th_server *
+start(const char *name, bool scanout, char *stats, size_t size)
+{
+	const char *dir = getenv("TH_ARTIFACT_DIR");
+	snprintf(stats, size, "%s/%s.stats.json", dir ? dir : "/tmp", name);
+	unlink(stats);
+	const char *const with[] = {"--backend", "drm",	    "--drm-device", vkms_path, "--renderer",
+				    "pixman",	 "--stats", stats,	    NULL};
+	const char *const without[] = {"--backend",    "drm",	 "--drm-device", vkms_path,
+				       "--renderer",   "pixman", "--stats",	 stats,
+				       "--no-scanout", NULL};
+	return th_server_start(scanout ? with : without);
+}
+
+static long long
+stat_value(const char *path, const char *name)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	char line[128], key[64];
+	long long value = -1;
+	snprintf(key, sizeof(key), "\"%s\":", name);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, key))
+			value = strtoll(strstr(line, key) + strlen(key), NULL, 10);
+	fclose(f);
+	return value;
+}
+
+struct dbuf {
+	struct th_dmabuf mem;
+	struct wl_buffer *buffer;
+};
+
+struct pattern {
+	int32_t width, height;
+	uint32_t seed;
+	bool alpha;
+};
+
+static uint32_t
+pattern_colour(int32_t x, int32_t y, void *data)
+{
+	const struct pattern *p = data;
+	uint32_t c = th_pattern_pixel(p->seed, x, y) & 0xffffff;
+	return p->alpha ? c | 0xff000000u : c;
+}
+
+/* The system heap: vkms can map it (it cannot map udmabufs when it scans them out). */
+static enum th_dmabuf_source source = TH_DMABUF_HEAP;
+
+static bool
+dbuf_create(struct th_client *c, uint32_t format, const struct pattern *p, struct dbuf *out)
+{
+	uint32_t offsets[4], strides[4];
+	unsigned n;
+	size_t size = th_layout(format, p->width, p->height, offsets, strides, &n);
+	if (!th_dmabuf_alloc(source, size, &out->mem))
+		return false;
+	th_paint(format, out->mem.map, offsets, strides, p->width, p->height, pattern_colour,
+		 (void *)p);
+	out->buffer = th_dmabuf_buffer_create(c, out->mem.fd, format, p->width, p->height, n,
+					      offsets, strides, DRM_FORMAT_MOD_LINEAR);
+	return out->buffer != NULL;
+}
+
+static void
+dbuf_destroy(struct dbuf *b)
+{
+	if (b->buffer)
+		wl_buffer_destroy(b->buffer);
+	th_dmabuf_free(&b->mem);
+}
+
+/* Pixels of the capture that differ from the pattern placed at (x, y); -1 on capture failure. */
+static int
+pattern_mismatches(struct th_client *c, const struct pattern *p, int32_t x0, int32_t y0)
+{
+	struct th_capture cap;
+	if (!th_capture_output(c, 0, &cap))
+		return -1;
+	int bad = 0;
+	for (int32_t y = 0; y < p->height; y += 3)
+		for (int32_t x = 0; x < p->width; x += 3)
+			bad += (th_capture_pixel(&cap, x0 + x, y0 + y) & 0xffffff) !=
+			       (th_pattern_pixel(p->seed, x, y) & 0xffffff);
+	if (bad)
+		th_capture_save(&cap, "vm-scanout-mismatch");
+	th_capture_finish(&cap);
+	return bad;
+}
+
+/* A fullscreen XRGB8888 client: the primary plane shows its buffer, nothing is drawn. */
+static void
+run_fullscreen(bool scanout)
+{
+	char stats[256];
+	struct th_server *server =
+		start(scanout ? "scanout-fullscreen" : "scanout-fullscreen-composited", scanout,
+		      stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->dmabuf);
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	struct pattern pa = {w->width, w->height, 11, false}, pb = {w->width, w->height, 12, false};
+	struct dbuf a, b;
+	th_require(dbuf_create(c, DRM_FORMAT_XRGB8888, &pa, &a) &&
+		   dbuf_create(c, DRM_FORMAT_XRGB8888, &pb, &b));
+	enum { FRAMES = 30 };
+	int zero_copy = 0;
+	for (int i = 0; i < FRAMES; i++) {
+		wl_surface_attach(w->surface, (i % 2 ? b : a).buffer, 0, 0);
+		wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+		struct th_presented p;
+		if (!th_check(th_commit_and_wait(c, w->surface, &p) && p.presented))
+			break;
+		zero_copy += (p.flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY) != 0;
+	}
+	/* The last frame showed b (i = 29): its pixels unchanged on screen. */
+	th_check(pattern_mismatches(c, &pb, 0, 0) == 0, "the screen is not the client's buffer");
+	dbuf_destroy(&a);
+	dbuf_destroy(&b);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	long long direct = stat_value(stats, "frames_direct");
+	long long draws = stat_value(stats, "draw_calls");
+	long long planes = stat_value(stats, "planes_used");
+	th_note("%s: %d of %d frames zero-copy; %lld frames without composition, %lld draws, "
+		"%lld surfaces on planes",
+		scanout ? "scanout" : "--no-scanout", zero_copy, FRAMES, direct, draws, planes);
+	if (scanout) {
+		th_check(zero_copy == FRAMES, "zero_copy on %d of %d frames", zero_copy, FRAMES);
+		th_check(direct >= FRAMES && draws == 0,
+			 "%lld direct frames and %lld draws: the buffer was composited", direct,
+			 draws);
+	} else {
+		th_check(zero_copy == 0 && direct == 0 && draws >= FRAMES);
+	}
+}
+
+static void
+test_fullscreen_primary(void)
+{
+	run_fullscreen(true);
+}
+
+static void
+test_fullscreen_no_scanout(void)
+{
+	run_fullscreen(false);
+}
+
+/* A fullscreen surface and an ARGB8888 subsurface: two planes, still nothing drawn. */
+static void
+test_overlay(void)
+{
+	char stats[256];
+	struct th_server *server = start("scanout-overlay", true, stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->dmabuf);
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	struct pattern pbg = {w->width, w->height, 21, false}, pov = {256, 128, 22, true};
+	struct dbuf bg, ov;
+	th_require(dbuf_create(c, DRM_FORMAT_XRGB8888, &pbg, &bg) &&
+		   dbuf_create(c, DRM_FORMAT_ARGB8888, &pov, &ov));
+	struct wl_surface *child = wl_compositor_create_surface(c->compositor);
+	struct wl_subsurface *sub =
+		wl_subcompositor_get_subsurface(c->subcompositor, child, w->surface);
+	wl_subsurface_set_position(sub, 200, 300);
+	wl_surface_attach(child, ov.buffer, 0, 0);
+	wl_surface_commit(child);
+	wl_surface_attach(w->surface, bg.buffer, 0, 0);
+	struct th_presented p;
+	th_require(th_commit_and_wait(c, w->surface, &p) && p.presented);
+	for (int i = 0; i < 10; i++) {
+		wl_surface_damage_buffer(w->surface, 0, 0, 16, 16);
+		th_check(th_commit_and_wait(c, w->surface, &p) && p.presented);
+	}
+	th_check(p.flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY);
+	/* Both show through unchanged: the overlay over the background. */
+	th_check(pattern_mismatches(c, &pov, 200, 300) == 0, "the overlay is not the client's");
+	struct th_capture cap;
+	if (th_check(th_capture_output(c, 0, &cap))) {
+		th_check((th_capture_pixel(&cap, 50, 50) & 0xffffff) ==
+			 (th_pattern_pixel(21, 50, 50) & 0xffffff));
+		th_capture_finish(&cap);
+	}
+	wl_subsurface_destroy(sub);
+	wl_surface_destroy(child);
+	dbuf_destroy(&bg);
+	dbuf_destroy(&ov);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	long long planes = stat_value(stats, "planes_used");
+	long long direct = stat_value(stats, "frames_direct");
+	th_note("%lld surfaces on planes over %lld direct frames, %lld draws", planes, direct,
+		stat_value(stats, "draw_calls"));
+	th_check(direct >= 10 && planes >= 2 * direct,
+		 "not both surfaces on planes: %lld over %lld frames", planes, direct);
+	th_check(stat_value(stats, "draw_calls") == 0);
+}
+
+/* YUYV: no plane of vkms takes it; composed instead, with the reason counted. */
+static void
+test_refused_format_composited(void)
+{
+	char stats[256];
+	struct th_server *server = start("scanout-yuyv", true, stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->dmabuf);
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	struct pattern p = {w->width, w->height, 31, false};
+	struct dbuf d;
+	th_require(dbuf_create(c, DRM_FORMAT_YUYV, &p, &d));
+	wl_surface_attach(w->surface, d.buffer, 0, 0);
+	struct th_presented pr;
+	th_check(th_commit_and_wait(c, w->surface, &pr) && pr.presented);
+	th_check(!(pr.flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY),
+		 "zero_copy for a composited frame");
+	dbuf_destroy(&d);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	th_check(stat_value(stats, "frames_direct") == 0 && stat_value(stats, "draw_calls") >= 1);
+	th_check(stat_value(stats, "scanout_refused_planes") +
+			 stat_value(stats, "scanout_refused_format") >=
+		 1);
+}
+
+static void
+buffer_released(void *data, struct wl_buffer *buffer)
+{
+	*(bool *)data = true;
+}
+
+static const struct wl_buffer_listener release_listener = {.release = buffer_released};
+
+/* A buffer taken off a plane is released only once the flip that replaced it happened. */
+static void
+test_release_after_flip(void)
+{
+	char stats[256];
+	struct th_server *server = start("scanout-release", true, stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->dmabuf);
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	struct pattern pa = {w->width, w->height, 41, false}, pb = {w->width, w->height, 42, false};
+	struct dbuf a, b;
+	th_require(dbuf_create(c, DRM_FORMAT_XRGB8888, &pa, &a) &&
+		   dbuf_create(c, DRM_FORMAT_XRGB8888, &pb, &b));
+	bool a_released = false;
+	wl_buffer_add_listener(a.buffer, &release_listener, &a_released);
+	wl_surface_attach(w->surface, a.buffer, 0, 0);
+	struct th_presented p;
+	th_require(th_commit_and_wait(c, w->surface, &p) && p.presented &&
+		   (p.flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY));
+	/* B replaces A in the surface at once; the display reads A until B's flip. */
+	wl_surface_attach(w->surface, b.buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	struct th_presented pb_done = {0};
+	th_feedback_request(c, w->surface, &pb_done);
+	wl_surface_commit(w->surface);
+	th_require(th_roundtrip(c));
+	th_check(!a_released || pb_done.done, "A released while the display still showed it");
+	th_check(th_dispatch_until(c, &pb_done.done, 3000) && pb_done.presented);
+	th_check(th_roundtrip(c) && a_released, "A not released after the flip that replaced it");
+	dbuf_destroy(&a);
+	dbuf_destroy(&b);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+}
+
+/*
+ * vkms passes TEST_ONLY with a udmabuf on a plane but cannot map it when the commit is real: the
+ * frame is retried composed, and that buffer is composed from then on.
+ */
+static void
+test_kernel_refusal_falls_back(void)
+{
+	char stats[256];
+	struct th_server *server = start("scanout-refused", true, stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->dmabuf);
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	source = TH_DMABUF_UDMABUF;
+	struct pattern p = {w->width, w->height, 51, false};
+	struct dbuf d;
+	bool made = dbuf_create(c, DRM_FORMAT_XRGB8888, &p, &d);
+	source = TH_DMABUF_HEAP;
+	th_require(made);
+	wl_surface_attach(w->surface, d.buffer, 0, 0);
+	struct th_presented pr;
+	/* The refused commit's feedback is discarded (that frame never showed); then it shows. */
+	th_commit_and_wait(c, w->surface, &pr);
+	th_check(pr.done, "no feedback at all for the first frame");
+	for (int i = 0; i < 5; i++) {
+		wl_surface_damage_buffer(w->surface, 0, 0, 16, 16);
+		th_check(th_commit_and_wait(c, w->surface, &pr) && pr.presented);
+	}
+	th_check(pattern_mismatches(c, &p, 0, 0) == 0);
+	bool refused = th_server_log_count(server, "composing it instead") == 1;
+	dbuf_destroy(&d);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	long long direct = stat_value(stats, "frames_direct");
+	th_note("%s; %lld direct frames, %lld draws", refused ? "refused once" : "never refused",
+		direct, stat_value(stats, "draw_calls"));
+	/* Either vkms maps it after all (then it is scanned out), or the fallback composed it. */
+	th_check(refused ? stat_value(stats, "draw_calls") >= 5 : direct >= 5);
+}
+
+int
+main(int argc, char *argv[])
+{
+	if (!th_find_drm_device("vkms", vkms_path, sizeof(vkms_path))) {
+		printf("Bail out! no vkms device: not in the test VM?\n");
+		return 1;
+	}
+	static const struct th_test tests[] = {
+		{"fullscreen-primary", test_fullscreen_primary},
+		{"fullscreen-no-scanout", test_fullscreen_no_scanout},
+		{"overlay", test_overlay},
+		{"refused-format-composited", test_refused_format_composited},
+		{"release-after-flip", test_release_after_flip},
+		{"kernel-refusal-falls-back", test_kernel_refusal_falls_back},
+	};
+	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
