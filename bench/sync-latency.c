@@ -22,13 +22,6 @@
 
 enum { FRAMES = 120, DELAY_US = 4000 };
 
-struct sw_sync_create_fence_data {
-	uint32_t value;
-	char name[32];
-	int32_t fence;
-};
-#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
-#define SW_SYNC_IOC_INC _IOW('W', 1, uint32_t)
 struct vgem_fence_attach {
 	uint32_t handle, flags, out_fence, pad;
 };
@@ -108,7 +101,7 @@ run_mode(const char *vkms, enum mode mode, struct result *out)
 	if (mode == SYNC_FILE) {
 		zsync = zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
 										  w->surface);
-		sw_timeline = open("/sys/kernel/debug/sync/sw_sync", O_RDWR | O_CLOEXEC);
+		sw_timeline = th_sw_timeline_create();
 	} else if (mode == SYNCOBJ) {
 		drm_fd = open(vkms, O_RDWR | O_CLOEXEC);
 		int fd = -1;
@@ -128,11 +121,11 @@ run_mode(const char *vkms, enum mode mode, struct result *out)
 		if (mode == IMPLICIT && drmIoctl(mem[b].vgem_fd, VGEM_FENCE_ATTACH, &attach) < 0)
 			return false;
 		if (mode == SYNC_FILE) {
-			struct sw_sync_create_fence_data data = {.value = (uint32_t)(i + 11)};
-			if (ioctl(sw_timeline, SW_SYNC_IOC_CREATE_FENCE, &data) < 0)
+			int fence = th_sw_fence(sw_timeline, (uint32_t)(i + 11));
+			if (fence < 0)
 				return false;
-			zwp_linux_surface_synchronization_v1_set_acquire_fence(zsync, data.fence);
-			close(data.fence);
+			zwp_linux_surface_synchronization_v1_set_acquire_fence(zsync, fence);
+			close(fence);
 		}
 		if (mode == SYNCOBJ) {
 			uint64_t acquire = (uint64_t)(i + 11) * 2, release = acquire + 1;
@@ -155,8 +148,7 @@ run_mode(const char *vkms, enum mode mode, struct result *out)
 			struct vgem_fence_signal sig = {.fence = attach.out_fence};
 			drmIoctl(mem[b].vgem_fd, VGEM_FENCE_SIGNAL, &sig);
 		} else if (mode == SYNC_FILE) {
-			uint32_t one = 1;
-			ioctl(sw_timeline, SW_SYNC_IOC_INC, &one);
+			th_sw_advance(sw_timeline, 1);
 		} else if (mode == SYNCOBJ) {
 			uint64_t point = (uint64_t)(i + 11) * 2;
 			drmSyncobjTimelineSignal(drm_fd, &syncobj, &point, 1);

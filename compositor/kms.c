@@ -400,6 +400,15 @@ kms_begin_frame(struct sl_output *output, int *age)
 	return fb->target;
 }
 
+/* Connector → CRTC, active, mode: the part of a modeset every commit path shares. */
+static void
+add_modeset(struct kms_output *ko, struct atomic *atomic)
+{
+	atomic_add(atomic, ko->connector_id, ko->connector_props[CONN_CRTC_ID], ko->crtc_id);
+	atomic_add(atomic, ko->crtc_id, ko->crtc_props[CRTC_ACTIVE], 1);
+	atomic_add(atomic, ko->crtc_id, ko->crtc_props[CRTC_MODE_ID], ko->mode_blob);
+}
+
 /* Fills an atomic request for showing fb; false if the driver lacks a property it needs. */
 static bool
 build_commit(struct kms_output *ko, struct kms_fb *fb, bool modeset, bool writeback,
@@ -408,10 +417,7 @@ build_commit(struct kms_output *ko, struct kms_fb *fb, bool modeset, bool writeb
 	struct kms_device *dev = ko->device;
 	struct atomic atomic = {.req = req};
 	if (modeset) {
-		atomic_add(&atomic, ko->connector_id, ko->connector_props[CONN_CRTC_ID],
-			   ko->crtc_id);
-		atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_ACTIVE], 1);
-		atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_MODE_ID], ko->mode_blob);
+		add_modeset(ko, &atomic);
 		/* The writeback connector joins the CRTC once, at modeset: routing it later would
 		 * need a modeset every time a capture is asked for. */
 		if (ko->uses_writeback)
@@ -701,12 +707,8 @@ kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidate
 		return false;
 	bool modeset = !ko->modeset_done;
 	struct atomic atomic = {.req = req};
-	if (modeset) {
-		atomic_add(&atomic, ko->connector_id, ko->connector_props[CONN_CRTC_ID],
-			   ko->crtc_id);
-		atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_ACTIVE], 1);
-		atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_MODE_ID], ko->mode_blob);
-	}
+	if (modeset)
+		add_modeset(ko, &atomic);
 	liftoff_layer_set_property(ko->composition_layer, "FB_ID", ko->fbs[back].fb_id);
 	int ret = atomic.failed ? -1
 				: liftoff_output_apply(ko->liftoff, req,

@@ -1,5 +1,6 @@
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -1305,4 +1306,87 @@ th_dmabuf_buffer_create(struct th_client *client, int fd, uint32_t format, int32
 		zwp_linux_buffer_params_v1_create_immed(params, width, height, format, 0);
 	zwp_linux_buffer_params_v1_destroy(params);
 	return buffer;
+}
+
+/* ---- counters and resources ---- */
+
+long long
+th_stats_value(const char *path, const char *name)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	char line[128], key[64];
+	long long value = -1;
+	snprintf(key, sizeof(key), "\"%s\":", name);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, key))
+			value = strtoll(strstr(line, key) + strlen(key), NULL, 10);
+	fclose(f);
+	return value;
+}
+
+void
+th_stats_path(const char *name, char *out, size_t size)
+{
+	const char *dir = getenv("TH_ARTIFACT_DIR");
+	snprintf(out, size, "%s/%s.stats.json", dir ? dir : "/tmp", name);
+	unlink(out);
+}
+
+int
+th_count_fds(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return -1;
+	int n = 0;
+	struct dirent *entry;
+	while ((entry = readdir(dir)))
+		n += entry->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/* ---- sw_sync (drivers/dma-buf/sw_sync.c uapi, not installed as a header) ---- */
+
+struct th_sw_sync_create_fence_data {
+	uint32_t value;
+	char name[32];
+	int32_t fence;
+};
+#define TH_SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct th_sw_sync_create_fence_data)
+#define TH_SW_SYNC_IOC_INC _IOW('W', 1, uint32_t)
+
+int
+th_sw_timeline_create(void)
+{
+	return open("/sys/kernel/debug/sync/sw_sync", O_RDWR | O_CLOEXEC);
+}
+
+int
+th_sw_fence(int timeline, uint32_t value)
+{
+	struct th_sw_sync_create_fence_data data = {.value = value};
+	snprintf(data.name, sizeof(data.name), "th-%u", value);
+	if (ioctl(timeline, TH_SW_SYNC_IOC_CREATE_FENCE, &data) < 0)
+		return -1;
+	return data.fence;
+}
+
+bool
+th_sw_advance(int timeline, uint32_t by)
+{
+	return ioctl(timeline, TH_SW_SYNC_IOC_INC, &by) == 0;
+}
+
+void
+th_require_vkms(char *path, size_t size)
+{
+	if (th_find_drm_device("vkms", path, size))
+		return;
+	printf("Bail out! no vkms device: not in the test VM?\n");
+	exit(1);
 }

@@ -269,8 +269,30 @@ struct wl_buffer *th_dmabuf_buffer_create(struct th_client *client, int fd, uint
 					  const uint32_t offsets[4], const uint32_t strides[4],
 					  uint64_t modifier);
 
+/* ---- sluice's own counters and resources ---- */
+
+/* One counter from a `sluice --stats FILE` JSON file, or -1. */
+long long th_stats_value(const char *path, const char *name);
+/* The file name for a subtest's --stats file in the artifact dir (any old one removed). */
+void th_stats_path(const char *name, char *out, size_t size);
+/* Open file descriptors of a process, or -1. */
+int th_count_fds(pid_t pid);
+
+/* ---- sw_sync fences (VM tier: debugfs sw_sync) ---- */
+
+/* A new timeline (an fd; closing it signals its pending points with -ENOENT), or -1. */
+int th_sw_timeline_create(void);
+/* A sync_file that signals when the timeline reaches value, or -1. */
+int th_sw_fence(int timeline, uint32_t value);
+bool th_sw_advance(int timeline, uint32_t by);
+
 int64_t th_now_ns(void);
 
+/*
+ * For VM-tier programs: finds vkms's node or prints TAP's "Bail out!" (not in the test VM) and
+ * exits with status 1.
+ */
+void th_require_vkms(char *path, size_t size);
 /* Finds the /dev/dri/card* node whose driver is named driver (e.g. "vkms"); false if none. */
 bool th_find_drm_device(const char *driver, char *path, size_t size);
 

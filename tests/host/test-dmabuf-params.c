@@ -140,8 +140,7 @@ test_version_2_formats(void)
 		for (int k = 0; k < i; k++)
 			duplicate = duplicate || old.formats[k] == old.formats[i];
 	}
-	th_check(xr24 && nv12 && !duplicate, "%d formats, duplicates %d", old.n_formats,
-		 duplicate);
+	th_check(xr24 && nv12 && !duplicate, "%d formats, duplicates %d", old.n_formats, duplicate);
 	if (old.dmabuf)
 		zwp_linux_dmabuf_v1_destroy(old.dmabuf);
 	wl_registry_destroy(registry);
@@ -471,21 +470,6 @@ test_create_failed_is_not_fatal(void)
 
 /* ---- fds: params that never create, and failed creates, leave nothing open ---- */
 
-static int
-count_fds(pid_t pid)
-{
-	char cmd[96];
-	snprintf(cmd, sizeof(cmd), "ls /proc/%d/fd | wc -l", (int)pid);
-	FILE *p = popen(cmd, "r");
-	int n = -1;
-	if (p) {
-		if (fscanf(p, "%d", &n) != 1)
-			n = -1;
-		pclose(p);
-	}
-	return n;
-}
-
 static void
 test_no_fd_leak(void)
 {
@@ -494,7 +478,7 @@ test_no_fd_leak(void)
 	struct th_client *client = th_client_connect(server);
 	th_require(client && client->dmabuf);
 	th_require(th_roundtrip(client));
-	int before = count_fds(server->pid);
+	int before = th_count_fds(server->pid);
 	for (int round = 0; round < 40; round++) {
 		struct created_state state = {0};
 		struct zwp_linux_buffer_params_v1 *params =
@@ -508,7 +492,7 @@ test_no_fd_leak(void)
 		zwp_linux_buffer_params_v1_destroy(params);
 	}
 	th_require(th_roundtrip(client));
-	int after = count_fds(server->pid);
+	int after = th_count_fds(server->pid);
 	th_check(before > 0 && after == before, "sluice had %d fds before, %d after", before,
 		 after);
 	th_client_destroy(client);

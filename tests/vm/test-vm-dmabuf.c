@@ -30,30 +30,6 @@ start_on_vkms(const char *renderer, const char *stats_path)
 }
 
 /* Reads one counter from sluice's --stats file. */
-static long long
-stat_value(const char *path, const char *name)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	char line[128], key[64];
-	long long value = -1;
-	snprintf(key, sizeof(key), "\"%s\":", name);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, key))
-			value = strtoll(strstr(line, key) + strlen(key), NULL, 10);
-	fclose(f);
-	return value;
-}
-
-static void
-stats_path_for(const char *name, char *out, size_t size)
-{
-	const char *dir = getenv("TH_ARTIFACT_DIR");
-	snprintf(out, size, "%s/%s.stats.json", dir ? dir : "/tmp", name);
-	unlink(out);
-}
-
 /* ---- the pixels of every source × format through each renderer ---- */
 
 /* Four quadrants of distinct colours; one translucent (premultiplied) where alpha exists. */
@@ -168,7 +144,7 @@ run_pixels(const char *renderer)
 	char stats[256];
 	char label[32];
 	snprintf(label, sizeof(label), "dmabuf-pixels-%s", renderer);
-	stats_path_for(label, stats, sizeof(stats));
+	th_stats_path(label, stats, sizeof(stats));
 	struct th_server *server = start_on_vkms(renderer, stats);
 	th_require(server);
 	struct th_client *c = th_client_connect(server);
@@ -197,13 +173,13 @@ run_pixels(const char *renderer)
 	th_check(th_server_stop(server), "sluice did not exit cleanly");
 
 	/* Which path each buffer took. */
-	long long gpu = stat_value(stats, "dmabuf_import_gpu");
-	long long cpu = stat_value(stats, "dmabuf_import_cpu");
-	long long kms = stat_value(stats, "dmabuf_import_kms");
-	long long gpu_draws = stat_value(stats, "dmabuf_gpu_draws");
-	long long cpu_draws = stat_value(stats, "dmabuf_cpu_draws");
+	long long gpu = th_stats_value(stats, "dmabuf_import_gpu");
+	long long cpu = th_stats_value(stats, "dmabuf_import_cpu");
+	long long kms = th_stats_value(stats, "dmabuf_import_kms");
+	long long gpu_draws = th_stats_value(stats, "dmabuf_gpu_draws");
+	long long cpu_draws = th_stats_value(stats, "dmabuf_cpu_draws");
 	/* Buffers a plane showed were not drawn at all (tests/vm/test-vm-scanout.c). */
-	long long on_planes = stat_value(stats, "planes_used");
+	long long on_planes = th_stats_value(stats, "planes_used");
 	th_note("%s: %d buffers: %lld EGL imports, %lld CPU, %lld KMS framebuffers; draws %lld "
 		"GPU, "
 		"%lld CPU",
@@ -374,7 +350,7 @@ static void
 test_feedback(void)
 {
 	char stats[256];
-	stats_path_for("dmabuf-feedback", stats, sizeof(stats));
+	th_stats_path("dmabuf-feedback", stats, sizeof(stats));
 	struct th_server *server = start_on_vkms("gl", stats);
 	th_require(server);
 	struct th_client *c = th_client_connect(server);
@@ -455,8 +431,8 @@ test_feedback(void)
 	th_window_destroy(w);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
-	th_check(stat_value(stats, "feedback_resends") == 2, "resends %lld",
-		 stat_value(stats, "feedback_resends"));
+	th_check(th_stats_value(stats, "feedback_resends") == 2, "resends %lld",
+		 th_stats_value(stats, "feedback_resends"));
 }
 
 /* ---- implicit sync: a vgem write fence holds the frame back ---- */
@@ -496,7 +472,7 @@ run_implicit_sync(const char *renderer)
 {
 	char stats[256], label[48];
 	snprintf(label, sizeof(label), "dmabuf-implicit-%s", renderer);
-	stats_path_for(label, stats, sizeof(stats));
+	th_stats_path(label, stats, sizeof(stats));
 	struct th_server *server = start_on_vkms(renderer, stats);
 	th_require(server);
 	struct th_client *c = th_client_connect(server);
@@ -555,10 +531,10 @@ run_implicit_sync(const char *renderer)
 	th_window_destroy(w);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
-	th_check(stat_value(stats, "implicit_fences") == 1 &&
-			 stat_value(stats, "commits_queued") == 1,
-		 "implicit fences %lld, queued commits %lld", stat_value(stats, "implicit_fences"),
-		 stat_value(stats, "commits_queued"));
+	th_check(th_stats_value(stats, "implicit_fences") == 1 &&
+			 th_stats_value(stats, "commits_queued") == 1,
+		 "implicit fences %lld, queued commits %lld",
+		 th_stats_value(stats, "implicit_fences"), th_stats_value(stats, "commits_queued"));
 }
 
 static void
@@ -579,7 +555,7 @@ static void
 test_real_size_checked(void)
 {
 	char stats[256];
-	stats_path_for("dmabuf-errors", stats, sizeof(stats));
+	th_stats_path("dmabuf-errors", stats, sizeof(stats));
 	struct th_server *server = start_on_vkms("pixman", stats);
 	th_require(server);
 	static const enum th_dmabuf_source sources[] = {TH_DMABUF_VGEM, TH_DMABUF_UDMABUF,
@@ -612,7 +588,7 @@ static void
 test_wayland_info(void)
 {
 	char stats[256];
-	stats_path_for("dmabuf-wayland-info", stats, sizeof(stats));
+	th_stats_path("dmabuf-wayland-info", stats, sizeof(stats));
 	struct th_server *server = start_on_vkms("gl", stats);
 	th_require(server);
 	const char *const argv[] = {"wayland-info", NULL};
@@ -638,7 +614,7 @@ static void
 test_weston_simple_dmabuf_egl(void)
 {
 	char stats[256];
-	stats_path_for("dmabuf-weston-simple-dmabuf-egl", stats, sizeof(stats));
+	th_stats_path("dmabuf-weston-simple-dmabuf-egl", stats, sizeof(stats));
 	struct th_server *server = start_on_vkms("gl", stats);
 	th_require(server);
 	/*
@@ -653,9 +629,9 @@ test_weston_simple_dmabuf_egl(void)
 	/* It runs until stopped: still alive at the deadline means it did not give up. */
 	th_check(r.timed_out, "exited with %d", r.status);
 	th_check(th_server_stop(server));
-	long long buffers = stat_value(stats, "dmabuf_buffers");
-	long long draws =
-		stat_value(stats, "dmabuf_cpu_draws") + stat_value(stats, "dmabuf_gpu_draws");
+	long long buffers = th_stats_value(stats, "dmabuf_buffers");
+	long long draws = th_stats_value(stats, "dmabuf_cpu_draws") +
+			  th_stats_value(stats, "dmabuf_gpu_draws");
 	th_note("%lld dma-buf buffers, %lld draws of them", buffers, draws);
 	th_check(buffers > 0 && draws > 1, "no dma-buf frames");
 	if (th_subtest_failed())
@@ -667,7 +643,7 @@ static void
 test_weston_simple_dmabuf_feedback(void)
 {
 	char stats[256];
-	stats_path_for("dmabuf-weston-simple-dmabuf-feedback", stats, sizeof(stats));
+	th_stats_path("dmabuf-weston-simple-dmabuf-feedback", stats, sizeof(stats));
 	struct th_server *server = start_on_vkms("gl", stats);
 	th_require(server);
 	/*
@@ -681,10 +657,10 @@ test_weston_simple_dmabuf_feedback(void)
 	th_check(!r.timed_out && r.status == 0, "exit %d", r.status);
 	th_check(strstr(r.output, "scanout tranche? yes") != NULL, "never got a scanout tranche");
 	th_check(th_server_stop(server));
-	long long buffers = stat_value(stats, "dmabuf_buffers");
+	long long buffers = th_stats_value(stats, "dmabuf_buffers");
 	th_note("%lld dma-buf buffers, %lld feedback resends", buffers,
-		stat_value(stats, "feedback_resends"));
-	th_check(buffers >= 4 && stat_value(stats, "feedback_resends") >= 1);
+		th_stats_value(stats, "feedback_resends"));
+	th_check(buffers >= 4 && th_stats_value(stats, "feedback_resends") >= 1);
 	if (th_subtest_failed())
 		th_note("%s", r.output);
 	th_process_result_finish(&r);
@@ -693,10 +669,7 @@ test_weston_simple_dmabuf_feedback(void)
 int
 main(int argc, char *argv[])
 {
-	if (!th_find_drm_device("vkms", vkms_path, sizeof(vkms_path))) {
-		printf("Bail out! no vkms device: not in the test VM?\n");
-		return 1;
-	}
+	th_require_vkms(vkms_path, sizeof(vkms_path));
 	static const struct th_test tests[] = {
 		{"pixels-gl", test_pixels_gl},
 		{"pixels-pixman", test_pixels_pixman},

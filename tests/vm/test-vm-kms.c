@@ -402,10 +402,7 @@ test_auto_picks_vkms(void)
 int
 main(int argc, char *argv[])
 {
-	if (!th_find_drm_device("vkms", vkms_path, sizeof(vkms_path))) {
-		printf("Bail out! no vkms device: not in the test VM?\n");
-		return 1;
-	}
+	th_require_vkms(vkms_path, sizeof(vkms_path));
 	static const struct th_test tests[] = {
 		{"flips-drive-presentation", test_flips_drive_presentation},
 		{"writeback-pixels-gl", test_writeback_pixels_gl},

@@ -16,31 +16,13 @@ static char vkms_path[32];
 static struct th_server *
 start(const char *name, bool scanout, char *stats, size_t size)
 {
-	const char *dir = getenv("TH_ARTIFACT_DIR");
-	snprintf(stats, size, "%s/%s.stats.json", dir ? dir : "/tmp", name);
-	unlink(stats);
+	th_stats_path(name, stats, size);
 	const char *const with[] = {"--backend", "drm",	    "--drm-device", vkms_path, "--renderer",
 				    "pixman",	 "--stats", stats,	    NULL};
 	const char *const without[] = {"--backend",    "drm",	 "--drm-device", vkms_path,
 				       "--renderer",   "pixman", "--stats",	 stats,
 				       "--no-scanout", NULL};
 	return th_server_start(scanout ? with : without);
-}
-
-static long long
-stat_value(const char *path, const char *name)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	char line[128], key[64];
-	long long value = -1;
-	snprintf(key, sizeof(key), "\"%s\":", name);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, key))
-			value = strtoll(strstr(line, key) + strlen(key), NULL, 10);
-	fclose(f);
-	return value;
 }
 
 struct dbuf {
@@ -140,9 +122,9 @@ run_fullscreen(bool scanout)
 	th_window_destroy(w);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
-	long long direct = stat_value(stats, "frames_direct");
-	long long draws = stat_value(stats, "draw_calls");
-	long long planes = stat_value(stats, "planes_used");
+	long long direct = th_stats_value(stats, "frames_direct");
+	long long draws = th_stats_value(stats, "draw_calls");
+	long long planes = th_stats_value(stats, "planes_used");
 	th_note("%s: %d of %d frames zero-copy; %lld frames without composition, %lld draws, "
 		"%lld surfaces on planes",
 		scanout ? "scanout" : "--no-scanout", zero_copy, FRAMES, direct, draws, planes);
@@ -212,13 +194,13 @@ test_overlay(void)
 	th_window_destroy(w);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
-	long long planes = stat_value(stats, "planes_used");
-	long long direct = stat_value(stats, "frames_direct");
+	long long planes = th_stats_value(stats, "planes_used");
+	long long direct = th_stats_value(stats, "frames_direct");
 	th_note("%lld surfaces on planes over %lld direct frames, %lld draws", planes, direct,
-		stat_value(stats, "draw_calls"));
+		th_stats_value(stats, "draw_calls"));
 	th_check(direct >= 10 && planes >= 2 * direct,
 		 "not both surfaces on planes: %lld over %lld frames", planes, direct);
-	th_check(stat_value(stats, "draw_calls") == 0);
+	th_check(th_stats_value(stats, "draw_calls") == 0);
 }
 
 /* YUYV: no plane of vkms takes it; composed instead, with the reason counted. */
@@ -244,9 +226,10 @@ test_refused_format_composited(void)
 	th_window_destroy(w);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
-	th_check(stat_value(stats, "frames_direct") == 0 && stat_value(stats, "draw_calls") >= 1);
-	th_check(stat_value(stats, "scanout_refused_planes") +
-			 stat_value(stats, "scanout_refused_format") >=
+	th_check(th_stats_value(stats, "frames_direct") == 0 &&
+		 th_stats_value(stats, "draw_calls") >= 1);
+	th_check(th_stats_value(stats, "scanout_refused_planes") +
+			 th_stats_value(stats, "scanout_refused_format") >=
 		 1);
 }
 
@@ -331,20 +314,17 @@ test_kernel_refusal_falls_back(void)
 	th_window_destroy(w);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
-	long long direct = stat_value(stats, "frames_direct");
+	long long direct = th_stats_value(stats, "frames_direct");
 	th_note("%s; %lld direct frames, %lld draws", refused ? "refused once" : "never refused",
-		direct, stat_value(stats, "draw_calls"));
+		direct, th_stats_value(stats, "draw_calls"));
 	/* Either vkms maps it after all (then it is scanned out), or the fallback composed it. */
-	th_check(refused ? stat_value(stats, "draw_calls") >= 5 : direct >= 5);
+	th_check(refused ? th_stats_value(stats, "draw_calls") >= 5 : direct >= 5);
 }
 
 int
 main(int argc, char *argv[])
 {
-	if (!th_find_drm_device("vkms", vkms_path, sizeof(vkms_path))) {
-		printf("Bail out! no vkms device: not in the test VM?\n");
-		return 1;
-	}
+	th_require_vkms(vkms_path, sizeof(vkms_path));
 	static const struct th_test tests[] = {
 		{"fullscreen-primary", test_fullscreen_primary},
 		{"fullscreen-no-scanout", test_fullscreen_no_scanout},

@@ -18,67 +18,16 @@
 
 static char vkms_path[32];
 
-/* ---- sw_sync (drivers/dma-buf/sw_sync.c uapi, not installed as a header) ---- */
-
-struct sw_sync_create_fence_data {
-	uint32_t value;
-	char name[32];
-	int32_t fence;
-};
-#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence_data)
-#define SW_SYNC_IOC_INC _IOW('W', 1, uint32_t)
-
-static int
-sw_timeline_create(void)
-{
-	return open("/sys/kernel/debug/sync/sw_sync", O_RDWR | O_CLOEXEC);
-}
-
-/* A sync_file that signals when the timeline reaches value. */
-static int
-sw_fence(int timeline, uint32_t value)
-{
-	struct sw_sync_create_fence_data data = {.value = value};
-	snprintf(data.name, sizeof(data.name), "th-%u", value);
-	if (ioctl(timeline, SW_SYNC_IOC_CREATE_FENCE, &data) < 0)
-		return -1;
-	return data.fence;
-}
-
-static bool
-sw_advance(int timeline, uint32_t by)
-{
-	return ioctl(timeline, SW_SYNC_IOC_INC, &by) == 0;
-}
-
 /* ---- the compositor and buffers ---- */
 
 static struct th_server *
 start(const char *stats_name, char *stats_path, size_t size)
 {
-	const char *dir = getenv("TH_ARTIFACT_DIR");
-	snprintf(stats_path, size, "%s/%s.stats.json", dir ? dir : "/tmp", stats_name);
-	unlink(stats_path);
+	th_stats_path(stats_name, stats_path, size);
 	/* pixman: these tests are about ordering, not about llvmpipe under TCG. */
 	const char *const args[] = {"--backend", "drm",	    "--drm-device", vkms_path, "--renderer",
 				    "pixman",	 "--stats", stats_path,	    NULL};
 	return th_server_start(args);
-}
-
-static long long
-stat_value(const char *path, const char *name)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	char line[128], key[64];
-	long long value = -1;
-	snprintf(key, sizeof(key), "\"%s\":", name);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, key))
-			value = strtoll(strstr(line, key) + strlen(key), NULL, 10);
-	fclose(f);
-	return value;
 }
 
 struct dbuf {
@@ -130,21 +79,6 @@ shown_at(struct th_client *c, int32_t x, int32_t y)
 	return pixel;
 }
 
-static int
-count_fds(pid_t pid)
-{
-	char cmd[96];
-	snprintf(cmd, sizeof(cmd), "ls /proc/%d/fd | wc -l", (int)pid);
-	FILE *p = popen(cmd, "r");
-	int n = -1;
-	if (p) {
-		if (fscanf(p, "%d", &n) != 1)
-			n = -1;
-		pclose(p);
-	}
-	return n;
-}
-
 /* A mapped toplevel showing colour A; returns the window. */
 static struct th_window *
 window_showing(struct th_client *c, uint32_t colour, struct dbuf *a)
@@ -175,10 +109,10 @@ test_zwp_signalled_fence(void)
 	struct zwp_linux_surface_synchronization_v1 *sync =
 		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
 									  w->surface);
-	int timeline = sw_timeline_create();
+	int timeline = th_sw_timeline_create();
 	th_require(timeline >= 0 && dbuf_create(c, w->width, w->height, 0x00ff00, &b));
-	int fence = sw_fence(timeline, 1);
-	th_require(fence >= 0 && sw_advance(timeline, 1));
+	int fence = th_sw_fence(timeline, 1);
+	th_require(fence >= 0 && th_sw_advance(timeline, 1));
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
 	close(fence);
 	wl_surface_attach(w->surface, b.buffer, 0, 0);
@@ -194,10 +128,10 @@ test_zwp_signalled_fence(void)
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
 	/* Signalled already: nothing was queued. */
-	th_check(stat_value(stats, "explicit_fences") == 1 &&
-			 stat_value(stats, "commits_queued") == 0,
-		 "explicit %lld queued %lld", stat_value(stats, "explicit_fences"),
-		 stat_value(stats, "commits_queued"));
+	th_check(th_stats_value(stats, "explicit_fences") == 1 &&
+			 th_stats_value(stats, "commits_queued") == 0,
+		 "explicit %lld queued %lld", th_stats_value(stats, "explicit_fences"),
+		 th_stats_value(stats, "commits_queued"));
 }
 
 static void
@@ -214,9 +148,9 @@ test_zwp_fence_later(void)
 	struct zwp_linux_surface_synchronization_v1 *sync =
 		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
 									  w->surface);
-	int timeline = sw_timeline_create();
+	int timeline = th_sw_timeline_create();
 	th_require(timeline >= 0 && dbuf_create(c, w->width, w->height, 0x00ff00, &b));
-	int fence = sw_fence(timeline, 1);
+	int fence = th_sw_fence(timeline, 1);
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
 	close(fence);
 	wl_surface_attach(w->surface, b.buffer, 0, 0);
@@ -227,7 +161,7 @@ test_zwp_fence_later(void)
 	for (int i = 0; i < 3; i++)
 		th_check(shown_at(c, 10, 10) == 0x0000ff, "frame %d: B shown before its fence", i);
 	th_check(!held.done, "presented before the fence signalled");
-	th_require(sw_advance(timeline, 1));
+	th_require(th_sw_advance(timeline, 1));
 	th_check(th_dispatch_until(c, &held.done, 3000) && held.presented);
 	th_check(shown_at(c, 10, 10) == 0x00ff00, "B not shown after its fence");
 	zwp_linux_surface_synchronization_v1_destroy(sync);
@@ -237,7 +171,7 @@ test_zwp_fence_later(void)
 	th_window_destroy(w);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
-	th_check(stat_value(stats, "commits_queued") == 1);
+	th_check(th_stats_value(stats, "commits_queued") == 1);
 }
 
 /* A fence that never signals: the surface keeps its last good frame, others keep their pace. */
@@ -247,7 +181,7 @@ test_zwp_never_signalled(void)
 	char stats[256];
 	struct th_server *server = start("sync-zwp-never", stats, sizeof(stats));
 	th_require(server);
-	int baseline = count_fds(server->pid);
+	int baseline = th_count_fds(server->pid);
 	struct th_client *bad = th_client_connect(server);
 	th_require(bad && bad->explicit_sync);
 	struct dbuf a, b;
@@ -256,11 +190,11 @@ test_zwp_never_signalled(void)
 	struct zwp_linux_surface_synchronization_v1 *sync =
 		zwp_linux_explicit_synchronization_v1_get_synchronization(bad->explicit_sync,
 									  w->surface);
-	int timeline = sw_timeline_create();
+	int timeline = th_sw_timeline_create();
 	th_require(timeline >= 0 && dbuf_create(bad, w->width, w->height, 0xff0000, &b));
 	for (int i = 0; i < 5; i++) {
 		/* Five commits behind one fence that never comes. */
-		int fence = sw_fence(timeline, 100);
+		int fence = th_sw_fence(timeline, 100);
 		zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
 		close(fence);
 		wl_surface_attach(w->surface, b.buffer, 0, 0);
@@ -308,11 +242,11 @@ test_zwp_never_signalled(void)
 	th_check(probe && th_roundtrip(probe));
 	th_client_destroy(probe);
 	usleep(100000);
-	int after = count_fds(server->pid);
+	int after = th_count_fds(server->pid);
 	th_check(after == baseline, "sluice had %d fds before the clients, %d after", baseline,
 		 after);
 	th_check(th_server_stop(server));
-	th_check(stat_value(stats, "commits_queued") == 5);
+	th_check(th_stats_value(stats, "commits_queued") == 5);
 }
 
 /* Two surfaces, two fences, signalled in the opposite order. */
@@ -339,7 +273,7 @@ test_zwp_out_of_order(void)
 	th_require(th_roundtrip(c));
 	th_check(shown_at(c, 10, 10) == 0xffff00 && shown_at(c, 500, 500) == 0x0000ff);
 
-	int t1 = sw_timeline_create(), t2 = sw_timeline_create();
+	int t1 = th_sw_timeline_create(), t2 = th_sw_timeline_create();
 	th_require(t1 >= 0 && t2 >= 0);
 	th_require(dbuf_create(c, w->width, w->height, 0x00ff00, &pb) &&
 		   dbuf_create(c, 128, 128, 0xff00ff, &cb));
@@ -348,7 +282,7 @@ test_zwp_out_of_order(void)
 									  w->surface);
 	struct zwp_linux_surface_synchronization_v1 *cs =
 		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync, child);
-	int f1 = sw_fence(t1, 1), f2 = sw_fence(t2, 1);
+	int f1 = th_sw_fence(t1, 1), f2 = th_sw_fence(t2, 1);
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(ps, f1);
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(cs, f2);
 	close(f1);
@@ -363,11 +297,11 @@ test_zwp_out_of_order(void)
 	th_check(shown_at(c, 10, 10) == 0xffff00 && shown_at(c, 500, 500) == 0x0000ff,
 		 "something changed before any fence signalled");
 	/* The child's fence first: only the child changes. */
-	th_require(sw_advance(t2, 1));
+	th_require(th_sw_advance(t2, 1));
 	usleep(50000);
 	th_check(shown_at(c, 10, 10) == 0xff00ff, "child not updated by its own fence");
 	th_check(shown_at(c, 500, 500) == 0x0000ff, "parent updated before its fence");
-	th_require(sw_advance(t1, 1));
+	th_require(th_sw_advance(t1, 1));
 	usleep(50000);
 	th_check(shown_at(c, 500, 500) == 0x00ff00, "parent not updated after its fence");
 	th_check(shown_at(c, 10, 10) == 0xff00ff);
@@ -404,8 +338,8 @@ test_zwp_error_fence(void)
 	struct zwp_linux_surface_synchronization_v1 *sync =
 		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
 									  w->surface);
-	int doomed = sw_timeline_create();
-	int bad = sw_fence(doomed, 1);
+	int doomed = th_sw_timeline_create();
+	int bad = th_sw_fence(doomed, 1);
 	th_require(bad >= 0 && dbuf_create(c, w->width, w->height, 0xff0000, &b));
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, bad);
 	close(bad);
@@ -421,10 +355,10 @@ test_zwp_error_fence(void)
 	th_check(shown_at(c, 10, 10) == 0x0000ff, "the failed frame reached the screen");
 	th_check(th_server_log_count(server, "signalled an error: frame dropped") == 1);
 	/* The surface still works. */
-	int timeline = sw_timeline_create();
+	int timeline = th_sw_timeline_create();
 	th_require(dbuf_create(c, w->width, w->height, 0x00ff00, &d));
-	int fence = sw_fence(timeline, 1);
-	sw_advance(timeline, 1);
+	int fence = th_sw_fence(timeline, 1);
+	th_sw_advance(timeline, 1);
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
 	close(fence);
 	wl_surface_attach(w->surface, d.buffer, 0, 0);
@@ -440,7 +374,7 @@ test_zwp_error_fence(void)
 	th_window_destroy(w);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
-	th_check(stat_value(stats, "fences_failed") == 1);
+	th_check(th_stats_value(stats, "fences_failed") == 1);
 }
 
 struct release_state {
@@ -528,12 +462,12 @@ test_zwp_1000_frames(void)
 	struct dbuf bufs[2];
 	th_require(dbuf_create(c, w->width, w->height, 0x0000ff, &bufs[0]) &&
 		   dbuf_create(c, w->width, w->height, 0x00ff00, &bufs[1]));
-	int timeline = sw_timeline_create();
+	int timeline = th_sw_timeline_create();
 	th_require(timeline >= 0);
 	struct release_state releases[1000] = {{0}};
 	int fds_at_10 = 0, presented = 0;
 	for (int i = 0; i < 1000; i++) {
-		int fence = sw_fence(timeline, (uint32_t)i + 1);
+		int fence = th_sw_fence(timeline, (uint32_t)i + 1);
 		zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
 		close(fence);
 		struct zwp_linux_buffer_release_v1 *rel =
@@ -545,14 +479,14 @@ test_zwp_1000_frames(void)
 		th_feedback_request(c, w->surface, &p);
 		wl_surface_commit(w->surface);
 		/* "Rendering" finishes right after the commit. */
-		sw_advance(timeline, 1);
+		th_sw_advance(timeline, 1);
 		if (!th_check(th_dispatch_until(c, &p.done, 3000), "frame %d never presented", i))
 			break;
 		presented += p.presented;
 		if (i == 10)
-			fds_at_10 = count_fds(server->pid);
+			fds_at_10 = th_count_fds(server->pid);
 	}
-	int fds_at_end = count_fds(server->pid);
+	int fds_at_end = th_count_fds(server->pid);
 	int released = 0;
 	for (int i = 0; i < 1000; i++)
 		released += releases[i].released;
@@ -681,8 +615,8 @@ test_syncobj_acquire_release(void)
 	th_window_destroy(w);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
-	th_check(stat_value(stats, "syncobj_waiters") == 1, "waiters %lld",
-		 stat_value(stats, "syncobj_waiters"));
+	th_check(th_stats_value(stats, "syncobj_waiters") == 1, "waiters %lld",
+		 th_stats_value(stats, "syncobj_waiters"));
 }
 
 /* A point that never signals, then the client goes: nothing hangs, nothing leaks. */
@@ -692,7 +626,7 @@ test_syncobj_never_signalled(void)
 	char stats[256];
 	struct th_server *server = start("sync-syncobj-never", stats, sizeof(stats));
 	th_require(server);
-	int baseline = count_fds(server->pid);
+	int baseline = th_count_fds(server->pid);
 	struct th_client *c = th_client_connect(server);
 	th_require(c && c->syncobj);
 	struct dbuf a, b;
@@ -723,8 +657,8 @@ test_syncobj_never_signalled(void)
 	th_check(probe && th_roundtrip(probe));
 	th_client_destroy(probe);
 	usleep(100000);
-	th_check(count_fds(server->pid) == baseline, "fds %d, baseline %d", count_fds(server->pid),
-		 baseline);
+	th_check(th_count_fds(server->pid) == baseline, "fds %d, baseline %d",
+		 th_count_fds(server->pid), baseline);
 	th_check(th_server_stop(server));
 }
 
@@ -780,8 +714,8 @@ run_error_case(const void *arg)
 	struct dbuf d = {0};
 	th_require(dbuf_create(c, 64, 64, 0x123456, &d));
 	struct th_buffer *shm = th_shm_buffer_create(c, 64, 64, 1);
-	int timeline = sw_timeline_create();
-	int fence = sw_fence(timeline, 1);
+	int timeline = th_sw_timeline_create();
+	int fence = th_sw_fence(timeline, 1);
 	const struct wl_interface *iface = NULL;
 	uint32_t code = 0;
 	const char *needle = NULL;
@@ -917,10 +851,7 @@ run_error_case(const void *arg)
 int
 main(int argc, char *argv[])
 {
-	if (!th_find_drm_device("vkms", vkms_path, sizeof(vkms_path))) {
-		printf("Bail out! no vkms device: not in the test VM?\n");
-		return 1;
-	}
+	th_require_vkms(vkms_path, sizeof(vkms_path));
 	static const struct th_test tests[] = {
 		{"zwp-signalled-fence", test_zwp_signalled_fence},
 		{"zwp-fence-later", test_zwp_fence_later},
