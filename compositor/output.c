@@ -219,23 +219,19 @@ remember_planes(struct sl_output *output, const struct collect_ctx *ctx)
 				ctx->candidates[i].surface;
 }
 
-static void
-output_repaint(void *data)
+/* Assigns planes, draws the rest, submits. False if the frame could not be submitted. */
+static bool
+output_repaint_once(struct sl_output *output, bool *had_planes)
 {
-	struct sl_output *output = data;
 	struct sl_server *server = output->server;
 	struct sl_renderer *renderer = server->renderer;
 	bool drew = false;
-
-	assert(output->repaint_state == SL_REPAINT_SCHEDULED);
-	output->frame_wanted = false;
-	capture_output_frame_started(output);
+	*had_planes = false;
 
 	struct collect_ctx *ctx = calloc(1, sizeof(*ctx));
 	if (!ctx) {
 		log_error("output", "%s: out of memory, frame skipped", output->name);
-		sl_output_frame_failed(output);
-		return;
+		return false;
 	}
 	ctx->output = output;
 	scene_for_each_surface(server, output, collect_surface, ctx);
@@ -260,6 +256,7 @@ output_repaint(void *data)
 							    : &output->feedbacks);
 	}
 	output->stats.planes_used += (uint64_t)on_planes;
+	*had_planes = on_planes > 0;
 	server->stats.planes_used += (uint64_t)on_planes;
 
 	if (composition && pixman_region32_not_empty(&output->damage)) {
@@ -316,7 +313,34 @@ output_repaint(void *data)
 	output->repaint_state = SL_REPAINT_IN_FLIGHT;
 	if (drew)
 		output->stats.frames_drawn++;
-	if (!output->impl->submit_frame(output, drew)) {
+	return output->impl->submit_frame(output, drew);
+}
+
+static void
+output_repaint(void *data)
+{
+	struct sl_output *output = data;
+	assert(output->repaint_state == SL_REPAINT_SCHEDULED);
+	output->frame_wanted = false;
+	capture_output_frame_started(output);
+
+	bool had_planes;
+	bool ok = output_repaint_once(output, &had_planes);
+	if (!ok && had_planes) {
+		/*
+		 * The kernel refused client buffers on planes that TEST_ONLY accepted; the backend
+		 * no longer offers those. Compose them now rather than lose the frame.
+		 */
+		log_info("output", "%s: planes refused at commit time, composing this frame",
+			 output->name);
+		wl_list_insert_list(&output->feedbacks, &output->feedbacks_zero_copy);
+		wl_list_init(&output->feedbacks_zero_copy);
+		output->repaint_state = SL_REPAINT_SCHEDULED;
+		pixman_region32_union_rect(&output->damage, &output->damage, 0, 0,
+					   (unsigned)output->width, (unsigned)output->height);
+		ok = output_repaint_once(output, &had_planes);
+	}
+	if (!ok) {
 		log_error("output", "%s: frame submission failed", output->name);
 		sl_output_frame_failed(output);
 	}

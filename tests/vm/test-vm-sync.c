@@ -79,6 +79,22 @@ shown_at(struct th_client *c, int32_t x, int32_t y)
 	return pixel;
 }
 
+/*
+ * sluice's fd count once it has shown a frame: from then on it keeps the newest commit's
+ * out-fence, so counting before the first frame would see one fd fewer.
+ */
+static int
+settled_fd_count(struct th_server *server)
+{
+	struct th_client *probe = th_client_connect(server);
+	if (probe) {
+		shown_at(probe, 0, 0);
+		th_client_destroy(probe);
+	}
+	usleep(100000);
+	return th_count_fds(server->pid);
+}
+
 /* A mapped toplevel showing colour A; returns the window. */
 static struct th_window *
 window_showing(struct th_client *c, uint32_t colour, struct dbuf *a)
@@ -181,7 +197,7 @@ test_zwp_never_signalled(void)
 	char stats[256];
 	struct th_server *server = start("sync-zwp-never", stats, sizeof(stats));
 	th_require(server);
-	int baseline = th_count_fds(server->pid);
+	int baseline = settled_fd_count(server);
 	struct th_client *bad = th_client_connect(server);
 	th_require(bad && bad->explicit_sync);
 	struct dbuf a, b;
@@ -626,7 +642,7 @@ test_syncobj_never_signalled(void)
 	char stats[256];
 	struct th_server *server = start("sync-syncobj-never", stats, sizeof(stats));
 	th_require(server);
-	int baseline = th_count_fds(server->pid);
+	int baseline = settled_fd_count(server);
 	struct th_client *c = th_client_connect(server);
 	th_require(c && c->syncobj);
 	struct dbuf a, b;
