@@ -1,0 +1,656 @@
+/*
+ * sluice-camera: shows a V4L2 capture device on a Wayland compositor without copying a frame.
+ *
+ * The driver's buffers (V4L2_MEMORY_MMAP) are exported once as dma-bufs (VIDIOC_EXPBUF) and
+ * wrapped once as wl_buffers (linux-dmabuf). Each captured frame is attached as it arrives; a
+ * buffer goes back to the driver only when the compositor has released it, so the camera never
+ * writes into a frame on screen. The pixel format is one the camera captures and the compositor
+ * advertises for linear buffers (dma-buf feedback on version 4, format events before).
+ */
+#include <drm_fourcc.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/videodev2.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <wayland-client.h>
+
+#include "formats.h"
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
+#include "xdg-shell-client-protocol.h"
+
+#define MAX_BUFFERS 8
+
+/* V4L2 formats and the DRM formats with the same memory layout, in order of preference. */
+static const struct {
+	uint32_t v4l2, drm;
+} format_map[] = {
+	{V4L2_PIX_FMT_XBGR32, DRM_FORMAT_XRGB8888}, /* bytes B, G, R, X */
+	{V4L2_PIX_FMT_ABGR32, DRM_FORMAT_ARGB8888}, {V4L2_PIX_FMT_YUYV, DRM_FORMAT_YUYV},
+	{V4L2_PIX_FMT_UYVY, DRM_FORMAT_UYVY},	    {V4L2_PIX_FMT_NV12, DRM_FORMAT_NV12},
+	{V4L2_PIX_FMT_YUV420, DRM_FORMAT_YUV420},   {V4L2_PIX_FMT_RGB565, DRM_FORMAT_RGB565},
+};
+
+struct camera_buffer {
+	int dmabuf_fd;
+	struct wl_buffer *wl_buffer;
+	bool with_compositor; /* attached and not yet released */
+	bool with_driver;     /* queued for capture */
+	struct camera *camera;
+	unsigned index;
+};
+
+struct camera {
+	const char *device;
+	int fd;
+	uint32_t drm_format, v4l2_format;
+	uint32_t width, height;
+	uint32_t bytesperline, sizeimage;
+	struct camera_buffer buffers[MAX_BUFFERS];
+	unsigned n_buffers;
+
+	struct wl_display *display;
+	struct wl_compositor *compositor;
+	struct xdg_wm_base *wm_base;
+	struct zwp_linux_dmabuf_v1 *dmabuf;
+	uint32_t dmabuf_version;
+	/* Formats the compositor takes as linear dma-bufs. */
+	uint32_t formats[64];
+	unsigned n_formats;
+	/* v4 feedback being received. */
+	void *table;
+	uint32_t table_size;
+
+	struct wl_surface *surface;
+	struct xdg_surface *xdg_surface;
+	struct xdg_toplevel *toplevel;
+	bool configured, closed;
+
+	unsigned long frames_shown, frames_dropped;
+	unsigned long max_frames;
+};
+
+static volatile sig_atomic_t quit;
+
+static void
+handle_signal(int sig)
+{
+	quit = 1;
+}
+
+static void
+add_format(struct camera *cam, uint32_t format, uint64_t modifier)
+{
+	if (modifier != DRM_FORMAT_MOD_LINEAR && modifier != DRM_FORMAT_MOD_INVALID)
+		return;
+	for (unsigned i = 0; i < cam->n_formats; i++)
+		if (cam->formats[i] == format)
+			return;
+	if (cam->n_formats < sizeof(cam->formats) / sizeof(cam->formats[0]))
+		cam->formats[cam->n_formats++] = format;
+}
+
+/* ---- linux-dmabuf: what the compositor takes ---- */
+
+static void
+dmabuf_format(void *data, struct zwp_linux_dmabuf_v1 *d, uint32_t format)
+{
+	add_format(data, format, DRM_FORMAT_MOD_INVALID);
+}
+
+static void
+dmabuf_modifier(void *data, struct zwp_linux_dmabuf_v1 *d, uint32_t format, uint32_t hi,
+		uint32_t lo)
+{
+	add_format(data, format, (uint64_t)hi << 32 | lo);
+}
+
+static const struct zwp_linux_dmabuf_v1_listener dmabuf_listener = {
+	.format = dmabuf_format,
+	.modifier = dmabuf_modifier,
+};
+
+static void
+feedback_done(void *data, struct zwp_linux_dmabuf_feedback_v1 *f)
+{
+}
+
+static void
+feedback_format_table(void *data, struct zwp_linux_dmabuf_feedback_v1 *f, int32_t fd, uint32_t size)
+{
+	struct camera *cam = data;
+	if (cam->table)
+		munmap(cam->table, cam->table_size);
+	cam->table = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	cam->table_size = size;
+	if (cam->table == MAP_FAILED)
+		cam->table = NULL;
+	close(fd);
+}
+
+static void
+feedback_device(void *data, struct zwp_linux_dmabuf_feedback_v1 *f, struct wl_array *device)
+{
+}
+
+static void
+feedback_tranche_done(void *data, struct zwp_linux_dmabuf_feedback_v1 *f)
+{
+}
+
+static void
+feedback_tranche_formats(void *data, struct zwp_linux_dmabuf_feedback_v1 *f,
+			 struct wl_array *indices)
+{
+	struct camera *cam = data;
+	struct entry {
+		uint32_t format, pad;
+		uint64_t modifier;
+	} *table = cam->table;
+	uint16_t *index;
+	wl_array_for_each (index, indices)
+		if (table && (size_t)*index < cam->table_size / sizeof(*table))
+			add_format(cam, table[*index].format, table[*index].modifier);
+}
+
+static void
+feedback_tranche_flags(void *data, struct zwp_linux_dmabuf_feedback_v1 *f, uint32_t flags)
+{
+}
+
+static const struct zwp_linux_dmabuf_feedback_v1_listener feedback_listener = {
+	.done = feedback_done,
+	.format_table = feedback_format_table,
+	.main_device = feedback_device,
+	.tranche_done = feedback_tranche_done,
+	.tranche_target_device = feedback_device,
+	.tranche_formats = feedback_tranche_formats,
+	.tranche_flags = feedback_tranche_flags,
+};
+
+/* ---- the window ---- */
+
+static void
+wm_base_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
+{
+	xdg_wm_base_pong(wm_base, serial);
+}
+
+static const struct xdg_wm_base_listener wm_base_listener = {.ping = wm_base_ping};
+
+static void
+xdg_surface_configure(void *data, struct xdg_surface *xdg_surface, uint32_t serial)
+{
+	struct camera *cam = data;
+	xdg_surface_ack_configure(xdg_surface, serial);
+	cam->configured = true;
+}
+
+static const struct xdg_surface_listener xdg_surface_listener = {
+	.configure = xdg_surface_configure,
+};
+
+static void
+toplevel_configure(void *data, struct xdg_toplevel *t, int32_t w, int32_t h, struct wl_array *s)
+{
+}
+
+static void
+toplevel_close(void *data, struct xdg_toplevel *t)
+{
+	((struct camera *)data)->closed = true;
+}
+
+static const struct xdg_toplevel_listener toplevel_listener = {
+	.configure = toplevel_configure,
+	.close = toplevel_close,
+};
+
+static void
+registry_global(void *data, struct wl_registry *registry, uint32_t name, const char *interface,
+		uint32_t version)
+{
+	struct camera *cam = data;
+	if (strcmp(interface, wl_compositor_interface.name) == 0) {
+		if (version >= 4) /* damage_buffer */
+			cam->compositor =
+				wl_registry_bind(registry, name, &wl_compositor_interface, 4);
+	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
+		cam->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
+		xdg_wm_base_add_listener(cam->wm_base, &wm_base_listener, cam);
+	} else if (strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0 && version >= 2) {
+		cam->dmabuf_version = version < 4 ? version : 4;
+		cam->dmabuf = wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface,
+					       cam->dmabuf_version);
+		zwp_linux_dmabuf_v1_add_listener(cam->dmabuf, &dmabuf_listener, cam);
+	}
+}
+
+static void
+registry_global_remove(void *data, struct wl_registry *registry, uint32_t name)
+{
+}
+
+static const struct wl_registry_listener registry_listener = {
+	.global = registry_global,
+	.global_remove = registry_global_remove,
+};
+
+/* ---- V4L2 ---- */
+
+static int
+xioctl(int fd, unsigned long request, void *arg)
+{
+	int ret;
+	do
+		ret = ioctl(fd, request, arg);
+	while (ret < 0 && errno == EINTR);
+	return ret;
+}
+
+static bool
+is_capture_device(int fd)
+{
+	struct v4l2_capability cap = {0};
+	if (xioctl(fd, VIDIOC_QUERYCAP, &cap) < 0)
+		return false;
+	uint32_t caps =
+		cap.capabilities & V4L2_CAP_DEVICE_CAPS ? cap.device_caps : cap.capabilities;
+	return (caps & V4L2_CAP_VIDEO_CAPTURE) && (caps & V4L2_CAP_STREAMING);
+}
+
+/* Opens the device named, or the first capture device; prints the reason on failure. */
+static bool
+camera_open(struct camera *cam, const char *device)
+{
+	static char path[32];
+	if (!device) {
+		for (int i = 0; i < 64; i++) {
+			snprintf(path, sizeof(path), "/dev/video%d", i);
+			int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			if (is_capture_device(fd)) {
+				cam->fd = fd;
+				cam->device = path;
+				return true;
+			}
+			close(fd);
+		}
+		fprintf(stderr, "sluice-camera: no V4L2 capture device (/dev/video*)\n");
+		return false;
+	}
+	cam->device = device;
+	cam->fd = open(device, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (cam->fd < 0) {
+		fprintf(stderr, "sluice-camera: %s: %s\n", device, strerror(errno));
+		return false;
+	}
+	if (!is_capture_device(cam->fd)) {
+		fprintf(stderr, "sluice-camera: %s is not a streaming video capture device\n",
+			device);
+		return false;
+	}
+	return true;
+}
+
+static const char *
+fourcc(uint32_t f, char buf[static 5])
+{
+	for (int i = 0; i < 4; i++) {
+		char c = (char)(f >> (8 * i));
+		buf[i] = c >= ' ' && c <= '~' ? c : '?';
+	}
+	buf[4] = '\0';
+	return buf;
+}
+
+/* Picks the first format in our preference order that both sides take, and sets it. */
+static bool
+camera_set_format(struct camera *cam, uint32_t want_v4l2, uint32_t width, uint32_t height)
+{
+	char a[5], list[256] = "";
+	bool captures[sizeof(format_map) / sizeof(format_map[0])] = {false};
+	struct v4l2_fmtdesc desc = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
+	for (desc.index = 0; xioctl(cam->fd, VIDIOC_ENUM_FMT, &desc) == 0; desc.index++) {
+		size_t len = strlen(list);
+		snprintf(list + len, sizeof(list) - len, "%s%s", len ? " " : "",
+			 fourcc(desc.pixelformat, a));
+		for (size_t i = 0; i < sizeof(format_map) / sizeof(format_map[0]); i++)
+			captures[i] = captures[i] || format_map[i].v4l2 == desc.pixelformat;
+	}
+	for (size_t i = 0; i < sizeof(format_map) / sizeof(format_map[0]); i++) {
+		bool compositor = false;
+		for (unsigned k = 0; k < cam->n_formats; k++)
+			compositor = compositor || cam->formats[k] == format_map[i].drm;
+		if (!captures[i] || !compositor || (want_v4l2 && want_v4l2 != format_map[i].v4l2))
+			continue;
+		struct v4l2_format fmt = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
+		if (xioctl(cam->fd, VIDIOC_G_FMT, &fmt) < 0)
+			break;
+		fmt.fmt.pix.pixelformat = format_map[i].v4l2;
+		if (width && height) {
+			fmt.fmt.pix.width = width;
+			fmt.fmt.pix.height = height;
+		}
+		fmt.fmt.pix.field = V4L2_FIELD_NONE;
+		/* Let the driver lay the new format out: the old stride may not fit it. */
+		fmt.fmt.pix.bytesperline = 0;
+		fmt.fmt.pix.sizeimage = 0;
+		if (xioctl(cam->fd, VIDIOC_S_FMT, &fmt) < 0 ||
+		    fmt.fmt.pix.pixelformat != format_map[i].v4l2)
+			continue;
+		cam->v4l2_format = format_map[i].v4l2;
+		cam->drm_format = format_map[i].drm;
+		cam->width = fmt.fmt.pix.width;
+		cam->height = fmt.fmt.pix.height;
+		cam->bytesperline = fmt.fmt.pix.bytesperline;
+		cam->sizeimage = fmt.fmt.pix.sizeimage;
+		return true;
+	}
+	if (want_v4l2)
+		fprintf(stderr,
+			"sluice-camera: %s cannot capture %s for this compositor (it "
+			"captures: %s)\n",
+			cam->device, fourcc(want_v4l2, a), list);
+	else
+		fprintf(stderr,
+			"sluice-camera: no format both %s (%s) and the compositor support\n",
+			cam->device, list);
+	return false;
+}
+
+static void
+buffer_release(void *data, struct wl_buffer *wl_buffer)
+{
+	struct camera_buffer *b = data;
+	b->with_compositor = false;
+	/* Back to the camera only now: it must not write into a frame on screen. */
+	struct v4l2_buffer vb = {
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP, .index = b->index};
+	if (xioctl(b->camera->fd, VIDIOC_QBUF, &vb) == 0)
+		b->with_driver = true;
+}
+
+static const struct wl_buffer_listener buffer_listener = {.release = buffer_release};
+
+/* The plane layout of one V4L2 single-planar buffer, as linux-dmabuf planes. */
+static unsigned
+plane_layout(const struct camera *cam, uint32_t offsets[3], uint32_t strides[3])
+{
+	const struct format_info *info = format_info_from_drm(cam->drm_format);
+	uint32_t stride = cam->bytesperline;
+	offsets[0] = 0;
+	strides[0] = stride;
+	if (info->planes == 1)
+		return 1;
+	/* Chroma follows luma; V4L2's single-planar YUV420 has half-width chroma rows. */
+	offsets[1] = stride * cam->height;
+	strides[1] = cam->drm_format == DRM_FORMAT_NV12 ? stride : stride / 2;
+	if (info->planes == 2)
+		return 2;
+	offsets[2] = offsets[1] + strides[1] * (cam->height / 2);
+	strides[2] = stride / 2;
+	return 3;
+}
+
+static bool
+camera_start(struct camera *cam)
+{
+	struct v4l2_requestbuffers req = {
+		.count = 4, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
+	if (xioctl(cam->fd, VIDIOC_REQBUFS, &req) < 0 || req.count < 2) {
+		fprintf(stderr, "sluice-camera: %s: cannot get capture buffers: %s\n", cam->device,
+			strerror(errno));
+		return false;
+	}
+	cam->n_buffers = req.count < MAX_BUFFERS ? req.count : MAX_BUFFERS;
+	uint32_t offsets[3], strides[3];
+	unsigned n_planes = plane_layout(cam, offsets, strides);
+	for (unsigned i = 0; i < cam->n_buffers; i++) {
+		struct camera_buffer *b = &cam->buffers[i];
+		b->camera = cam;
+		b->index = i;
+		struct v4l2_exportbuffer exp = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+						.index = i,
+						.flags = O_RDONLY | O_CLOEXEC};
+		if (xioctl(cam->fd, VIDIOC_EXPBUF, &exp) < 0) {
+			fprintf(stderr,
+				"sluice-camera: %s cannot export its buffers (EXPBUF): %s\n",
+				cam->device, strerror(errno));
+			return false;
+		}
+		b->dmabuf_fd = exp.fd;
+		struct zwp_linux_buffer_params_v1 *params =
+			zwp_linux_dmabuf_v1_create_params(cam->dmabuf);
+		for (unsigned p = 0; p < n_planes; p++)
+			zwp_linux_buffer_params_v1_add(params, b->dmabuf_fd, p, offsets[p],
+						       strides[p], DRM_FORMAT_MOD_LINEAR >> 32,
+						       DRM_FORMAT_MOD_LINEAR & 0xffffffff);
+		b->wl_buffer = zwp_linux_buffer_params_v1_create_immed(
+			params, (int32_t)cam->width, (int32_t)cam->height, cam->drm_format, 0);
+		zwp_linux_buffer_params_v1_destroy(params);
+		wl_buffer_add_listener(b->wl_buffer, &buffer_listener, b);
+		struct v4l2_buffer vb = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+					 .memory = V4L2_MEMORY_MMAP,
+					 .index = i};
+		if (xioctl(cam->fd, VIDIOC_QBUF, &vb) < 0) {
+			fprintf(stderr, "sluice-camera: %s: cannot queue a buffer: %s\n",
+				cam->device, strerror(errno));
+			return false;
+		}
+		b->with_driver = true;
+	}
+	enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	if (xioctl(cam->fd, VIDIOC_STREAMON, &type) < 0) {
+		fprintf(stderr, "sluice-camera: %s: cannot start streaming: %s\n", cam->device,
+			strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* A captured frame: show it. Returns false when the device stopped. */
+static bool
+camera_frame(struct camera *cam)
+{
+	struct v4l2_buffer vb = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
+	if (xioctl(cam->fd, VIDIOC_DQBUF, &vb) < 0) {
+		if (errno == EAGAIN)
+			return true;
+		fprintf(stderr, "sluice-camera: %s stopped: %s\n", cam->device, strerror(errno));
+		return false;
+	}
+	struct camera_buffer *b = &cam->buffers[vb.index];
+	b->with_driver = false;
+	if (vb.flags & V4L2_BUF_FLAG_ERROR) {
+		/* A corrupt frame: not worth showing, straight back to the driver. */
+		cam->frames_dropped++;
+		if (xioctl(cam->fd, VIDIOC_QBUF, &vb) == 0)
+			b->with_driver = true;
+		return true;
+	}
+	wl_surface_attach(cam->surface, b->wl_buffer, 0, 0);
+	wl_surface_damage_buffer(cam->surface, 0, 0, INT32_MAX, INT32_MAX);
+	wl_surface_commit(cam->surface);
+	b->with_compositor = true;
+	cam->frames_shown++;
+	return true;
+}
+
+static const char usage[] =
+	"Usage: sluice-camera [OPTIONS]\n"
+	"Shows a V4L2 camera on a Wayland compositor, passing its buffers as dma-bufs.\n"
+	"\n"
+	"  -d, --device PATH    the capture device (default: the first /dev/videoN that captures)\n"
+	"  -f, --format FOURCC  the V4L2 pixel format (default: the first one both sides take,\n"
+	"                       from XR24 AR24 YUYV UYVY NV12 YU12 RGBP)\n"
+	"  -s, --size WxH       ask the camera for this frame size\n"
+	"  -n, --frames N       stop after N frames\n"
+	"  -h, --help           show this help\n";
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{"device", required_argument, NULL, 'd'}, {"format", required_argument, NULL, 'f'},
+		{"size", required_argument, NULL, 's'},	  {"frames", required_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},	  {0},
+	};
+	struct camera cam = {.fd = -1};
+	const char *device = NULL;
+	uint32_t want = 0, width = 0, height = 0;
+	int opt;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":d:f:s:n:h", options, NULL)) != -1) {
+		char *end;
+		switch (opt) {
+		case 'd':
+			device = optarg;
+			break;
+		case 'f':
+			if (strlen(optarg) != 4) {
+				fprintf(stderr,
+					"sluice-camera: a format is four characters, not "
+					"'%s'\n",
+					optarg);
+				return 1;
+			}
+			want = v4l2_fourcc(optarg[0], optarg[1], optarg[2], optarg[3]);
+			break;
+		case 's':
+			if (sscanf(optarg, "%ux%u", &width, &height) != 2 || !width || !height) {
+				fprintf(stderr, "sluice-camera: invalid size '%s' (WxH)\n", optarg);
+				return 1;
+			}
+			break;
+		case 'n':
+			cam.max_frames = strtoul(optarg, &end, 10);
+			if (*end || !cam.max_frames) {
+				fprintf(stderr, "sluice-camera: invalid frame count '%s'\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case ':':
+			fprintf(stderr, "sluice-camera: option '%s' needs an argument\n",
+				argv[optind - 1]);
+			return 1;
+		default:
+			fprintf(stderr, "sluice-camera: unknown option '%s' (see --help)\n",
+				argv[optind - 1]);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sluice-camera: unexpected argument '%s'\n", argv[optind]);
+		return 1;
+	}
+
+	cam.display = wl_display_connect(NULL);
+	if (!cam.display) {
+		fprintf(stderr, "sluice-camera: cannot connect to a Wayland compositor\n");
+		return 1;
+	}
+	struct wl_registry *registry = wl_display_get_registry(cam.display);
+	wl_registry_add_listener(registry, &registry_listener, &cam);
+	wl_display_roundtrip(cam.display);
+	if (!cam.compositor || !cam.wm_base || !cam.dmabuf) {
+		fprintf(stderr, "sluice-camera: the compositor lacks %s\n",
+			!cam.dmabuf ? "zwp_linux_dmabuf_v1 (version 2 or later)"
+				    : "wl_compositor (version 4 or later) or xdg_wm_base");
+		return 1;
+	}
+	struct zwp_linux_dmabuf_feedback_v1 *feedback = NULL;
+	if (cam.dmabuf_version >= 4) {
+		feedback = zwp_linux_dmabuf_v1_get_default_feedback(cam.dmabuf);
+		zwp_linux_dmabuf_feedback_v1_add_listener(feedback, &feedback_listener, &cam);
+	}
+	wl_display_roundtrip(cam.display);
+
+	if (!camera_open(&cam, device) || !camera_set_format(&cam, want, width, height))
+		return 1;
+	char name[5];
+	fprintf(stderr, "sluice-camera: %s: %ux%u %s, stride %u\n", cam.device, cam.width,
+		cam.height, fourcc(cam.v4l2_format, name), cam.bytesperline);
+
+	cam.surface = wl_compositor_create_surface(cam.compositor);
+	cam.xdg_surface = xdg_wm_base_get_xdg_surface(cam.wm_base, cam.surface);
+	xdg_surface_add_listener(cam.xdg_surface, &xdg_surface_listener, &cam);
+	cam.toplevel = xdg_surface_get_toplevel(cam.xdg_surface);
+	xdg_toplevel_add_listener(cam.toplevel, &toplevel_listener, &cam);
+	xdg_toplevel_set_title(cam.toplevel, "sluice-camera");
+	xdg_toplevel_set_app_id(cam.toplevel, "sluice-camera");
+	xdg_toplevel_set_fullscreen(cam.toplevel, NULL);
+	wl_surface_commit(cam.surface);
+	while (!cam.configured && wl_display_dispatch(cam.display) >= 0)
+		;
+	if (!camera_start(&cam))
+		return 1;
+
+	signal(SIGINT, handle_signal);
+	signal(SIGTERM, handle_signal);
+	int status = 0;
+	while (!quit && !cam.closed && (!cam.max_frames || cam.frames_shown < cam.max_frames)) {
+		wl_display_flush(cam.display);
+		struct pollfd fds[2] = {
+			{.fd = wl_display_get_fd(cam.display), .events = POLLIN},
+			{.fd = cam.fd, .events = POLLIN},
+		};
+		if (poll(fds, 2, 2000) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if ((fds[0].revents & POLLIN) && wl_display_dispatch(cam.display) < 0) {
+			fprintf(stderr, "sluice-camera: the compositor went away\n");
+			status = 1;
+			break;
+		}
+		if (fds[0].revents & (POLLERR | POLLHUP)) {
+			fprintf(stderr, "sluice-camera: the compositor went away\n");
+			status = 1;
+			break;
+		}
+		if ((fds[1].revents & (POLLERR | POLLHUP)) ||
+		    ((fds[1].revents & POLLIN) && !camera_frame(&cam))) {
+			if (fds[1].revents & (POLLERR | POLLHUP))
+				fprintf(stderr, "sluice-camera: %s stopped\n", cam.device);
+			status = 1;
+			break;
+		}
+	}
+	/* Let the last frame reach the compositor before going. */
+	wl_display_roundtrip(cam.display);
+	fprintf(stderr, "sluice-camera: %lu frames shown, %lu dropped\n", cam.frames_shown,
+		cam.frames_dropped);
+
+	enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	xioctl(cam.fd, VIDIOC_STREAMOFF, &type);
+	for (unsigned i = 0; i < cam.n_buffers; i++) {
+		if (cam.buffers[i].wl_buffer)
+			wl_buffer_destroy(cam.buffers[i].wl_buffer);
+		close(cam.buffers[i].dmabuf_fd);
+	}
+	if (feedback)
+		zwp_linux_dmabuf_feedback_v1_destroy(feedback);
+	if (cam.table)
+		munmap(cam.table, cam.table_size);
+	xdg_toplevel_destroy(cam.toplevel);
+	xdg_surface_destroy(cam.xdg_surface);
+	wl_surface_destroy(cam.surface);
+	wl_display_disconnect(cam.display);
+	close(cam.fd);
+	return status;
+}
