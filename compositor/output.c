@@ -251,6 +251,20 @@ output_repaint_once(struct sl_output *output, bool *had_planes)
 	for (int i = 0; i < ctx->count; i++) {
 		struct sl_plane_candidate *c = &ctx->candidates[i];
 		on_planes += c->on_plane;
+		/* Say why a surface left or missed the planes, once per change, not per frame. */
+		const char *reason = c->on_plane ? NULL : c->reason;
+		if (c->on_plane != c->surface->scanned_out ||
+		    reason != c->surface->scanout_reason) {
+			if (c->on_plane)
+				log_debug("output", "%s: wl_surface@%u scanned out from its buffer",
+					  output->name, wl_resource_get_id(c->surface->resource));
+			else
+				log_debug("output", "%s: wl_surface@%u composited: %s",
+					  output->name, wl_resource_get_id(c->surface->resource),
+					  reason ? reason : "planes off");
+			c->surface->scanned_out = c->on_plane;
+			c->surface->scanout_reason = reason;
+		}
 		sl_surface_take_frame_resources(c->surface, &output->frame_callbacks,
 						c->on_plane ? &output->feedbacks_zero_copy
 							    : &output->feedbacks);

@@ -117,6 +117,9 @@ struct sl_surface {
 
 	/* Whether the surface could be scanned out (the fullscreen toplevel on top). */
 	bool scanout_candidate;
+	/* What the last frame did with it, to log changes only: on a plane, or why not. */
+	bool scanned_out;
+	const char *scanout_reason; /* static string, or NULL */
 
 	struct {
 		struct wl_signal destroy;

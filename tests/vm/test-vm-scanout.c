@@ -13,14 +13,18 @@
 
 static char vkms_path[32];
 
+/* The renderer for the composition the tests compare with, or that scanout must avoid. */
+static const char *renderer = "pixman";
+
 static struct th_server *
 start(const char *name, bool scanout, char *stats, size_t size)
 {
 	th_stats_path(name, stats, size);
-	const char *const with[] = {"--backend", "drm",	    "--drm-device", vkms_path, "--renderer",
-				    "pixman",	 "--stats", stats,	    NULL};
-	const char *const without[] = {"--backend",    "drm",	 "--drm-device", vkms_path,
-				       "--renderer",   "pixman", "--stats",	 stats,
+	const char *const with[] = {"--backend",  "drm",    "--drm-device", vkms_path,
+				    "--renderer", renderer, "--stats",	    stats,
+				    NULL};
+	const char *const without[] = {"--backend",  "drm",    "--drm-device", vkms_path,
+				       "--renderer", renderer, "--stats",	    stats,
 				       "--no-scanout", NULL};
 	return th_server_start(scanout ? with : without);
 }
@@ -142,6 +146,15 @@ static void
 test_fullscreen_primary(void)
 {
 	run_fullscreen(true);
+}
+
+/* The same with GL: no GL draw call at all while the client is on the primary plane. */
+static void
+test_fullscreen_primary_gl(void)
+{
+	renderer = "gl";
+	run_fullscreen(true);
+	renderer = "pixman";
 }
 
 static void
@@ -328,6 +341,7 @@ main(int argc, char *argv[])
 	th_require_vkms(vkms_path, sizeof(vkms_path));
 	static const struct th_test tests[] = {
 		{"fullscreen-primary", test_fullscreen_primary},
+		{"fullscreen-primary-gl", test_fullscreen_primary_gl},
 		{"fullscreen-no-scanout", test_fullscreen_no_scanout},
 		{"overlay", test_overlay},
 		{"refused-format-composited", test_refused_format_composited},
