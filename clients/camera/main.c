@@ -1,8 +1,10 @@
 /*
  * sluice-camera: shows a V4L2 capture device on a Wayland compositor without copying a frame.
  *
- * The driver's buffers (V4L2_MEMORY_MMAP) are exported once as dma-bufs (VIDIOC_EXPBUF) and
- * wrapped once as wl_buffers (linux-dmabuf). Each captured frame is attached as it arrives; a
+ * By default the driver's buffers (V4L2_MEMORY_MMAP) are exported once as dma-bufs
+ * (VIDIOC_EXPBUF); with --import, buffers allocated from the system dma-buf heap are handed to the
+ * driver instead (V4L2_MEMORY_DMABUF). Either way each is wrapped once as a wl_buffer
+ * (linux-dmabuf). Each captured frame is attached as it arrives; a
  * buffer goes back to the driver only when the compositor has released it, so the camera never
  * writes into a frame on screen. The pixel format is one the camera captures and the compositor
  * advertises for linear buffers (dma-buf feedback on version 4, format events before).
@@ -11,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/dma-heap.h>
 #include <linux/videodev2.h>
 #include <poll.h>
 #include <signal.h>
@@ -51,6 +54,7 @@ struct camera_buffer {
 struct camera {
 	const char *device;
 	int fd;
+	enum v4l2_memory memory; /* MMAP (export) or DMABUF (import) */
 	uint32_t drm_format, v4l2_format;
 	uint32_t width, height;
 	uint32_t bytesperline, sizeimage;
@@ -368,15 +372,41 @@ camera_set_format(struct camera *cam, uint32_t want_v4l2, uint32_t width, uint32
 	return false;
 }
 
+/* Gives a buffer to the driver to capture into. */
+static bool
+camera_queue(struct camera *cam, struct camera_buffer *b)
+{
+	struct v4l2_buffer vb = {
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = cam->memory, .index = b->index};
+	if (cam->memory == V4L2_MEMORY_DMABUF) {
+		vb.m.fd = b->dmabuf_fd;
+		vb.length = cam->sizeimage;
+	}
+	return xioctl(cam->fd, VIDIOC_QBUF, &vb) == 0;
+}
+
+/* A buffer of the system dma-buf heap for the driver to fill (import mode). */
+static int
+heap_alloc(size_t size)
+{
+	int heap = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+	if (heap < 0)
+		return -1;
+	struct dma_heap_allocation_data alloc = {.len = size, .fd_flags = O_RDWR | O_CLOEXEC};
+	int ret = xioctl(heap, DMA_HEAP_IOCTL_ALLOC, &alloc);
+	int saved = errno;
+	close(heap);
+	errno = saved;
+	return ret < 0 ? -1 : (int)alloc.fd;
+}
+
 static void
 buffer_release(void *data, struct wl_buffer *wl_buffer)
 {
 	struct camera_buffer *b = data;
 	b->with_compositor = false;
 	/* Back to the camera only now: it must not write into a frame on screen. */
-	struct v4l2_buffer vb = {
-		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP, .index = b->index};
-	if (xioctl(b->camera->fd, VIDIOC_QBUF, &vb) == 0)
+	if (camera_queue(b->camera, b))
 		b->with_driver = true;
 }
 
@@ -406,7 +436,7 @@ static bool
 camera_start(struct camera *cam)
 {
 	struct v4l2_requestbuffers req = {
-		.count = 4, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
+		.count = 4, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = cam->memory};
 	if (xioctl(cam->fd, VIDIOC_REQBUFS, &req) < 0 || req.count < 2) {
 		fprintf(stderr, "sluice-camera: %s: cannot get capture buffers: %s\n", cam->device,
 			strerror(errno));
@@ -419,16 +449,28 @@ camera_start(struct camera *cam)
 		struct camera_buffer *b = &cam->buffers[i];
 		b->camera = cam;
 		b->index = i;
-		struct v4l2_exportbuffer exp = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-						.index = i,
-						.flags = O_RDONLY | O_CLOEXEC};
-		if (xioctl(cam->fd, VIDIOC_EXPBUF, &exp) < 0) {
-			fprintf(stderr,
-				"sluice-camera: %s cannot export its buffers (EXPBUF): %s\n",
-				cam->device, strerror(errno));
-			return false;
+		if (cam->memory == V4L2_MEMORY_DMABUF) {
+			b->dmabuf_fd = heap_alloc(cam->sizeimage);
+			if (b->dmabuf_fd < 0) {
+				fprintf(stderr,
+					"sluice-camera: cannot allocate from /dev/dma_heap/system: "
+					"%s\n",
+					strerror(errno));
+				return false;
+			}
+		} else {
+			struct v4l2_exportbuffer exp = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+							.index = i,
+							.flags = O_RDONLY | O_CLOEXEC};
+			if (xioctl(cam->fd, VIDIOC_EXPBUF, &exp) < 0) {
+				fprintf(stderr,
+					"sluice-camera: %s cannot export its buffers (EXPBUF): "
+					"%s\n",
+					cam->device, strerror(errno));
+				return false;
+			}
+			b->dmabuf_fd = exp.fd;
 		}
-		b->dmabuf_fd = exp.fd;
 		struct zwp_linux_buffer_params_v1 *params =
 			zwp_linux_dmabuf_v1_create_params(cam->dmabuf);
 		for (unsigned p = 0; p < n_planes; p++)
@@ -439,10 +481,7 @@ camera_start(struct camera *cam)
 			params, (int32_t)cam->width, (int32_t)cam->height, cam->drm_format, 0);
 		zwp_linux_buffer_params_v1_destroy(params);
 		wl_buffer_add_listener(b->wl_buffer, &buffer_listener, b);
-		struct v4l2_buffer vb = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
-					 .memory = V4L2_MEMORY_MMAP,
-					 .index = i};
-		if (xioctl(cam->fd, VIDIOC_QBUF, &vb) < 0) {
+		if (!camera_queue(cam, b)) {
 			fprintf(stderr, "sluice-camera: %s: cannot queue a buffer: %s\n",
 				cam->device, strerror(errno));
 			return false;
@@ -462,7 +501,7 @@ camera_start(struct camera *cam)
 static bool
 camera_frame(struct camera *cam)
 {
-	struct v4l2_buffer vb = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
+	struct v4l2_buffer vb = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = cam->memory};
 	if (xioctl(cam->fd, VIDIOC_DQBUF, &vb) < 0) {
 		if (errno == EAGAIN)
 			return true;
@@ -474,7 +513,7 @@ camera_frame(struct camera *cam)
 	if (vb.flags & V4L2_BUF_FLAG_ERROR) {
 		/* A corrupt frame: not worth showing, straight back to the driver. */
 		cam->frames_dropped++;
-		if (xioctl(cam->fd, VIDIOC_QBUF, &vb) == 0)
+		if (camera_queue(cam, b))
 			b->with_driver = true;
 		return true;
 	}
@@ -495,22 +534,28 @@ static const char usage[] =
 	"                       from XR24 AR24 YUYV UYVY NV12 YU12 RGBP)\n"
 	"  -s, --size WxH       ask the camera for this frame size\n"
 	"  -n, --frames N       stop after N frames\n"
+	"  -i, --import         capture into dma-bufs from /dev/dma_heap/system\n"
+	"                       (V4L2_MEMORY_DMABUF) instead of exporting the driver's\n"
 	"  -h, --help           show this help\n";
 
 int
 main(int argc, char *argv[])
 {
 	static const struct option options[] = {
-		{"device", required_argument, NULL, 'd'}, {"format", required_argument, NULL, 'f'},
-		{"size", required_argument, NULL, 's'},	  {"frames", required_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},	  {0},
+		{"device", required_argument, NULL, 'd'},
+		{"format", required_argument, NULL, 'f'},
+		{"size", required_argument, NULL, 's'},
+		{"frames", required_argument, NULL, 'n'},
+		{"import", no_argument, NULL, 'i'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
 	};
-	struct camera cam = {.fd = -1};
+	struct camera cam = {.fd = -1, .memory = V4L2_MEMORY_MMAP};
 	const char *device = NULL;
 	uint32_t want = 0, width = 0, height = 0;
 	int opt;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":d:f:s:n:h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":d:f:s:n:ih", options, NULL)) != -1) {
 		char *end;
 		switch (opt) {
 		case 'd':
@@ -539,6 +584,9 @@ main(int argc, char *argv[])
 					optarg);
 				return 1;
 			}
+			break;
+		case 'i':
+			cam.memory = V4L2_MEMORY_DMABUF;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -582,8 +630,10 @@ main(int argc, char *argv[])
 	if (!camera_open(&cam, device) || !camera_set_format(&cam, want, width, height))
 		return 1;
 	char name[5];
-	fprintf(stderr, "sluice-camera: %s: %ux%u %s, stride %u\n", cam.device, cam.width,
-		cam.height, fourcc(cam.v4l2_format, name), cam.bytesperline);
+	fprintf(stderr, "sluice-camera: %s: %ux%u %s, stride %u, %s\n", cam.device, cam.width,
+		cam.height, fourcc(cam.v4l2_format, name), cam.bytesperline,
+		cam.memory == V4L2_MEMORY_DMABUF ? "importing heap dma-bufs"
+						 : "exporting the driver's buffers");
 
 	cam.surface = wl_compositor_create_surface(cam.compositor);
 	cam.xdg_surface = xdg_wm_base_get_xdg_surface(cam.wm_base, cam.surface);

@@ -46,11 +46,13 @@ near(uint32_t got, uint32_t want, int tolerance)
 }
 
 static void
-run_bars(const char *format, int tolerance)
+run_bars(const char *format, int tolerance, bool import)
 {
 	struct th_server *server = start();
 	th_require(server);
-	const char *const argv[] = {camera_bin(), "--format", format, "--size", "640x360", NULL};
+	const char *const argv[] = {camera_bin(), "--format", format,
+				    "--size",	  "640x360",  import ? "--import" : NULL,
+				    NULL};
 	struct th_process *camera = th_spawn(server, argv, NULL);
 	th_require(camera);
 	struct th_client *c = th_client_connect(server);
@@ -90,6 +92,8 @@ run_bars(const char *format, int tolerance)
 	struct th_process_result r;
 	th_process_finish(camera, 0, &r);
 	th_note("%s", r.output);
+	if (import)
+		th_check(strstr(r.output, "importing heap dma-bufs") != NULL);
 	/* "sluice-camera: N frames shown, M dropped" */
 	const char *end = strstr(r.output, " frames shown");
 	const char *start = end;
@@ -106,19 +110,32 @@ run_bars(const char *format, int tolerance)
 static void
 test_bars_xrgb(void)
 {
-	run_bars("XR24", 8);
+	run_bars("XR24", 8, false);
 }
 
 static void
 test_bars_yuyv(void)
 {
-	run_bars("YUYV", 12);
+	run_bars("YUYV", 12, false);
 }
 
 static void
 test_bars_nv12(void)
 {
-	run_bars("NV12", 12);
+	run_bars("NV12", 12, false);
+}
+
+/* The driver fills buffers it was given (system heap dma-bufs) instead of its own. */
+static void
+test_bars_import_xrgb(void)
+{
+	run_bars("XR24", 8, true);
+}
+
+static void
+test_bars_import_nv12(void)
+{
+	run_bars("NV12", 12, true);
 }
 
 /* Bad inputs: one line naming the problem, non-zero exit, nothing else broken. */
@@ -160,6 +177,8 @@ main(int argc, char *argv[])
 		{"bars-xrgb", test_bars_xrgb},
 		{"bars-yuyv", test_bars_yuyv},
 		{"bars-nv12", test_bars_nv12},
+		{"bars-import-xrgb", test_bars_import_xrgb},
+		{"bars-import-nv12", test_bars_import_nv12},
 		{"errors", test_errors},
 	};
 	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
