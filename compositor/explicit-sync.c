@@ -282,12 +282,6 @@ attached_buffer(struct sl_surface *surface)
 	return surface->pending.buffer;
 }
 
-static bool
-attach_requested(struct sl_surface *surface)
-{
-	return surface->pending.committed & SL_STATE_BUFFER;
-}
-
 /* ---- zwp_linux_explicit_synchronization_v1 ---- */
 
 struct zwp_surface_sync {
@@ -572,8 +566,6 @@ syncobj_surface_handle_precommit(struct wl_listener *listener, void *data)
 			 "acquire point %" PRIu64 " is not before release point %" PRIu64
 			 " on the same timeline",
 			 ss->acquire.point, ss->release.point);
-	} else if (!buffer && attach_requested(surface)) {
-		/* A NULL attach with no points: fine. */
 	}
 	if (code) {
 		wl_resource_post_error(ss->resource, code, "%s", message);
