@@ -43,13 +43,6 @@ cpu_seconds(pid_t pid)
 	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
-static int
-compare_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 static uint32_t
 shade(int32_t x, int32_t y, void *data)
 {
@@ -70,28 +63,20 @@ run(const char *vkms, struct row *row)
 	struct th_window *w = c ? th_window_create(c) : NULL;
 	if (!w || !c->dmabuf)
 		return false;
-	struct th_dmabuf mem[2];
-	struct wl_buffer *buffers[2];
-	uint32_t offsets[4], strides[4];
-	unsigned n_planes;
-	size_t size =
-		th_layout(DRM_FORMAT_XRGB8888, w->width, w->height, offsets, strides, &n_planes);
+	/* Two buffers, alternating, from the system heap (which vkms can scan out). */
+	struct th_painted_buffer bufs[2];
 	for (int i = 0; i < 2; i++) {
 		uint32_t tint = (uint32_t)i * 0x400000u;
-		if (!th_dmabuf_alloc(TH_DMABUF_HEAP, size, &mem[i]))
+		if (!th_painted_buffer_create(c, TH_DMABUF_HEAP, DRM_FORMAT_XRGB8888, w->width,
+					      w->height, shade, &tint, &bufs[i]))
 			return false;
-		th_paint(DRM_FORMAT_XRGB8888, mem[i].map, offsets, strides, w->width, w->height,
-			 shade, &tint);
-		buffers[i] = th_dmabuf_buffer_create(c, mem[i].fd, DRM_FORMAT_XRGB8888, w->width,
-						     w->height, n_planes, offsets, strides,
-						     DRM_FORMAT_MOD_LINEAR);
 	}
 	double latency[FRAMES], cpu_start = 0;
 	int n = 0;
 	for (int i = -WARMUP; i < FRAMES; i++) {
 		if (i == 0)
 			cpu_start = cpu_seconds(server->pid);
-		wl_surface_attach(w->surface, buffers[(i + WARMUP) % 2], 0, 0);
+		wl_surface_attach(w->surface, bufs[(i + WARMUP) % 2].buffer, 0, 0);
 		wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
 		struct th_presented p = {0};
 		th_feedback_request(c, w->surface, &p);
@@ -106,13 +91,10 @@ run(const char *vkms, struct row *row)
 		row->zero_copy += (p.flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY) != 0;
 	}
 	row->cpu_ms = (cpu_seconds(server->pid) - cpu_start) * 1000.0 / n;
-	qsort(latency, (size_t)n, sizeof(*latency), compare_double);
-	row->median_ms = latency[n / 2];
-	row->p99_ms = latency[(int)(0.99 * (n - 1) + 0.5)];
-	for (int i = 0; i < 2; i++) {
-		wl_buffer_destroy(buffers[i]);
-		th_dmabuf_free(&mem[i]);
-	}
+	row->median_ms = th_percentile(latency, n, 0.5);
+	row->p99_ms = th_percentile(latency, n, 0.99);
+	for (int i = 0; i < 2; i++)
+		th_painted_buffer_destroy(&bufs[i]);
 	th_window_destroy(w);
 	th_client_destroy(c);
 	return th_server_stop(server);

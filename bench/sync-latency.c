@@ -40,21 +40,6 @@ struct result {
 	double commit_median, commit_p99, signal_median, signal_p99; /* ms */
 };
 
-static int
-compare_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double
-percentile(double *v, int n, double p)
-{
-	qsort(v, (size_t)n, sizeof(*v), compare_double);
-	int i = (int)(p * (n - 1) + 0.5);
-	return v[i];
-}
-
 static uint32_t
 grey(int32_t x, int32_t y, void *data)
 {
@@ -77,21 +62,12 @@ run_mode(const char *vkms, enum mode mode, struct result *out)
 		return false;
 	}
 	/* Two buffers, alternating, from vgem (which can carry a fence). */
-	struct th_dmabuf mem[2];
-	struct wl_buffer *buffers[2];
-	uint32_t offsets[4], strides[4];
-	unsigned n_planes;
-	size_t size =
-		th_layout(DRM_FORMAT_XRGB8888, w->width, w->height, offsets, strides, &n_planes);
+	struct th_painted_buffer bufs[2];
 	for (int i = 0; i < 2; i++) {
-		if (!th_dmabuf_alloc(TH_DMABUF_VGEM, size, &mem[i]))
-			return false;
 		uint32_t colour = i ? 0x404040 : 0x808080;
-		th_paint(DRM_FORMAT_XRGB8888, mem[i].map, offsets, strides, w->width, w->height,
-			 grey, &colour);
-		buffers[i] = th_dmabuf_buffer_create(c, mem[i].fd, DRM_FORMAT_XRGB8888, w->width,
-						     w->height, n_planes, offsets, strides,
-						     DRM_FORMAT_MOD_LINEAR);
+		if (!th_painted_buffer_create(c, TH_DMABUF_VGEM, DRM_FORMAT_XRGB8888, w->width,
+					      w->height, grey, &colour, &bufs[i]))
+			return false;
 	}
 	struct zwp_linux_surface_synchronization_v1 *zsync = NULL;
 	struct wp_linux_drm_syncobj_surface_v1 *ssync = NULL;
@@ -117,8 +93,9 @@ run_mode(const char *vkms, enum mode mode, struct result *out)
 	int n = 0, missed = 0;
 	for (int i = -10; i < FRAMES; i++) {
 		int b = (i + 10) % 2;
-		struct vgem_fence_attach attach = {.handle = mem[b].vgem_handle, .flags = 1};
-		if (mode == IMPLICIT && drmIoctl(mem[b].vgem_fd, VGEM_FENCE_ATTACH, &attach) < 0)
+		struct vgem_fence_attach attach = {.handle = bufs[b].mem.vgem_handle, .flags = 1};
+		if (mode == IMPLICIT &&
+		    drmIoctl(bufs[b].mem.vgem_fd, VGEM_FENCE_ATTACH, &attach) < 0)
 			return false;
 		if (mode == SYNC_FILE) {
 			int fence = th_sw_fence(sw_timeline, (uint32_t)(i + 11));
@@ -134,7 +111,7 @@ run_mode(const char *vkms, enum mode mode, struct result *out)
 			wp_linux_drm_syncobj_surface_v1_set_release_point(ssync, timeline, 0,
 									  (uint32_t)release);
 		}
-		wl_surface_attach(w->surface, buffers[b], 0, 0);
+		wl_surface_attach(w->surface, bufs[b].buffer, 0, 0);
 		wl_surface_damage_buffer(w->surface, 0, 0, 64, 64);
 		struct th_presented p = {0};
 		th_feedback_request(c, w->surface, &p);
@@ -146,7 +123,7 @@ run_mode(const char *vkms, enum mode mode, struct result *out)
 		int64_t signalled = th_now_ns();
 		if (mode == IMPLICIT) {
 			struct vgem_fence_signal sig = {.fence = attach.out_fence};
-			drmIoctl(mem[b].vgem_fd, VGEM_FENCE_SIGNAL, &sig);
+			drmIoctl(bufs[b].mem.vgem_fd, VGEM_FENCE_SIGNAL, &sig);
 		} else if (mode == SYNC_FILE) {
 			th_sw_advance(sw_timeline, 1);
 		} else if (mode == SYNCOBJ) {
@@ -164,10 +141,10 @@ run_mode(const char *vkms, enum mode mode, struct result *out)
 		n++;
 	}
 	*out = (struct result){.frames = n, .missed = missed};
-	out->commit_median = percentile(commit_to_present, n, 0.5);
-	out->commit_p99 = percentile(commit_to_present, n, 0.99);
-	out->signal_median = percentile(signal_to_present, n, 0.5);
-	out->signal_p99 = percentile(signal_to_present, n, 0.99);
+	out->commit_median = th_percentile(commit_to_present, n, 0.5);
+	out->commit_p99 = th_percentile(commit_to_present, n, 0.99);
+	out->signal_median = th_percentile(signal_to_present, n, 0.5);
+	out->signal_p99 = th_percentile(signal_to_present, n, 0.99);
 	if (zsync)
 		zwp_linux_surface_synchronization_v1_destroy(zsync);
 	if (ssync)
@@ -180,10 +157,8 @@ run_mode(const char *vkms, enum mode mode, struct result *out)
 	}
 	if (sw_timeline >= 0)
 		close(sw_timeline);
-	for (int i = 0; i < 2; i++) {
-		wl_buffer_destroy(buffers[i]);
-		th_dmabuf_free(&mem[i]);
-	}
+	for (int i = 0; i < 2; i++)
+		th_painted_buffer_destroy(&bufs[i]);
 	th_window_destroy(w);
 	th_client_destroy(c);
 	return th_server_stop(server);
@@ -217,6 +192,7 @@ main(void)
 		       r->frames, r->commit_median / results[NONE].commit_median);
 	}
 	printf("\n(c->p: commit to presentation, s->p: fence signal to presentation, in ms. "
-	       "IN_FENCE_FD is not measured: it needs direct scanout)\n");
+	       "IN_FENCE_FD is not measured: sluice does not hand acquire fences to the kernel "
+	       "yet)\n");
 	return 0;
 }

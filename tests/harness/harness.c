@@ -1390,3 +1390,48 @@ th_require_vkms(char *path, size_t size)
 	printf("Bail out! no vkms device: not in the test VM?\n");
 	exit(1);
 }
+
+bool
+th_painted_buffer_create(struct th_client *client, enum th_dmabuf_source source, uint32_t format,
+			 int32_t width, int32_t height,
+			 uint32_t (*colour)(int32_t x, int32_t y, void *data), void *data,
+			 struct th_painted_buffer *out)
+{
+	*out = (struct th_painted_buffer){.width = width, .height = height};
+	uint32_t offsets[4], strides[4];
+	unsigned n;
+	size_t size = th_layout(format, width, height, offsets, strides, &n);
+	if (!size || !th_dmabuf_alloc(source, size, &out->mem))
+		return false;
+	th_dmabuf_begin_write(&out->mem);
+	th_paint(format, out->mem.map, offsets, strides, width, height, colour, data);
+	th_dmabuf_end_write(&out->mem);
+	out->buffer = th_dmabuf_buffer_create(client, out->mem.fd, format, width, height, n,
+					      offsets, strides, DRM_FORMAT_MOD_LINEAR);
+	return out->buffer != NULL;
+}
+
+void
+th_painted_buffer_destroy(struct th_painted_buffer *buffer)
+{
+	if (buffer->buffer)
+		wl_buffer_destroy(buffer->buffer);
+	buffer->buffer = NULL;
+	th_dmabuf_free(&buffer->mem);
+}
+
+static int
+compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+double
+th_percentile(double *values, int n, double p)
+{
+	if (n <= 0)
+		return 0;
+	qsort(values, (size_t)n, sizeof(*values), compare_double);
+	return values[(int)(p * (n - 1) + 0.5)];
+}

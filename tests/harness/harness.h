@@ -286,6 +286,21 @@ int th_sw_timeline_create(void);
 int th_sw_fence(int timeline, uint32_t value);
 bool th_sw_advance(int timeline, uint32_t by);
 
+/* A linear dma-buf of one format painted with colour(x, y), wrapped as a wl_buffer. */
+struct th_painted_buffer {
+	struct th_dmabuf mem;
+	struct wl_buffer *buffer;
+	int32_t width, height;
+};
+bool th_painted_buffer_create(struct th_client *client, enum th_dmabuf_source source,
+			      uint32_t format, int32_t width, int32_t height,
+			      uint32_t (*colour)(int32_t x, int32_t y, void *data), void *data,
+			      struct th_painted_buffer *out);
+void th_painted_buffer_destroy(struct th_painted_buffer *buffer);
+
+/* The p-quantile (0..1) of n values, which it sorts. */
+double th_percentile(double *values, int n, double p);
+
 int64_t th_now_ns(void);
 
 /*

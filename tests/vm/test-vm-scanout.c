@@ -20,19 +20,13 @@ static struct th_server *
 start(const char *name, bool scanout, char *stats, size_t size)
 {
 	th_stats_path(name, stats, size);
-	const char *const with[] = {"--backend",  "drm",    "--drm-device", vkms_path,
-				    "--renderer", renderer, "--stats",	    stats,
-				    NULL};
-	const char *const without[] = {"--backend",  "drm",    "--drm-device", vkms_path,
-				       "--renderer", renderer, "--stats",	    stats,
+	const char *const with[] = {"--backend", "drm",	    "--drm-device", vkms_path, "--renderer",
+				    renderer,	 "--stats", stats,	    NULL};
+	const char *const without[] = {"--backend",    "drm",	 "--drm-device", vkms_path,
+				       "--renderer",   renderer, "--stats",	 stats,
 				       "--no-scanout", NULL};
 	return th_server_start(scanout ? with : without);
 }
-
-struct dbuf {
-	struct th_dmabuf mem;
-	struct wl_buffer *buffer;
-};
 
 struct pattern {
 	int32_t width, height;
@@ -52,26 +46,11 @@ pattern_colour(int32_t x, int32_t y, void *data)
 static enum th_dmabuf_source source = TH_DMABUF_HEAP;
 
 static bool
-dbuf_create(struct th_client *c, uint32_t format, const struct pattern *p, struct dbuf *out)
+dbuf_create(struct th_client *c, uint32_t format, const struct pattern *p,
+	    struct th_painted_buffer *out)
 {
-	uint32_t offsets[4], strides[4];
-	unsigned n;
-	size_t size = th_layout(format, p->width, p->height, offsets, strides, &n);
-	if (!th_dmabuf_alloc(source, size, &out->mem))
-		return false;
-	th_paint(format, out->mem.map, offsets, strides, p->width, p->height, pattern_colour,
-		 (void *)p);
-	out->buffer = th_dmabuf_buffer_create(c, out->mem.fd, format, p->width, p->height, n,
-					      offsets, strides, DRM_FORMAT_MOD_LINEAR);
-	return out->buffer != NULL;
-}
-
-static void
-dbuf_destroy(struct dbuf *b)
-{
-	if (b->buffer)
-		wl_buffer_destroy(b->buffer);
-	th_dmabuf_free(&b->mem);
+	return th_painted_buffer_create(c, source, format, p->width, p->height, pattern_colour,
+					(void *)p, out);
 }
 
 /* Pixels of the capture that differ from the pattern placed at (x, y); -1 on capture failure. */
@@ -106,7 +85,7 @@ run_fullscreen(bool scanout)
 	struct th_window *w = th_window_create(c);
 	th_require(w);
 	struct pattern pa = {w->width, w->height, 11, false}, pb = {w->width, w->height, 12, false};
-	struct dbuf a, b;
+	struct th_painted_buffer a, b;
 	th_require(dbuf_create(c, DRM_FORMAT_XRGB8888, &pa, &a) &&
 		   dbuf_create(c, DRM_FORMAT_XRGB8888, &pb, &b));
 	enum { FRAMES = 30 };
@@ -121,8 +100,8 @@ run_fullscreen(bool scanout)
 	}
 	/* The last frame showed b (i = 29): its pixels unchanged on screen. */
 	th_check(pattern_mismatches(c, &pb, 0, 0) == 0, "the screen is not the client's buffer");
-	dbuf_destroy(&a);
-	dbuf_destroy(&b);
+	th_painted_buffer_destroy(&a);
+	th_painted_buffer_destroy(&b);
 	th_window_destroy(w);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
@@ -175,7 +154,7 @@ test_overlay(void)
 	struct th_window *w = th_window_create(c);
 	th_require(w);
 	struct pattern pbg = {w->width, w->height, 21, false}, pov = {256, 128, 22, true};
-	struct dbuf bg, ov;
+	struct th_painted_buffer bg, ov;
 	th_require(dbuf_create(c, DRM_FORMAT_XRGB8888, &pbg, &bg) &&
 		   dbuf_create(c, DRM_FORMAT_ARGB8888, &pov, &ov));
 	struct wl_surface *child = wl_compositor_create_surface(c->compositor);
@@ -202,8 +181,8 @@ test_overlay(void)
 	}
 	wl_subsurface_destroy(sub);
 	wl_surface_destroy(child);
-	dbuf_destroy(&bg);
-	dbuf_destroy(&ov);
+	th_painted_buffer_destroy(&bg);
+	th_painted_buffer_destroy(&ov);
 	th_window_destroy(w);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
@@ -228,14 +207,14 @@ test_refused_format_composited(void)
 	struct th_window *w = th_window_create(c);
 	th_require(w);
 	struct pattern p = {w->width, w->height, 31, false};
-	struct dbuf d;
+	struct th_painted_buffer d;
 	th_require(dbuf_create(c, DRM_FORMAT_YUYV, &p, &d));
 	wl_surface_attach(w->surface, d.buffer, 0, 0);
 	struct th_presented pr;
 	th_check(th_commit_and_wait(c, w->surface, &pr) && pr.presented);
 	th_check(!(pr.flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY),
 		 "zero_copy for a composited frame");
-	dbuf_destroy(&d);
+	th_painted_buffer_destroy(&d);
 	th_window_destroy(w);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
@@ -266,7 +245,7 @@ test_release_after_flip(void)
 	struct th_window *w = th_window_create(c);
 	th_require(w);
 	struct pattern pa = {w->width, w->height, 41, false}, pb = {w->width, w->height, 42, false};
-	struct dbuf a, b;
+	struct th_painted_buffer a, b;
 	th_require(dbuf_create(c, DRM_FORMAT_XRGB8888, &pa, &a) &&
 		   dbuf_create(c, DRM_FORMAT_XRGB8888, &pb, &b));
 	bool a_released = false;
@@ -285,8 +264,8 @@ test_release_after_flip(void)
 	th_check(!a_released || pb_done.done, "A released while the display still showed it");
 	th_check(th_dispatch_until(c, &pb_done.done, 3000) && pb_done.presented);
 	th_check(th_roundtrip(c) && a_released, "A not released after the flip that replaced it");
-	dbuf_destroy(&a);
-	dbuf_destroy(&b);
+	th_painted_buffer_destroy(&a);
+	th_painted_buffer_destroy(&b);
 	th_window_destroy(w);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
@@ -308,7 +287,7 @@ test_kernel_refusal_falls_back(void)
 	th_require(w);
 	source = TH_DMABUF_UDMABUF;
 	struct pattern p = {w->width, w->height, 51, false};
-	struct dbuf d;
+	struct th_painted_buffer d;
 	bool made = dbuf_create(c, DRM_FORMAT_XRGB8888, &p, &d);
 	source = TH_DMABUF_HEAP;
 	th_require(made);
@@ -324,7 +303,7 @@ test_kernel_refusal_falls_back(void)
 	}
 	th_check(pattern_mismatches(c, &p, 0, 0) == 0);
 	bool refused = th_server_log_count(server, "composing it instead") == 1;
-	dbuf_destroy(&d);
+	th_painted_buffer_destroy(&d);
 	th_window_destroy(w);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));

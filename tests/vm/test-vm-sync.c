@@ -30,12 +30,6 @@ start(const char *stats_name, char *stats_path, size_t size)
 	return th_server_start(args);
 }
 
-struct dbuf {
-	struct th_dmabuf mem;
-	struct wl_buffer *buffer;
-	int32_t width, height;
-};
-
 static uint32_t
 solid(int32_t x, int32_t y, void *data)
 {
@@ -44,28 +38,11 @@ solid(int32_t x, int32_t y, void *data)
 
 /* An XRGB8888 udmabuf filled with one colour. */
 static bool
-dbuf_create(struct th_client *c, int32_t width, int32_t height, uint32_t colour, struct dbuf *out)
+dbuf_create(struct th_client *c, int32_t width, int32_t height, uint32_t colour,
+	    struct th_painted_buffer *out)
 {
-	uint32_t offsets[4], strides[4];
-	unsigned n;
-	size_t size = th_layout(DRM_FORMAT_XRGB8888, width, height, offsets, strides, &n);
-	if (!th_dmabuf_alloc(TH_DMABUF_UDMABUF, size, &out->mem))
-		return false;
-	th_paint(DRM_FORMAT_XRGB8888, out->mem.map, offsets, strides, width, height, solid,
-		 &colour);
-	out->buffer = th_dmabuf_buffer_create(c, out->mem.fd, DRM_FORMAT_XRGB8888, width, height, n,
-					      offsets, strides, DRM_FORMAT_MOD_LINEAR);
-	out->width = width;
-	out->height = height;
-	return out->buffer != NULL;
-}
-
-static void
-dbuf_destroy(struct dbuf *b)
-{
-	if (b->buffer)
-		wl_buffer_destroy(b->buffer);
-	th_dmabuf_free(&b->mem);
+	return th_painted_buffer_create(c, TH_DMABUF_UDMABUF, DRM_FORMAT_XRGB8888, width, height,
+					solid, &colour, out);
 }
 
 static uint32_t
@@ -97,7 +74,7 @@ settled_fd_count(struct th_server *server)
 
 /* A mapped toplevel showing colour A; returns the window. */
 static struct th_window *
-window_showing(struct th_client *c, uint32_t colour, struct dbuf *a)
+window_showing(struct th_client *c, uint32_t colour, struct th_painted_buffer *a)
 {
 	struct th_window *w = th_window_create(c);
 	if (!w || !dbuf_create(c, w->width, w->height, colour, a))
@@ -119,7 +96,7 @@ test_zwp_signalled_fence(void)
 	th_require(server);
 	struct th_client *c = th_client_connect(server);
 	th_require(c && c->explicit_sync && c->dmabuf);
-	struct dbuf a, b;
+	struct th_painted_buffer a, b;
 	struct th_window *w = window_showing(c, 0x0000ff, &a);
 	th_require(w);
 	struct zwp_linux_surface_synchronization_v1 *sync =
@@ -137,8 +114,8 @@ test_zwp_signalled_fence(void)
 	th_check(th_commit_and_wait(c, w->surface, &p) && p.presented);
 	th_check(shown_at(c, 10, 10) == 0x00ff00);
 	zwp_linux_surface_synchronization_v1_destroy(sync);
-	dbuf_destroy(&a);
-	dbuf_destroy(&b);
+	th_painted_buffer_destroy(&a);
+	th_painted_buffer_destroy(&b);
 	close(timeline);
 	th_window_destroy(w);
 	th_client_destroy(c);
@@ -158,7 +135,7 @@ test_zwp_fence_later(void)
 	th_require(server);
 	struct th_client *c = th_client_connect(server);
 	th_require(c && c->explicit_sync);
-	struct dbuf a, b;
+	struct th_painted_buffer a, b;
 	struct th_window *w = window_showing(c, 0x0000ff, &a);
 	th_require(w);
 	struct zwp_linux_surface_synchronization_v1 *sync =
@@ -181,8 +158,8 @@ test_zwp_fence_later(void)
 	th_check(th_dispatch_until(c, &held.done, 3000) && held.presented);
 	th_check(shown_at(c, 10, 10) == 0x00ff00, "B not shown after its fence");
 	zwp_linux_surface_synchronization_v1_destroy(sync);
-	dbuf_destroy(&a);
-	dbuf_destroy(&b);
+	th_painted_buffer_destroy(&a);
+	th_painted_buffer_destroy(&b);
 	close(timeline);
 	th_window_destroy(w);
 	th_client_destroy(c);
@@ -200,7 +177,7 @@ test_zwp_never_signalled(void)
 	int baseline = settled_fd_count(server);
 	struct th_client *bad = th_client_connect(server);
 	th_require(bad && bad->explicit_sync);
-	struct dbuf a, b;
+	struct th_painted_buffer a, b;
 	struct th_window *w = window_showing(bad, 0x0000ff, &a);
 	th_require(w);
 	struct zwp_linux_surface_synchronization_v1 *sync =
@@ -248,8 +225,8 @@ test_zwp_never_signalled(void)
 	/* Back on top: the stuck surface shows its last good buffer, A. */
 	th_check(shown_at(bad, 10, 10) == 0x0000ff, "the stuck surface lost its last good frame");
 	zwp_linux_surface_synchronization_v1_destroy(sync);
-	dbuf_destroy(&a);
-	dbuf_destroy(&b);
+	th_painted_buffer_destroy(&a);
+	th_painted_buffer_destroy(&b);
 	th_window_destroy(w);
 	th_client_destroy(bad);
 	close(timeline);
@@ -274,7 +251,7 @@ test_zwp_out_of_order(void)
 	th_require(server);
 	struct th_client *c = th_client_connect(server);
 	th_require(c && c->explicit_sync);
-	struct dbuf pa, pb, ca, cb;
+	struct th_painted_buffer pa, pb, ca, cb;
 	struct th_window *w = window_showing(c, 0x0000ff, &pa);
 	th_require(w);
 	/* A desynchronized subsurface in the top-left corner. */
@@ -325,10 +302,10 @@ test_zwp_out_of_order(void)
 	zwp_linux_surface_synchronization_v1_destroy(cs);
 	wl_subsurface_destroy(sub);
 	wl_surface_destroy(child);
-	dbuf_destroy(&pa);
-	dbuf_destroy(&pb);
-	dbuf_destroy(&ca);
-	dbuf_destroy(&cb);
+	th_painted_buffer_destroy(&pa);
+	th_painted_buffer_destroy(&pb);
+	th_painted_buffer_destroy(&ca);
+	th_painted_buffer_destroy(&cb);
 	close(t1);
 	close(t2);
 	th_window_destroy(w);
@@ -348,7 +325,7 @@ test_zwp_error_fence(void)
 	th_require(server);
 	struct th_client *c = th_client_connect(server);
 	th_require(c && c->explicit_sync);
-	struct dbuf a, b, d;
+	struct th_painted_buffer a, b, d;
 	struct th_window *w = window_showing(c, 0x0000ff, &a);
 	th_require(w);
 	struct zwp_linux_surface_synchronization_v1 *sync =
@@ -383,9 +360,9 @@ test_zwp_error_fence(void)
 	th_check(th_commit_and_wait(c, w->surface, &p) && p.presented);
 	th_check(shown_at(c, 10, 10) == 0x00ff00, "the surface is broken after a failed fence");
 	zwp_linux_surface_synchronization_v1_destroy(sync);
-	dbuf_destroy(&a);
-	dbuf_destroy(&b);
-	dbuf_destroy(&d);
+	th_painted_buffer_destroy(&a);
+	th_painted_buffer_destroy(&b);
+	th_painted_buffer_destroy(&d);
 	close(timeline);
 	th_window_destroy(w);
 	th_client_destroy(c);
@@ -432,7 +409,7 @@ test_zwp_release(void)
 	struct zwp_linux_surface_synchronization_v1 *sync =
 		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
 									  w->surface);
-	struct dbuf a, b;
+	struct th_painted_buffer a, b;
 	th_require(dbuf_create(c, w->width, w->height, 0x0000ff, &a) &&
 		   dbuf_create(c, w->width, w->height, 0x00ff00, &b));
 	struct release_state ra = {0}, rb = {0};
@@ -454,8 +431,8 @@ test_zwp_release(void)
 	th_check(ra.released, "A not released after B replaced it");
 	th_check(!rb.released, "B released while shown");
 	zwp_linux_surface_synchronization_v1_destroy(sync);
-	dbuf_destroy(&a);
-	dbuf_destroy(&b);
+	th_painted_buffer_destroy(&a);
+	th_painted_buffer_destroy(&b);
 	th_window_destroy(w);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
@@ -475,7 +452,7 @@ test_zwp_1000_frames(void)
 	struct zwp_linux_surface_synchronization_v1 *sync =
 		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
 									  w->surface);
-	struct dbuf bufs[2];
+	struct th_painted_buffer bufs[2];
 	th_require(dbuf_create(c, w->width, w->height, 0x0000ff, &bufs[0]) &&
 		   dbuf_create(c, w->width, w->height, 0x00ff00, &bufs[1]));
 	int timeline = th_sw_timeline_create();
@@ -512,8 +489,8 @@ test_zwp_1000_frames(void)
 	th_check(released == 999, "%d releases for 999 replaced buffers", released);
 	th_check(fds_at_end == fds_at_10, "fd count grew from %d to %d", fds_at_10, fds_at_end);
 	zwp_linux_surface_synchronization_v1_destroy(sync);
-	dbuf_destroy(&bufs[0]);
-	dbuf_destroy(&bufs[1]);
+	th_painted_buffer_destroy(&bufs[0]);
+	th_painted_buffer_destroy(&bufs[1]);
 	close(timeline);
 	th_window_destroy(w);
 	th_client_destroy(c);
@@ -582,7 +559,7 @@ test_syncobj_acquire_release(void)
 	th_require(server);
 	struct th_client *c = th_client_connect(server);
 	th_require(c && c->syncobj, "linux-drm-syncobj not advertised on vkms");
-	struct dbuf a, b, d;
+	struct th_painted_buffer a, b, d;
 	struct th_window *w = window_showing(c, 0x0000ff, &a);
 	th_require(w);
 	struct timeline t;
@@ -624,9 +601,9 @@ test_syncobj_acquire_release(void)
 	th_check(!point_signalled(&t, 4, 100), "D's release point signalled while D is shown");
 
 	wp_linux_drm_syncobj_surface_v1_destroy(s);
-	dbuf_destroy(&a);
-	dbuf_destroy(&b);
-	dbuf_destroy(&d);
+	th_painted_buffer_destroy(&a);
+	th_painted_buffer_destroy(&b);
+	th_painted_buffer_destroy(&d);
 	timeline_destroy(&t);
 	th_window_destroy(w);
 	th_client_destroy(c);
@@ -645,7 +622,7 @@ test_syncobj_never_signalled(void)
 	int baseline = settled_fd_count(server);
 	struct th_client *c = th_client_connect(server);
 	th_require(c && c->syncobj);
-	struct dbuf a, b;
+	struct th_painted_buffer a, b;
 	struct th_window *w = window_showing(c, 0x0000ff, &a);
 	th_require(w);
 	struct timeline t;
@@ -662,8 +639,8 @@ test_syncobj_never_signalled(void)
 	th_check(th_roundtrip(c));
 	th_check(shown_at(c, 10, 10) == 0x0000ff);
 	wp_linux_drm_syncobj_surface_v1_destroy(s);
-	dbuf_destroy(&a);
-	dbuf_destroy(&b);
+	th_painted_buffer_destroy(&a);
+	th_painted_buffer_destroy(&b);
 	timeline_destroy(&t);
 	th_window_destroy(w);
 	th_client_destroy(c);
@@ -727,7 +704,7 @@ run_error_case(const void *arg)
 	struct th_client *c = th_client_connect(server);
 	th_require(c && c->explicit_sync && c->syncobj);
 	struct wl_surface *surface = wl_compositor_create_surface(c->compositor);
-	struct dbuf d = {0};
+	struct th_painted_buffer d = {0};
 	th_require(dbuf_create(c, 64, 64, 0x123456, &d));
 	struct th_buffer *shm = th_shm_buffer_create(c, 64, 64, 1);
 	int timeline = th_sw_timeline_create();
@@ -854,7 +831,7 @@ run_error_case(const void *arg)
 	if (fence >= 0)
 		close(fence);
 	close(timeline);
-	dbuf_destroy(&d);
+	th_painted_buffer_destroy(&d);
 	th_buffer_destroy(shm);
 	if (t.drm_fd >= 0) {
 		drmSyncobjDestroy(t.drm_fd, t.handle);
