@@ -133,6 +133,29 @@ sl_buffer_scanout_unlock(struct sl_buffer *buffer)
 	sl_buffer_unlock(buffer);
 }
 
+int
+sl_buffer_scanout_replaced(struct sl_buffer *buffer, int fence_fd)
+{
+	/* Another output may still show it: then only the last unlock can tell. */
+	if (fence_fd < 0 || buffer->n_scanout != 1)
+		return 0;
+	int fired = 0;
+	struct wl_list kept;
+	wl_list_init(&kept);
+	struct sl_release *release, *tmp;
+	wl_list_for_each_safe (release, tmp, &buffer->deferred_releases, link) {
+		wl_list_remove(&release->link);
+		wl_list_init(&release->link);
+		if (release->fire_fenced(release, fence_fd)) {
+			fired++;
+		} else {
+			wl_list_insert(kept.prev, &release->link);
+		}
+	}
+	wl_list_insert_list(&buffer->deferred_releases, &kept);
+	return fired;
+}
+
 void
 sl_buffer_release_or_defer(struct sl_buffer *buffer, struct wl_list *releases)
 {

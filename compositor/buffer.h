@@ -93,6 +93,11 @@ struct sl_buffer *sl_buffer_lock(struct sl_buffer *buffer);
 void sl_buffer_unlock(struct sl_buffer *buffer);
 void sl_buffer_scanout_lock(struct sl_buffer *buffer);
 void sl_buffer_scanout_unlock(struct sl_buffer *buffer);
+/*
+ * A commit that no longer shows the buffer was submitted; fence_fd (borrowed) signals when it has
+ * left the screen. Fires the deferred releases that can carry the fence; returns how many.
+ */
+int sl_buffer_scanout_replaced(struct sl_buffer *buffer, int fence_fd);
 /* Fires the releases now, or when the last plane lets go of the buffer (buffer nullable). */
 void sl_buffer_release_or_defer(struct sl_buffer *buffer, struct wl_list *releases);
 

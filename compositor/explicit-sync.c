@@ -16,7 +16,11 @@
  *
  * Releases: the renderers read client buffers synchronously (pixman) or up to a glFinish, so a
  * composited buffer is done with as soon as its commit is superseded; the release then fires at
- * once (immediate_release, or the release point signalled from the CPU).
+ * once (immediate_release, or the release point signalled from the CPU). A buffer on a plane is
+ * read by the display until the flip that replaces it: when that commit is submitted, kms.c
+ * hands its CRTC out-fence to the buffer's releases (fenced_release, or the sync_file imported
+ * into the release point), so the client learns when it may reuse the buffer a frame earlier
+ * and the kernel, not sluice, signals it.
  */
 #include "explicit-sync.h"
 
@@ -165,6 +169,26 @@ waiter_run(void *data)
 }
 
 int
+sync_point_export_sync_file(const struct sl_sync_point *point)
+{
+	struct sl_timeline *timeline = point->timeline;
+	uint64_t value = point->point;
+	/* A point nobody has submitted yet has no fence to hand over. */
+	if (drmSyncobjTimelineWait(timeline->drm_fd, &timeline->handle, &value, 1, 0,
+				   DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE, NULL) < 0)
+		return -1;
+	uint32_t tmp = 0;
+	int fd = -1;
+	if (drmSyncobjCreate(timeline->drm_fd, 0, &tmp) < 0)
+		return -1;
+	if (drmSyncobjTransfer(timeline->drm_fd, tmp, 0, timeline->handle, value, 0) < 0 ||
+	    drmSyncobjExportSyncFile(timeline->drm_fd, tmp, &fd) < 0)
+		fd = -1;
+	drmSyncobjDestroy(timeline->drm_fd, tmp);
+	return fd;
+}
+
+int
 sync_point_wait(struct sl_server *server, const struct sl_sync_point *point,
 		struct sync_waiter **out)
 {
@@ -255,6 +279,16 @@ zwp_release_fire(struct sl_release *base)
 	wl_resource_destroy(release->resource);
 }
 
+static bool
+zwp_release_fire_fenced(struct sl_release *base, int fence_fd)
+{
+	struct zwp_release *release = wl_container_of(base, release, base);
+	/* libwayland sends a duplicate: the fd stays the caller's. */
+	zwp_linux_buffer_release_v1_send_fenced_release(release->resource, fence_fd);
+	wl_resource_destroy(release->resource);
+	return true;
+}
+
 /* A syncobj release point, signalled from the CPU. */
 struct syncobj_release {
 	struct sl_release base;
@@ -271,6 +305,31 @@ syncobj_release_fire(struct sl_release *base)
 		log_errno("sync", "cannot signal release point %" PRIu64, release->point.point);
 	sl_sync_point_unset(&release->point);
 	free(release);
+}
+
+/* The kernel signals the point when the fence does: a temporary binary syncobj carries it over. */
+static bool
+syncobj_release_fire_fenced(struct sl_release *base, int fence_fd)
+{
+	struct syncobj_release *release = wl_container_of(base, release, base);
+	struct sl_timeline *timeline = release->point.timeline;
+	uint32_t tmp = 0;
+	bool ok = drmSyncobjCreate(timeline->drm_fd, 0, &tmp) == 0 &&
+		  drmSyncobjImportSyncFile(timeline->drm_fd, tmp, fence_fd) == 0 &&
+		  drmSyncobjTransfer(timeline->drm_fd, timeline->handle, release->point.point, tmp,
+				     0, 0) == 0;
+	if (!ok)
+		log_errno("sync",
+			  "cannot attach the flip's fence to release point %" PRIu64
+			  ": signalling it after the flip instead",
+			  release->point.point);
+	if (tmp)
+		drmSyncobjDestroy(timeline->drm_fd, tmp);
+	if (!ok)
+		return false;
+	sl_sync_point_unset(&release->point);
+	free(release);
+	return true;
 }
 
 /* Whether the commit about to happen attaches a buffer (a NULL attach does not count). */
@@ -398,6 +457,7 @@ zwp_sync_handle_get_release(struct wl_client *client, struct wl_resource *resour
 	}
 	wl_list_init(&release->base.link);
 	release->base.fire = zwp_release_fire;
+	release->base.fire_fenced = zwp_release_fire_fenced;
 	release->resource =
 		sl_resource_create(client, &zwp_linux_buffer_release_v1_interface, 1, id, NULL,
 				   release, zwp_release_handle_resource_destroy);
@@ -584,6 +644,7 @@ syncobj_surface_handle_precommit(struct wl_listener *listener, void *data)
 		return;
 	}
 	release->base.fire = syncobj_release_fire;
+	release->base.fire_fenced = syncobj_release_fire_fenced;
 	release->point = ss->release;
 	ss->release = (struct sl_sync_point){0};
 	wl_list_insert(surface->pending.releases.prev, &release->base.link);

@@ -17,6 +17,11 @@ bool sync_file_signalled_ok(int fd);
  */
 int sync_point_wait(struct sl_server *server, const struct sl_sync_point *point,
 		    struct sync_waiter **waiter);
+/*
+ * A sync_file for a point that has been submitted (signalled or not), without waiting; -1 when
+ * nothing has been submitted for it yet.
+ */
+int sync_point_export_sync_file(const struct sl_sync_point *point);
 void sync_waiter_release(struct sync_waiter *waiter);
 /* Reads the eventfd of a finished sync_point_wait(): false if the wait failed. */
 bool sync_waiter_signalled_ok(int fd);

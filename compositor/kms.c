@@ -384,6 +384,28 @@ scanout_set_move(struct kms_scanout_set *dst, struct kms_scanout_set *src)
 	src->count = 0;
 }
 
+static bool
+scanout_set_has(const struct kms_scanout_set *set, const struct sl_buffer *buffer)
+{
+	for (int i = 0; i < set->count; i++)
+		if (set->buffers[i] == buffer)
+			return true;
+	return false;
+}
+
+/* The shown buffers the commit just submitted leaves out are read until its out-fence. */
+static void
+release_replaced_buffers(struct kms_output *ko)
+{
+	if (ko->out_fence < 0)
+		return;
+	for (int i = 0; i < ko->shown.count; i++)
+		if (!scanout_set_has(&ko->in_flight, ko->shown.buffers[i]))
+			ko->device->server->stats.releases_fenced +=
+				(uint64_t)sl_buffer_scanout_replaced(ko->shown.buffers[i],
+								     ko->out_fence);
+}
+
 static struct kms_output *
 kms_from_output(struct sl_output *output)
 {
@@ -531,6 +553,7 @@ kms_submit_frame(struct sl_output *output, bool drew)
 		return false;
 	}
 	scanout_set_move(&ko->in_flight, &ko->assigned);
+	release_replaced_buffers(ko);
 
 	ko->modeset_done = true;
 	if (drew) {
@@ -692,6 +715,12 @@ kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidate
 		liftoff_layer_set_property(layer, "zpos", (uint64_t)i + 1);
 		layer_set_geometry(layer, c->x, c->y, c->surface->geometry.width,
 				   c->surface->geometry.height);
+		/* Unsignalled (output.c dropped the rest): the kernel holds the flip for it. */
+		if (fb_id && c->surface->buffer_fence >= 0)
+			liftoff_layer_set_property(layer, "IN_FENCE_FD",
+						   (uint64_t)c->surface->buffer_fence);
+		else
+			liftoff_layer_unset_property(layer, "IN_FENCE_FD");
 		if (fb_id) {
 			liftoff_layer_set_property(layer, "FB_ID", fb_id);
 		} else {
@@ -730,6 +759,8 @@ kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidate
 			struct sl_buffer *buffer = c->surface->current.buffer;
 			sl_buffer_scanout_lock(buffer);
 			ko->assigned.buffers[ko->assigned.count++] = buffer;
+			if (c->surface->buffer_fence >= 0)
+				stats->fences_to_kms++;
 		} else if (!c->reason) {
 			c->reason = "planes";
 			stats->scanout_refused_planes++;

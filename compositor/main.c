@@ -40,6 +40,11 @@ static const char usage[] =
 	"      --ready-fd FD         write the socket name and a newline to FD once clients can "
 	"connect\n"
 	"      --no-scanout          compose every frame: never put client buffers on planes\n"
+	"      --acquire-fences MODE wait (default): sluice waits for each buffer's acquire fence\n"
+	"                            before using it; kms: a buffer replacing one on a plane is\n"
+	"                            used at once and the kernel waits (IN_FENCE_FD), which saves\n"
+	"                            a wake-up but lets a fence that never signals hold the "
+	"output\n"
 	"      --stats FILE          write counters (buffer import paths, fences, frames) as JSON "
 	"to\n"
 	"                            FILE at exit\n"
@@ -101,6 +106,7 @@ main(int argc, char *argv[])
 		OPT_RENDERER,
 		OPT_STATS,
 		OPT_NO_SCANOUT,
+		OPT_ACQUIRE_FENCES,
 	};
 	static const struct option long_options[] = {
 		{"socket", required_argument, NULL, 's'},
@@ -114,6 +120,7 @@ main(int argc, char *argv[])
 		{"ready-fd", required_argument, NULL, OPT_READY_FD},
 		{"stats", required_argument, NULL, OPT_STATS},
 		{"no-scanout", no_argument, NULL, OPT_NO_SCANOUT},
+		{"acquire-fences", required_argument, NULL, OPT_ACQUIRE_FENCES},
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'v'},
@@ -219,6 +226,18 @@ main(int argc, char *argv[])
 			break;
 		case OPT_NO_SCANOUT:
 			options.no_scanout = true;
+			break;
+		case OPT_ACQUIRE_FENCES:
+			if (strcmp(optarg, "wait") == 0) {
+				options.acquire_fences_to_kms = false;
+			} else if (strcmp(optarg, "kms") == 0) {
+				options.acquire_fences_to_kms = true;
+			} else {
+				fprintf(stderr,
+					"sluice: invalid acquire-fence mode '%s' (wait or kms)\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
 			break;
 		case OPT_STATS:
 			if (!*optarg) {

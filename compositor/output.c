@@ -10,6 +10,8 @@
 #include "output.h"
 
 #include <assert.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 
 #include "capture.h"
 #include "buffer.h"
+#include "fd.h"
 #include "log.h"
 #include "presentation.h"
 #include <presentation-time-server-protocol.h>
@@ -219,8 +222,65 @@ remember_planes(struct sl_output *output, const struct collect_ctx *ctx)
 				ctx->candidates[i].surface;
 }
 
-/* Assigns planes, draws the rest, submits. False if the frame could not be submitted. */
+/* Buffer fences that have signalled (with or without an error) are done with. */
+static void
+drop_signalled_fences(struct collect_ctx *ctx)
+{
+	for (int i = 0; i < ctx->count; i++) {
+		struct sl_surface *surface = ctx->candidates[i].surface;
+		struct pollfd pfd = {.fd = surface->buffer_fence, .events = POLLIN};
+		if (surface->buffer_fence >= 0 && poll(&pfd, 1, 0) == 1)
+			fd_close(&surface->buffer_fence);
+	}
+}
+
+static void output_repaint_now(struct sl_output *output);
+
+static int
+handle_fence_hold(int fd, uint32_t mask, void *data)
+{
+	struct sl_output *output = data;
+	wl_event_source_remove(output->fence_hold);
+	output->fence_hold = NULL;
+	fd_close(&output->fence_hold_fd);
+	output_repaint_now(output);
+	return 0;
+}
+
+/*
+ * A buffer that was to be shown on a plane with its fence (IN_FENCE_FD) has to be composed
+ * instead: the renderer must not read it before the fence signals, so the frame waits for it.
+ */
 static bool
+hold_for_fence(struct sl_output *output, const struct collect_ctx *ctx)
+{
+	for (int i = 0; i < ctx->count; i++) {
+		const struct sl_plane_candidate *c = &ctx->candidates[i];
+		if (c->on_plane || c->surface->buffer_fence < 0)
+			continue;
+		output->fence_hold_fd = fcntl(c->surface->buffer_fence, F_DUPFD_CLOEXEC, 0);
+		if (output->fence_hold_fd >= 0)
+			output->fence_hold =
+				wl_event_loop_add_fd(output->server->loop, output->fence_hold_fd,
+						     WL_EVENT_READABLE, handle_fence_hold, output);
+		if (!output->fence_hold) {
+			/* Cannot wait without blocking: better late content than a stuck output. */
+			log_errno("output", "%s: cannot wait for a buffer's fence", output->name);
+			fd_close(&output->fence_hold_fd);
+			return false;
+		}
+		log_debug("output", "%s: wl_surface@%u composed: waiting for its buffer's fence",
+			  output->name, wl_resource_get_id(c->surface->resource));
+		output->server->stats.fence_holds++;
+		return true;
+	}
+	return false;
+}
+
+enum repaint_result { REPAINT_SUBMITTED, REPAINT_FAILED, REPAINT_HELD };
+
+/* Assigns planes, draws the rest, submits. */
+static enum repaint_result
 output_repaint_once(struct sl_output *output, bool *had_planes)
 {
 	struct sl_server *server = output->server;
@@ -235,11 +295,16 @@ output_repaint_once(struct sl_output *output, bool *had_planes)
 	}
 	ctx->output = output;
 	scene_for_each_surface(server, output, collect_surface, ctx);
+	drop_signalled_fences(ctx);
 
 	bool composition = true;
 	if (output->impl->assign_planes && !server->options.no_scanout &&
 	    !output->impl->assign_planes(output, ctx->candidates, ctx->count, &composition))
 		composition = true;
+	if (hold_for_fence(output, ctx)) {
+		free(ctx);
+		return REPAINT_HELD;
+	}
 	if (!planes_unchanged(output, ctx)) {
 		output->composition_valid = false;
 		pixman_region32_union_rect(&output->damage, &output->damage, 0, 0,
@@ -327,20 +392,19 @@ output_repaint_once(struct sl_output *output, bool *had_planes)
 	output->repaint_state = SL_REPAINT_IN_FLIGHT;
 	if (drew)
 		output->stats.frames_drawn++;
-	return output->impl->submit_frame(output, drew);
+	return output->impl->submit_frame(output, drew) ? REPAINT_SUBMITTED : REPAINT_FAILED;
 }
 
 static void
-output_repaint(void *data)
+output_repaint_now(struct sl_output *output)
 {
-	struct sl_output *output = data;
 	assert(output->repaint_state == SL_REPAINT_SCHEDULED);
 	output->frame_wanted = false;
 	capture_output_frame_started(output);
 
 	bool had_planes;
-	bool ok = output_repaint_once(output, &had_planes);
-	if (!ok && had_planes) {
+	enum repaint_result result = output_repaint_once(output, &had_planes);
+	if (result == REPAINT_FAILED && had_planes) {
 		/*
 		 * The kernel refused client buffers on planes that TEST_ONLY accepted; the backend
 		 * no longer offers those. Compose them now rather than lose the frame.
@@ -352,12 +416,18 @@ output_repaint(void *data)
 		output->repaint_state = SL_REPAINT_SCHEDULED;
 		pixman_region32_union_rect(&output->damage, &output->damage, 0, 0,
 					   (unsigned)output->width, (unsigned)output->height);
-		ok = output_repaint_once(output, &had_planes);
+		result = output_repaint_once(output, &had_planes);
 	}
-	if (!ok) {
+	if (result == REPAINT_FAILED) {
 		log_error("output", "%s: frame submission failed", output->name);
 		sl_output_frame_failed(output);
 	}
+}
+
+static void
+output_repaint(void *data)
+{
+	output_repaint_now(data);
 }
 
 void
@@ -429,6 +499,7 @@ sl_output_create(struct sl_server *server, const struct sl_output_impl *impl, co
 	output->server = server;
 	output->impl = impl;
 	output->index = index;
+	output->fence_hold_fd = -1;
 	snprintf(output->name, sizeof(output->name), "%s", name);
 	snprintf(output->description, sizeof(output->description), "sluice %s %dx%d@%.3f", name,
 		 width, height, refresh_mhz / 1000.0);
@@ -476,6 +547,9 @@ sl_output_destroy(struct sl_output *output)
 		return;
 	wl_signal_emit_mutable(&output->events.destroy, output);
 	capture_output_destroyed(output);
+	if (output->fence_hold)
+		wl_event_source_remove(output->fence_hold);
+	fd_close(&output->fence_hold_fd);
 	presentation_feedback_discard_list(&output->feedbacks);
 	presentation_feedback_discard_list(&output->feedbacks_zero_copy);
 	frame_callbacks_destroy_list(&output->frame_callbacks);

@@ -93,6 +93,13 @@ struct sl_output {
 	struct sl_output_stats stats;
 	void *backend_data;
 
+	/*
+	 * --acquire-fences=kms: a repaint that has to compose a buffer whose fence the kernel was
+	 * to wait for waits for it here first (a dup of the fence), then runs again.
+	 */
+	struct wl_event_source *fence_hold;
+	int fence_hold_fd;
+
 	/* What the back buffers hold is only valid if composition ran with the same planes. */
 	bool composition_valid;
 	struct sl_surface *plane_surfaces[8]; /* on planes in the last frame */

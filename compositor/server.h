@@ -21,6 +21,8 @@ struct sl_options {
 	int repaint_window_ms;	/* how long before the vblank the repaint starts */
 	const char *stats_path; /* NULL: no statistics file at exit */
 	bool no_scanout;	/* compose everything, never put client buffers on planes */
+	/* Acquire fences of buffers on planes go to IN_FENCE_FD instead of being waited for. */
+	bool acquire_fences_to_kms;
 };
 
 /* The one compositor instance: owns the display and every global. */

@@ -22,6 +22,9 @@
 	X(explicit_fences)	    /* commits with an acquire fence or point */                \
 	X(syncobj_waiters)	    /* waiter threads started for unsignalled points */         \
 	X(fences_failed)	    /* frames dropped because a fence signalled an error */     \
+	X(fences_to_kms)	    /* acquire fences handed to a plane's IN_FENCE_FD */        \
+	X(fence_holds)		    /* repaints held for a fence the kernel could not take */   \
+	X(releases_fenced)	    /* releases carrying the replacing flip's out-fence */      \
 	X(feedback_resends)	    /* per-surface feedback sent again after a change */        \
 	X(frames)		    /* output frames drawn */                                   \
 	X(frames_direct)	    /* output frames shown with no composition */               \

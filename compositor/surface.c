@@ -13,6 +13,7 @@
 
 #include "buffer.h"
 #include "explicit-sync.h"
+#include "fd.h"
 #include "log.h"
 #include "region.h"
 #include "scene.h"
@@ -304,6 +305,11 @@ surface_apply_state(struct sl_surface *surface, struct sl_surface_state *next)
 
 	/* Whatever was committed before and not yet shown is superseded now. */
 	presentation_feedback_discard_list(&cur->feedbacks);
+	if (fields & SL_STATE_BUFFER) {
+		fd_close(&surface->buffer_fence);
+		surface->buffer_fence = next->acquire_fd;
+		next->acquire_fd = -1;
+	}
 	state_merge(cur, next, true);
 
 	if (cur->buffer) {
@@ -500,6 +506,31 @@ surface_queue_commit(struct sl_surface *surface, const int *sync_files, int n_sy
 	surface->server->stats.commits_queued++;
 }
 
+/*
+ * --acquire-fences=kms: a new dma-buf for a surface that is on a plane is applied at once, its
+ * acquire fence (a sync_file, or the syncobj point's, once submitted) kept for the plane's
+ * IN_FENCE_FD. Leaves the fence in pending->acquire_fd and returns true; false to wait here.
+ */
+static bool
+fence_goes_to_kms(struct sl_surface *surface)
+{
+	struct sl_surface_state *pending = &surface->pending;
+	if (!surface->server->options.acquire_fences_to_kms || !surface->scanned_out ||
+	    !wl_list_empty(&surface->queued) || sl_surface_is_synchronized(surface) ||
+	    surface->has_cache || !(pending->committed & SL_STATE_BUFFER) || !pending->buffer ||
+	    pending->buffer->type != SL_BUFFER_DMABUF)
+		return false;
+	if (pending->acquire.timeline) {
+		if (pending->acquire_fd >= 0)
+			return false;
+		pending->acquire_fd = sync_point_export_sync_file(&pending->acquire);
+		if (pending->acquire_fd < 0)
+			return false;
+		sl_sync_point_unset(&pending->acquire);
+	}
+	return true;
+}
+
 static void
 surface_handle_commit(struct wl_client *client, struct wl_resource *resource)
 {
@@ -518,7 +549,10 @@ surface_handle_commit(struct wl_client *client, struct wl_resource *resource)
 	struct sync_waiter *waiter = NULL;
 	struct sl_surface_state *pending = &surface->pending;
 	struct sl_buffer *buffer = pending->buffer;
-	if (pending->acquire_fd >= 0 || pending->acquire.timeline) {
+	if ((pending->acquire_fd >= 0 || pending->acquire.timeline) && fence_goes_to_kms(surface)) {
+		/* Applied now: the plane (or the repaint) waits for the fence instead. */
+		surface->server->stats.explicit_fences++;
+	} else if (pending->acquire_fd >= 0 || pending->acquire.timeline) {
 		/* Explicit sync: the client's fence replaces the implicit ones. */
 		if (pending->acquire_fd >= 0) {
 			if (sync_file_signalled_ok(pending->acquire_fd))
@@ -738,6 +772,7 @@ surface_handle_resource_destroy(struct wl_resource *resource)
 	sl_surface_state_finish(&surface->pending);
 	sl_surface_state_finish(&surface->cached);
 	sl_surface_state_finish(&surface->current);
+	fd_close(&surface->buffer_fence);
 	free(surface);
 }
 
@@ -756,6 +791,7 @@ surface_create(struct sl_server *server, struct wl_client *client, uint32_t vers
 		return;
 	}
 	surface->server = server;
+	surface->buffer_fence = -1;
 	sl_surface_state_init(&surface->pending);
 	sl_surface_state_init(&surface->cached);
 	sl_surface_state_init(&surface->current);

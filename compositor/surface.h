@@ -26,6 +26,12 @@ struct sl_sync_point {
 struct sl_release {
 	struct wl_list link;
 	void (*fire)(struct sl_release *release);
+	/*
+	 * Fires with a sync_file (borrowed) that signals once the buffer is no longer read, so the
+	 * client hears before the flip that retires the buffer. False if this release cannot
+	 * carry the fence: it stays where it was and fire() follows later.
+	 */
+	bool (*fire_fenced)(struct sl_release *release, int fence_fd);
 };
 void sl_release_fire_list(struct wl_list *releases);
 
@@ -114,6 +120,13 @@ struct sl_surface {
 	 * While any wait, later commits queue behind them so that updates apply in order.
 	 */
 	struct wl_list queued; /* sl_surface_commit.link */
+
+	/*
+	 * With --acquire-fences=kms: the current buffer's acquire fence, which sluice did not wait
+	 * for. A plane that shows the buffer takes it as IN_FENCE_FD; a repaint that composes the
+	 * buffer waits for it first. Closed once signalled or when the buffer is replaced; -1.
+	 */
+	int buffer_fence;
 
 	/* Whether the surface could be scanned out (the fullscreen toplevel on top). */
 	bool scanout_candidate;

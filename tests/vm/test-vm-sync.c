@@ -6,6 +6,7 @@
  */
 #include <drm_fourcc.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,13 +373,22 @@ test_zwp_error_fence(void)
 
 struct release_state {
 	bool released, fenced;
+	bool fence_was_pending; /* the fence had not signalled when it arrived */
 };
+
+static bool
+fence_signalled(int fd, int timeout_ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	return poll(&pfd, 1, timeout_ms) == 1;
+}
 
 static void
 release_fenced(void *data, struct zwp_linux_buffer_release_v1 *r, int32_t fd)
 {
 	struct release_state *s = data;
 	s->released = s->fenced = true;
+	s->fence_was_pending = !fence_signalled(fd, 0);
 	close(fd);
 	zwp_linux_buffer_release_v1_destroy(r);
 }
@@ -497,7 +507,161 @@ test_zwp_1000_frames(void)
 	th_check(th_server_stop(server));
 }
 
-/* ---- wp_linux_drm_syncobj_manager_v1 ---- */
+/* ---- fences and planes (--acquire-fences kms, out-fence releases) ---- */
+
+static struct th_server *
+start_kms_fences(const char *stats_name, char *stats_path, size_t size)
+{
+	th_stats_path(stats_name, stats_path, size);
+	const char *const args[] = {
+		"--backend", "drm",	 "--drm-device",     vkms_path, "--renderer", "pixman",
+		"--stats",   stats_path, "--acquire-fences", "kms",	NULL};
+	return th_server_start(args);
+}
+
+/* A system-heap buffer: vkms scans those out (it cannot map udmabufs). */
+static bool
+heap_buffer_create(struct th_client *c, int32_t width, int32_t height, uint32_t colour,
+		   struct th_painted_buffer *out)
+{
+	return th_painted_buffer_create(c, TH_DMABUF_HEAP, DRM_FORMAT_XRGB8888, width, height,
+					solid, &colour, out);
+}
+
+/* Shows `a` until it is on the primary plane (zero-copy presentation). */
+static bool
+show_on_plane(struct th_client *c, struct th_window *w, struct th_painted_buffer *a)
+{
+	for (int i = 0; i < 3; i++) {
+		wl_surface_attach(w->surface, a->buffer, 0, 0);
+		wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+		struct th_presented p;
+		if (!th_commit_and_wait(c, w->surface, &p) || !p.presented)
+			return false;
+		if (p.flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Commits `buffer` with feedback and checks that it is not presented while its fence is
+ * pending, then signals the fence with `signal` and checks that it is presented after that.
+ */
+static bool
+presented_only_after(struct th_client *c, struct th_window *w, struct wl_buffer *buffer,
+		     bool (*signal)(void *), void *data, uint32_t colour)
+{
+	wl_surface_attach(w->surface, buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	struct th_presented held = {0};
+	th_feedback_request(c, w->surface, &held);
+	wl_surface_commit(w->surface);
+	th_dispatch_until(c, &held.done, 400);
+	bool ok = th_check(!held.done, "presented before its fence signalled");
+	int64_t signalled_at = th_now_ns();
+	if (!th_check(signal(data), "cannot signal the fence"))
+		return false;
+	ok = th_check(th_dispatch_until(c, &held.done, 3000) && held.presented,
+		      "not presented after its fence signalled") &&
+	     ok;
+	th_note("presented %.1f ms after the fence signalled",
+		(double)(held.time_ns - signalled_at) / 1e6);
+	ok = th_check(held.time_ns >= signalled_at, "presented before the fence signalled") && ok;
+	uint32_t shown = shown_at(c, 10, 10);
+	return th_check(shown == colour, "shows %06x, not %06x", shown, colour) && ok;
+}
+
+static bool
+advance_sw_timeline(void *data)
+{
+	return th_sw_advance(*(int *)data, 1);
+}
+
+/*
+ * The kernel waits: a buffer replacing one on a plane is applied at once with its fence as
+ * IN_FENCE_FD, and is not shown before the fence signals. The replaced buffer's release is
+ * the out-fence of the commit that replaced it (fenced_release), pending when it arrives.
+ */
+static void
+run_kms_in_fence(bool composed)
+{
+	char stats[256];
+	struct th_server *server = start_kms_fences(
+		composed ? "sync-kms-fence-composed" : "sync-kms-fence", stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->explicit_sync && c->dmabuf);
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	struct th_painted_buffer a, b;
+	th_require(heap_buffer_create(c, w->width, w->height, 0x0000ff, &a));
+	/* vkms refuses a udmabuf only in the real commit: the frame must then be composed. */
+	th_require(composed ? dbuf_create(c, w->width, w->height, 0x00ff00, &b)
+			    : heap_buffer_create(c, w->width, w->height, 0x00ff00, &b));
+	th_require(show_on_plane(c, w, &a), "the first buffer never reached a plane");
+	struct zwp_linux_surface_synchronization_v1 *sync =
+		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
+									  w->surface);
+	int timeline = th_sw_timeline_create();
+	int fence = th_sw_fence(timeline, 1);
+	th_require(timeline >= 0 && fence >= 0);
+	zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
+	close(fence);
+	struct release_state rel_b = {0}, rel_a = {0};
+	struct zwp_linux_buffer_release_v1 *rel =
+		zwp_linux_surface_synchronization_v1_get_release(sync);
+	zwp_linux_buffer_release_v1_add_listener(rel, &release_listener, &rel_b);
+	th_check(presented_only_after(c, w, b.buffer, advance_sw_timeline, &timeline, 0x00ff00));
+	th_check(th_roundtrip(c) && !rel_b.released, "B's release fired while B is shown");
+	/* A replaces B: B's release follows. */
+	rel = zwp_linux_surface_synchronization_v1_get_release(sync);
+	zwp_linux_buffer_release_v1_add_listener(rel, &release_listener, &rel_a);
+	wl_surface_attach(w->surface, a.buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	struct th_presented p;
+	th_check(th_commit_and_wait(c, w->surface, &p) && p.presented);
+	th_check(th_roundtrip(c) && rel_b.released, "B not released after A replaced it");
+	th_check(!rel_a.released, "A released while shown");
+	if (!composed)
+		th_check(rel_b.fenced, "a buffer that left a plane got an immediate release");
+	th_note("B's release: %s%s", rel_b.fenced ? "fenced" : "immediate",
+		rel_b.fence_was_pending ? ", pending when it arrived" : "");
+
+	zwp_linux_surface_synchronization_v1_destroy(sync);
+	th_painted_buffer_destroy(&a);
+	th_painted_buffer_destroy(&b);
+	close(timeline);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	long long queued = th_stats_value(stats, "commits_queued");
+	long long to_kms = th_stats_value(stats, "fences_to_kms");
+	long long holds = th_stats_value(stats, "fence_holds");
+	long long fenced = th_stats_value(stats, "releases_fenced");
+	th_note("queued %lld, fences to IN_FENCE_FD %lld, repaints held %lld, fenced releases %lld",
+		queued, to_kms, holds, fenced);
+	th_check(queued == 0, "%lld commits queued in the compositor", queued);
+	if (composed) {
+		th_check(holds >= 1, "the composed frame did not wait for its fence");
+	} else {
+		th_check(to_kms >= 1 && holds == 0, "the fence did not go to the plane");
+		th_check(fenced >= 1, "no release carried an out-fence");
+	}
+}
+
+static void
+test_kms_in_fence(void)
+{
+	run_kms_in_fence(false);
+}
+
+/* The plane refuses the buffer in the real commit: sluice composes it, after its fence. */
+static void
+test_kms_in_fence_composed(void)
+{
+	run_kms_in_fence(true);
+}
 
 struct timeline {
 	int drm_fd;
@@ -653,6 +817,77 @@ test_syncobj_never_signalled(void)
 	th_check(th_count_fds(server->pid) == baseline, "fds %d, baseline %d",
 		 th_count_fds(server->pid), baseline);
 	th_check(th_server_stop(server));
+}
+
+struct pending_point {
+	int timeline; /* sw_sync */
+};
+
+static bool
+advance_pending_point(void *data)
+{
+	return th_sw_advance(((struct pending_point *)data)->timeline, 1);
+}
+
+/*
+ * Syncobj points with --acquire-fences kms: a submitted but unsignalled acquire point (a sw_sync
+ * fence moved into the timeline) goes to the plane; the replaced buffer's release point is
+ * signalled by the kernel from the replacing commit's out-fence.
+ */
+static void
+test_syncobj_kms(void)
+{
+	char stats[256];
+	struct th_server *server = start_kms_fences("sync-syncobj-kms", stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->syncobj && c->dmabuf);
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	struct th_painted_buffer a, b;
+	th_require(heap_buffer_create(c, w->width, w->height, 0x0000ff, &a) &&
+		   heap_buffer_create(c, w->width, w->height, 0x00ff00, &b));
+	struct timeline t;
+	th_require(timeline_create(c, &t));
+	struct wp_linux_drm_syncobj_surface_v1 *s =
+		wp_linux_drm_syncobj_manager_v1_get_surface(c->syncobj, w->surface);
+	/* A: acquire 1 (signalled), release 2. */
+	th_require(point_signal(&t, 1));
+	set_points(s, &t, 1, 2);
+	th_require(show_on_plane(c, w, &a), "A never reached a plane");
+	th_check(!point_signalled(&t, 2, 100), "A's release point signalled while A is shown");
+
+	/* B: acquire 3, submitted (a sw_sync fence in the point) but not signalled; release 4. */
+	struct pending_point pending = {th_sw_timeline_create()};
+	int fence = th_sw_fence(pending.timeline, 1);
+	uint32_t tmp = 0;
+	uint64_t three = 3;
+	th_require(fence >= 0 && drmSyncobjCreate(t.drm_fd, 0, &tmp) == 0 &&
+		   drmSyncobjImportSyncFile(t.drm_fd, tmp, fence) == 0 &&
+		   drmSyncobjTransfer(t.drm_fd, t.handle, three, tmp, 0, 0) == 0);
+	drmSyncobjDestroy(t.drm_fd, tmp);
+	close(fence);
+	set_points(s, &t, 3, 4);
+	th_check(presented_only_after(c, w, b.buffer, advance_pending_point, &pending, 0x00ff00));
+	th_check(point_signalled(&t, 2, 1000),
+		 "A's release point not signalled after B replaced it");
+	th_check(!point_signalled(&t, 4, 100), "B's release point signalled while B is shown");
+
+	wp_linux_drm_syncobj_surface_v1_destroy(s);
+	th_painted_buffer_destroy(&a);
+	th_painted_buffer_destroy(&b);
+	timeline_destroy(&t);
+	close(pending.timeline);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	long long to_kms = th_stats_value(stats, "fences_to_kms");
+	long long fenced = th_stats_value(stats, "releases_fenced");
+	long long waiters = th_stats_value(stats, "syncobj_waiters");
+	th_note("fences to IN_FENCE_FD %lld, fenced releases %lld, waiter threads %lld", to_kms,
+		fenced, waiters);
+	th_check(to_kms >= 1 && waiters == 0, "the point was waited for in sluice");
+	th_check(fenced >= 1, "no release point was signalled from an out-fence");
 }
 
 /* ---- every protocol error of both protocols ---- */
@@ -855,6 +1090,9 @@ main(int argc, char *argv[])
 		{"zwp-1000-frames", test_zwp_1000_frames},
 		{"syncobj-acquire-release", test_syncobj_acquire_release},
 		{"syncobj-never-signalled", test_syncobj_never_signalled},
+		{"kms-in-fence", test_kms_in_fence},
+		{"kms-in-fence-composed", test_kms_in_fence_composed},
+		{"syncobj-kms", test_syncobj_kms},
 	};
 	unsigned n = sizeof(tests) / sizeof(tests[0]);
 	if (argc > 1)
