@@ -23,26 +23,6 @@ struct row {
 	int zero_copy;
 };
 
-static double
-cpu_seconds(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* Fields after the command name, which is in parentheses and may contain spaces. */
-	char *p = strrchr(buf, ')');
-	unsigned long utime = 0, stime = 0;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
-			 &stime) != 2)
-		return -1;
-	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static uint32_t
 shade(int32_t x, int32_t y, void *data)
 {
@@ -75,7 +55,7 @@ run(const char *vkms, struct row *row)
 	int n = 0;
 	for (int i = -WARMUP; i < FRAMES; i++) {
 		if (i == 0)
-			cpu_start = cpu_seconds(server->pid);
+			cpu_start = th_cpu_seconds(server->pid);
 		wl_surface_attach(w->surface, bufs[(i + WARMUP) % 2].buffer, 0, 0);
 		wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
 		struct th_presented p = {0};
@@ -90,7 +70,7 @@ run(const char *vkms, struct row *row)
 		latency[n++] = (double)(p.time_ns - committed) / 1e6;
 		row->zero_copy += (p.flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY) != 0;
 	}
-	row->cpu_ms = (cpu_seconds(server->pid) - cpu_start) * 1000.0 / n;
+	row->cpu_ms = (th_cpu_seconds(server->pid) - cpu_start) * 1000.0 / n;
 	row->median_ms = th_percentile(latency, n, 0.5);
 	row->p99_ms = th_percentile(latency, n, 0.99);
 	for (int i = 0; i < 2; i++)

@@ -277,6 +277,8 @@ long long th_stats_value(const char *path, const char *name);
 void th_stats_path(const char *name, char *out, size_t size);
 /* Open file descriptors of a process, or -1. */
 int th_count_fds(pid_t pid);
+/* A process's user + system CPU time in seconds (from /proc); -1 if unreadable. */
+double th_cpu_seconds(pid_t pid);
 
 /* ---- sw_sync fences (VM tier: debugfs sw_sync) ---- */
 
