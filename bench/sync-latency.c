@@ -93,7 +93,7 @@ run_row(const char *vkms, const struct row *row, struct result *out)
 	uint32_t syncobj = 0;
 	struct wp_linux_drm_syncobj_timeline_v1 *timeline = NULL;
 	if (mode == SYNC_FILE || mode == SYNCOBJ)
-		sw_timeline = th_sw_timeline_create();
+		sw_timeline = sw_sync_timeline_create();
 	if (mode == SYNC_FILE) {
 		zsync = zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
 										  w->surface);
@@ -119,7 +119,7 @@ run_row(const char *vkms, const struct row *row, struct result *out)
 		    drmIoctl(bufs[b].mem.vgem_fd, VGEM_FENCE_ATTACH, &attach) < 0)
 			return false;
 		if (mode == SYNC_FILE) {
-			int fence = th_sw_fence(sw_timeline, (uint32_t)(i + 11));
+			int fence = sw_sync_fence(sw_timeline, (uint32_t)(i + 11));
 			if (fence < 0)
 				return false;
 			zwp_linux_surface_synchronization_v1_set_acquire_fence(zsync, fence);
@@ -128,13 +128,9 @@ run_row(const char *vkms, const struct row *row, struct result *out)
 		if (mode == SYNCOBJ) {
 			/* Submitted like GPU work: the point holds an unsignalled fence. */
 			uint64_t acquire = (uint64_t)(i + 11) * 2, release = acquire + 1;
-			int fence = th_sw_fence(sw_timeline, (uint32_t)(i + 11));
-			uint32_t tmp = 0;
-			bool ok = fence >= 0 && drmSyncobjCreate(drm_fd, 0, &tmp) == 0 &&
-				  drmSyncobjImportSyncFile(drm_fd, tmp, fence) == 0 &&
-				  drmSyncobjTransfer(drm_fd, syncobj, acquire, tmp, 0, 0) == 0;
-			if (tmp)
-				drmSyncobjDestroy(drm_fd, tmp);
+			int fence = sw_sync_fence(sw_timeline, (uint32_t)(i + 11));
+			bool ok = fence >= 0 &&
+				  syncobj_point_import_sync_file(drm_fd, syncobj, acquire, fence);
 			if (fence >= 0)
 				close(fence);
 			if (!ok)
@@ -158,7 +154,7 @@ run_row(const char *vkms, const struct row *row, struct result *out)
 			struct vgem_fence_signal sig = {.fence = attach.out_fence};
 			drmIoctl(bufs[b].mem.vgem_fd, VGEM_FENCE_SIGNAL, &sig);
 		} else if (mode == SYNC_FILE || mode == SYNCOBJ) {
-			th_sw_advance(sw_timeline, 1);
+			sw_sync_advance(sw_timeline, 1);
 		}
 		if (!th_dispatch_until(c, &p.done, 3000) || !p.presented)
 			return false;

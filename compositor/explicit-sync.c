@@ -43,6 +43,7 @@
 #include "buffer.h"
 #include "linux-drm-syncobj-v1-server-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-server-protocol.h"
+#include "fence.h"
 #include "log.h"
 #include "resource.h"
 #include "server.h"
@@ -313,18 +314,13 @@ syncobj_release_fire_fenced(struct sl_release *base, int fence_fd)
 {
 	struct syncobj_release *release = wl_container_of(base, release, base);
 	struct sl_timeline *timeline = release->point.timeline;
-	uint32_t tmp = 0;
-	bool ok = drmSyncobjCreate(timeline->drm_fd, 0, &tmp) == 0 &&
-		  drmSyncobjImportSyncFile(timeline->drm_fd, tmp, fence_fd) == 0 &&
-		  drmSyncobjTransfer(timeline->drm_fd, timeline->handle, release->point.point, tmp,
-				     0, 0) == 0;
+	bool ok = syncobj_point_import_sync_file(timeline->drm_fd, timeline->handle,
+						 release->point.point, fence_fd);
 	if (!ok)
 		log_errno("sync",
 			  "cannot attach the flip's fence to release point %" PRIu64
 			  ": signalling it after the flip instead",
 			  release->point.point);
-	if (tmp)
-		drmSyncobjDestroy(timeline->drm_fd, tmp);
 	if (!ok)
 		return false;
 	sl_sync_point_unset(&release->point);

@@ -22,13 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include <wayland-client.h>
 
+#include "client.h"
 #include "formats.h"
-#include "linux-dmabuf-unstable-v1-client-protocol.h"
-#include "xdg-shell-client-protocol.h"
 
 #define MAX_BUFFERS 8
 
@@ -61,22 +59,7 @@ struct camera {
 	struct camera_buffer buffers[MAX_BUFFERS];
 	unsigned n_buffers;
 
-	struct wl_display *display;
-	struct wl_compositor *compositor;
-	struct xdg_wm_base *wm_base;
-	struct zwp_linux_dmabuf_v1 *dmabuf;
-	uint32_t dmabuf_version;
-	/* Formats the compositor takes as linear dma-bufs. */
-	uint32_t formats[64];
-	unsigned n_formats;
-	/* v4 feedback being received. */
-	void *table;
-	uint32_t table_size;
-
-	struct wl_surface *surface;
-	struct xdg_surface *xdg_surface;
-	struct xdg_toplevel *toplevel;
-	bool configured, closed;
+	struct client client;
 
 	unsigned long frames_shown, frames_dropped;
 	unsigned long max_frames;
@@ -89,164 +72,6 @@ handle_signal(int sig)
 {
 	quit = 1;
 }
-
-static void
-add_format(struct camera *cam, uint32_t format, uint64_t modifier)
-{
-	if (modifier != DRM_FORMAT_MOD_LINEAR && modifier != DRM_FORMAT_MOD_INVALID)
-		return;
-	for (unsigned i = 0; i < cam->n_formats; i++)
-		if (cam->formats[i] == format)
-			return;
-	if (cam->n_formats < sizeof(cam->formats) / sizeof(cam->formats[0]))
-		cam->formats[cam->n_formats++] = format;
-}
-
-/* ---- linux-dmabuf: what the compositor takes ---- */
-
-static void
-dmabuf_format(void *data, struct zwp_linux_dmabuf_v1 *d, uint32_t format)
-{
-	add_format(data, format, DRM_FORMAT_MOD_INVALID);
-}
-
-static void
-dmabuf_modifier(void *data, struct zwp_linux_dmabuf_v1 *d, uint32_t format, uint32_t hi,
-		uint32_t lo)
-{
-	add_format(data, format, (uint64_t)hi << 32 | lo);
-}
-
-static const struct zwp_linux_dmabuf_v1_listener dmabuf_listener = {
-	.format = dmabuf_format,
-	.modifier = dmabuf_modifier,
-};
-
-static void
-feedback_done(void *data, struct zwp_linux_dmabuf_feedback_v1 *f)
-{
-}
-
-static void
-feedback_format_table(void *data, struct zwp_linux_dmabuf_feedback_v1 *f, int32_t fd, uint32_t size)
-{
-	struct camera *cam = data;
-	if (cam->table)
-		munmap(cam->table, cam->table_size);
-	cam->table = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	cam->table_size = size;
-	if (cam->table == MAP_FAILED)
-		cam->table = NULL;
-	close(fd);
-}
-
-static void
-feedback_device(void *data, struct zwp_linux_dmabuf_feedback_v1 *f, struct wl_array *device)
-{
-}
-
-static void
-feedback_tranche_done(void *data, struct zwp_linux_dmabuf_feedback_v1 *f)
-{
-}
-
-static void
-feedback_tranche_formats(void *data, struct zwp_linux_dmabuf_feedback_v1 *f,
-			 struct wl_array *indices)
-{
-	struct camera *cam = data;
-	struct entry {
-		uint32_t format, pad;
-		uint64_t modifier;
-	} *table = cam->table;
-	uint16_t *index;
-	wl_array_for_each (index, indices)
-		if (table && (size_t)*index < cam->table_size / sizeof(*table))
-			add_format(cam, table[*index].format, table[*index].modifier);
-}
-
-static void
-feedback_tranche_flags(void *data, struct zwp_linux_dmabuf_feedback_v1 *f, uint32_t flags)
-{
-}
-
-static const struct zwp_linux_dmabuf_feedback_v1_listener feedback_listener = {
-	.done = feedback_done,
-	.format_table = feedback_format_table,
-	.main_device = feedback_device,
-	.tranche_done = feedback_tranche_done,
-	.tranche_target_device = feedback_device,
-	.tranche_formats = feedback_tranche_formats,
-	.tranche_flags = feedback_tranche_flags,
-};
-
-/* ---- the window ---- */
-
-static void
-wm_base_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
-{
-	xdg_wm_base_pong(wm_base, serial);
-}
-
-static const struct xdg_wm_base_listener wm_base_listener = {.ping = wm_base_ping};
-
-static void
-xdg_surface_configure(void *data, struct xdg_surface *xdg_surface, uint32_t serial)
-{
-	struct camera *cam = data;
-	xdg_surface_ack_configure(xdg_surface, serial);
-	cam->configured = true;
-}
-
-static const struct xdg_surface_listener xdg_surface_listener = {
-	.configure = xdg_surface_configure,
-};
-
-static void
-toplevel_configure(void *data, struct xdg_toplevel *t, int32_t w, int32_t h, struct wl_array *s)
-{
-}
-
-static void
-toplevel_close(void *data, struct xdg_toplevel *t)
-{
-	((struct camera *)data)->closed = true;
-}
-
-static const struct xdg_toplevel_listener toplevel_listener = {
-	.configure = toplevel_configure,
-	.close = toplevel_close,
-};
-
-static void
-registry_global(void *data, struct wl_registry *registry, uint32_t name, const char *interface,
-		uint32_t version)
-{
-	struct camera *cam = data;
-	if (strcmp(interface, wl_compositor_interface.name) == 0) {
-		if (version >= 4) /* damage_buffer */
-			cam->compositor =
-				wl_registry_bind(registry, name, &wl_compositor_interface, 4);
-	} else if (strcmp(interface, xdg_wm_base_interface.name) == 0) {
-		cam->wm_base = wl_registry_bind(registry, name, &xdg_wm_base_interface, 1);
-		xdg_wm_base_add_listener(cam->wm_base, &wm_base_listener, cam);
-	} else if (strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0 && version >= 2) {
-		cam->dmabuf_version = version < 4 ? version : 4;
-		cam->dmabuf = wl_registry_bind(registry, name, &zwp_linux_dmabuf_v1_interface,
-					       cam->dmabuf_version);
-		zwp_linux_dmabuf_v1_add_listener(cam->dmabuf, &dmabuf_listener, cam);
-	}
-}
-
-static void
-registry_global_remove(void *data, struct wl_registry *registry, uint32_t name)
-{
-}
-
-static const struct wl_registry_listener registry_listener = {
-	.global = registry_global,
-	.global_remove = registry_global_remove,
-};
 
 /* ---- V4L2 ---- */
 
@@ -332,9 +157,8 @@ camera_set_format(struct camera *cam, uint32_t want_v4l2, uint32_t width, uint32
 			captures[i] = captures[i] || format_map[i].v4l2 == desc.pixelformat;
 	}
 	for (size_t i = 0; i < sizeof(format_map) / sizeof(format_map[0]); i++) {
-		bool compositor = false;
-		for (unsigned k = 0; k < cam->n_formats; k++)
-			compositor = compositor || cam->formats[k] == format_map[i].drm;
+		bool compositor =
+			client_has_format(&cam->client, format_map[i].drm, DRM_FORMAT_MOD_LINEAR);
 		if (!captures[i] || !compositor || (want_v4l2 && want_v4l2 != format_map[i].v4l2))
 			continue;
 		struct v4l2_format fmt = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE};
@@ -472,7 +296,7 @@ camera_start(struct camera *cam)
 			b->dmabuf_fd = exp.fd;
 		}
 		struct zwp_linux_buffer_params_v1 *params =
-			zwp_linux_dmabuf_v1_create_params(cam->dmabuf);
+			zwp_linux_dmabuf_v1_create_params(cam->client.dmabuf);
 		for (unsigned p = 0; p < n_planes; p++)
 			zwp_linux_buffer_params_v1_add(params, b->dmabuf_fd, p, offsets[p],
 						       strides[p], DRM_FORMAT_MOD_LINEAR >> 32,
@@ -517,9 +341,9 @@ camera_frame(struct camera *cam)
 			b->with_driver = true;
 		return true;
 	}
-	wl_surface_attach(cam->surface, b->wl_buffer, 0, 0);
-	wl_surface_damage_buffer(cam->surface, 0, 0, INT32_MAX, INT32_MAX);
-	wl_surface_commit(cam->surface);
+	wl_surface_attach(cam->client.surface, b->wl_buffer, 0, 0);
+	wl_surface_damage_buffer(cam->client.surface, 0, 0, INT32_MAX, INT32_MAX);
+	wl_surface_commit(cam->client.surface);
 	b->with_compositor = true;
 	cam->frames_shown++;
 	return true;
@@ -533,6 +357,7 @@ static const char usage[] =
 	"  -f, --format FOURCC  the V4L2 pixel format (default: the first one both sides take,\n"
 	"                       from XR24 AR24 YUYV UYVY NV12 YU12 RGBP)\n"
 	"  -s, --size WxH       ask the camera for this frame size\n"
+	"  -w, --window WxH     show it in a window of this size, scaled (default: fullscreen)\n"
 	"  -n, --frames N       stop after N frames\n"
 	"  -i, --import         capture into dma-bufs from /dev/dma_heap/system\n"
 	"                       (V4L2_MEMORY_DMABUF) instead of exporting the driver's\n"
@@ -542,20 +367,18 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option options[] = {
-		{"device", required_argument, NULL, 'd'},
-		{"format", required_argument, NULL, 'f'},
-		{"size", required_argument, NULL, 's'},
-		{"frames", required_argument, NULL, 'n'},
-		{"import", no_argument, NULL, 'i'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+		{"device", required_argument, NULL, 'd'}, {"format", required_argument, NULL, 'f'},
+		{"size", required_argument, NULL, 's'},	  {"window", required_argument, NULL, 'w'},
+		{"frames", required_argument, NULL, 'n'}, {"import", no_argument, NULL, 'i'},
+		{"help", no_argument, NULL, 'h'},	  {0},
 	};
 	struct camera cam = {.fd = -1, .memory = V4L2_MEMORY_MMAP};
 	const char *device = NULL;
 	uint32_t want = 0, width = 0, height = 0;
+	int32_t window_width = 0, window_height = 0;
 	int opt;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":d:f:s:n:ih", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":d:f:s:w:n:ih", options, NULL)) != -1) {
 		char *end;
 		switch (opt) {
 		case 'd':
@@ -574,6 +397,13 @@ main(int argc, char *argv[])
 		case 's':
 			if (sscanf(optarg, "%ux%u", &width, &height) != 2 || !width || !height) {
 				fprintf(stderr, "sluice-camera: invalid size '%s' (WxH)\n", optarg);
+				return 1;
+			}
+			break;
+		case 'w':
+			if (!client_parse_size(optarg, &window_width, &window_height)) {
+				fprintf(stderr, "sluice-camera: invalid window size '%s' (WxH)\n",
+					optarg);
 				return 1;
 			}
 			break;
@@ -606,26 +436,14 @@ main(int argc, char *argv[])
 		return 1;
 	}
 
-	cam.display = wl_display_connect(NULL);
-	if (!cam.display) {
-		fprintf(stderr, "sluice-camera: cannot connect to a Wayland compositor\n");
+	if (!client_connect(&cam.client, "sluice-camera"))
+		return 1;
+	if (!cam.client.dmabuf) {
+		fprintf(stderr,
+			"sluice-camera: the compositor lacks zwp_linux_dmabuf_v1 (version 2 "
+			"or later)\n");
 		return 1;
 	}
-	struct wl_registry *registry = wl_display_get_registry(cam.display);
-	wl_registry_add_listener(registry, &registry_listener, &cam);
-	wl_display_roundtrip(cam.display);
-	if (!cam.compositor || !cam.wm_base || !cam.dmabuf) {
-		fprintf(stderr, "sluice-camera: the compositor lacks %s\n",
-			!cam.dmabuf ? "zwp_linux_dmabuf_v1 (version 2 or later)"
-				    : "wl_compositor (version 4 or later) or xdg_wm_base");
-		return 1;
-	}
-	struct zwp_linux_dmabuf_feedback_v1 *feedback = NULL;
-	if (cam.dmabuf_version >= 4) {
-		feedback = zwp_linux_dmabuf_v1_get_default_feedback(cam.dmabuf);
-		zwp_linux_dmabuf_feedback_v1_add_listener(feedback, &feedback_listener, &cam);
-	}
-	wl_display_roundtrip(cam.display);
 
 	if (!camera_open(&cam, device) || !camera_set_format(&cam, want, width, height))
 		return 1;
@@ -635,27 +453,19 @@ main(int argc, char *argv[])
 		cam.memory == V4L2_MEMORY_DMABUF ? "importing heap dma-bufs"
 						 : "exporting the driver's buffers");
 
-	cam.surface = wl_compositor_create_surface(cam.compositor);
-	cam.xdg_surface = xdg_wm_base_get_xdg_surface(cam.wm_base, cam.surface);
-	xdg_surface_add_listener(cam.xdg_surface, &xdg_surface_listener, &cam);
-	cam.toplevel = xdg_surface_get_toplevel(cam.xdg_surface);
-	xdg_toplevel_add_listener(cam.toplevel, &toplevel_listener, &cam);
-	xdg_toplevel_set_title(cam.toplevel, "sluice-camera");
-	xdg_toplevel_set_app_id(cam.toplevel, "sluice-camera");
-	xdg_toplevel_set_fullscreen(cam.toplevel, NULL);
-	wl_surface_commit(cam.surface);
-	while (!cam.configured && wl_display_dispatch(cam.display) >= 0)
-		;
+	if (!client_window_create(&cam.client, "sluice-camera", window_width, window_height))
+		return 1;
 	if (!camera_start(&cam))
 		return 1;
 
 	signal(SIGINT, handle_signal);
 	signal(SIGTERM, handle_signal);
 	int status = 0;
-	while (!quit && !cam.closed && (!cam.max_frames || cam.frames_shown < cam.max_frames)) {
-		wl_display_flush(cam.display);
+	while (!quit && !cam.client.closed &&
+	       (!cam.max_frames || cam.frames_shown < cam.max_frames)) {
+		wl_display_flush(cam.client.display);
 		struct pollfd fds[2] = {
-			{.fd = wl_display_get_fd(cam.display), .events = POLLIN},
+			{.fd = wl_display_get_fd(cam.client.display), .events = POLLIN},
 			{.fd = cam.fd, .events = POLLIN},
 		};
 		if (poll(fds, 2, 2000) < 0) {
@@ -663,7 +473,7 @@ main(int argc, char *argv[])
 				continue;
 			break;
 		}
-		if ((fds[0].revents & POLLIN) && wl_display_dispatch(cam.display) < 0) {
+		if ((fds[0].revents & POLLIN) && wl_display_dispatch(cam.client.display) < 0) {
 			fprintf(stderr, "sluice-camera: the compositor went away\n");
 			status = 1;
 			break;
@@ -682,7 +492,7 @@ main(int argc, char *argv[])
 		}
 	}
 	/* Let the last frame reach the compositor before going. */
-	wl_display_roundtrip(cam.display);
+	wl_display_roundtrip(cam.client.display);
 	fprintf(stderr, "sluice-camera: %lu frames shown, %lu dropped\n", cam.frames_shown,
 		cam.frames_dropped);
 
@@ -693,14 +503,7 @@ main(int argc, char *argv[])
 			wl_buffer_destroy(cam.buffers[i].wl_buffer);
 		close(cam.buffers[i].dmabuf_fd);
 	}
-	if (feedback)
-		zwp_linux_dmabuf_feedback_v1_destroy(feedback);
-	if (cam.table)
-		munmap(cam.table, cam.table_size);
-	xdg_toplevel_destroy(cam.toplevel);
-	xdg_surface_destroy(cam.xdg_surface);
-	wl_surface_destroy(cam.surface);
-	wl_display_disconnect(cam.display);
+	client_destroy(&cam.client);
 	close(cam.fd);
 	return status;
 }

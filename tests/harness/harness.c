@@ -1370,38 +1370,6 @@ th_cpu_seconds(pid_t pid)
 	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* ---- sw_sync (drivers/dma-buf/sw_sync.c uapi, not installed as a header) ---- */
-
-struct th_sw_sync_create_fence_data {
-	uint32_t value;
-	char name[32];
-	int32_t fence;
-};
-#define TH_SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct th_sw_sync_create_fence_data)
-#define TH_SW_SYNC_IOC_INC _IOW('W', 1, uint32_t)
-
-int
-th_sw_timeline_create(void)
-{
-	return open("/sys/kernel/debug/sync/sw_sync", O_RDWR | O_CLOEXEC);
-}
-
-int
-th_sw_fence(int timeline, uint32_t value)
-{
-	struct th_sw_sync_create_fence_data data = {.value = value};
-	snprintf(data.name, sizeof(data.name), "th-%u", value);
-	if (ioctl(timeline, TH_SW_SYNC_IOC_CREATE_FENCE, &data) < 0)
-		return -1;
-	return data.fence;
-}
-
-bool
-th_sw_advance(int timeline, uint32_t by)
-{
-	return ioctl(timeline, TH_SW_SYNC_IOC_INC, &by) == 0;
-}
-
 void
 th_require_vkms(char *path, size_t size)
 {

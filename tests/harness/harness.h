@@ -12,6 +12,8 @@
 #include <sys/types.h>
 #include <wayland-client.h>
 
+#include "fence.h"
+
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
@@ -280,13 +282,7 @@ int th_count_fds(pid_t pid);
 /* A process's user + system CPU time in seconds (from /proc); -1 if unreadable. */
 double th_cpu_seconds(pid_t pid);
 
-/* ---- sw_sync fences (VM tier: debugfs sw_sync) ---- */
-
-/* A new timeline (an fd; closing it signals its pending points with -ENOENT), or -1. */
-int th_sw_timeline_create(void);
-/* A sync_file that signals when the timeline reaches value, or -1. */
-int th_sw_fence(int timeline, uint32_t value);
-bool th_sw_advance(int timeline, uint32_t by);
+/* sw_sync fences (VM tier): common/fence.h. */
 
 /* A linear dma-buf of one format painted with colour(x, y), wrapped as a wl_buffer. */
 struct th_painted_buffer {

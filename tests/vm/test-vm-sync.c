@@ -103,10 +103,10 @@ test_zwp_signalled_fence(void)
 	struct zwp_linux_surface_synchronization_v1 *sync =
 		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
 									  w->surface);
-	int timeline = th_sw_timeline_create();
+	int timeline = sw_sync_timeline_create();
 	th_require(timeline >= 0 && dbuf_create(c, w->width, w->height, 0x00ff00, &b));
-	int fence = th_sw_fence(timeline, 1);
-	th_require(fence >= 0 && th_sw_advance(timeline, 1));
+	int fence = sw_sync_fence(timeline, 1);
+	th_require(fence >= 0 && sw_sync_advance(timeline, 1));
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
 	close(fence);
 	wl_surface_attach(w->surface, b.buffer, 0, 0);
@@ -142,9 +142,9 @@ test_zwp_fence_later(void)
 	struct zwp_linux_surface_synchronization_v1 *sync =
 		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
 									  w->surface);
-	int timeline = th_sw_timeline_create();
+	int timeline = sw_sync_timeline_create();
 	th_require(timeline >= 0 && dbuf_create(c, w->width, w->height, 0x00ff00, &b));
-	int fence = th_sw_fence(timeline, 1);
+	int fence = sw_sync_fence(timeline, 1);
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
 	close(fence);
 	wl_surface_attach(w->surface, b.buffer, 0, 0);
@@ -155,7 +155,7 @@ test_zwp_fence_later(void)
 	for (int i = 0; i < 3; i++)
 		th_check(shown_at(c, 10, 10) == 0x0000ff, "frame %d: B shown before its fence", i);
 	th_check(!held.done, "presented before the fence signalled");
-	th_require(th_sw_advance(timeline, 1));
+	th_require(sw_sync_advance(timeline, 1));
 	th_check(th_dispatch_until(c, &held.done, 3000) && held.presented);
 	th_check(shown_at(c, 10, 10) == 0x00ff00, "B not shown after its fence");
 	zwp_linux_surface_synchronization_v1_destroy(sync);
@@ -184,11 +184,11 @@ test_zwp_never_signalled(void)
 	struct zwp_linux_surface_synchronization_v1 *sync =
 		zwp_linux_explicit_synchronization_v1_get_synchronization(bad->explicit_sync,
 									  w->surface);
-	int timeline = th_sw_timeline_create();
+	int timeline = sw_sync_timeline_create();
 	th_require(timeline >= 0 && dbuf_create(bad, w->width, w->height, 0xff0000, &b));
 	for (int i = 0; i < 5; i++) {
 		/* Five commits behind one fence that never comes. */
-		int fence = th_sw_fence(timeline, 100);
+		int fence = sw_sync_fence(timeline, 100);
 		zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
 		close(fence);
 		wl_surface_attach(w->surface, b.buffer, 0, 0);
@@ -267,7 +267,7 @@ test_zwp_out_of_order(void)
 	th_require(th_roundtrip(c));
 	th_check(shown_at(c, 10, 10) == 0xffff00 && shown_at(c, 500, 500) == 0x0000ff);
 
-	int t1 = th_sw_timeline_create(), t2 = th_sw_timeline_create();
+	int t1 = sw_sync_timeline_create(), t2 = sw_sync_timeline_create();
 	th_require(t1 >= 0 && t2 >= 0);
 	th_require(dbuf_create(c, w->width, w->height, 0x00ff00, &pb) &&
 		   dbuf_create(c, 128, 128, 0xff00ff, &cb));
@@ -276,7 +276,7 @@ test_zwp_out_of_order(void)
 									  w->surface);
 	struct zwp_linux_surface_synchronization_v1 *cs =
 		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync, child);
-	int f1 = th_sw_fence(t1, 1), f2 = th_sw_fence(t2, 1);
+	int f1 = sw_sync_fence(t1, 1), f2 = sw_sync_fence(t2, 1);
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(ps, f1);
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(cs, f2);
 	close(f1);
@@ -291,11 +291,11 @@ test_zwp_out_of_order(void)
 	th_check(shown_at(c, 10, 10) == 0xffff00 && shown_at(c, 500, 500) == 0x0000ff,
 		 "something changed before any fence signalled");
 	/* The child's fence first: only the child changes. */
-	th_require(th_sw_advance(t2, 1));
+	th_require(sw_sync_advance(t2, 1));
 	usleep(50000);
 	th_check(shown_at(c, 10, 10) == 0xff00ff, "child not updated by its own fence");
 	th_check(shown_at(c, 500, 500) == 0x0000ff, "parent updated before its fence");
-	th_require(th_sw_advance(t1, 1));
+	th_require(sw_sync_advance(t1, 1));
 	usleep(50000);
 	th_check(shown_at(c, 500, 500) == 0x00ff00, "parent not updated after its fence");
 	th_check(shown_at(c, 10, 10) == 0xff00ff);
@@ -332,8 +332,8 @@ test_zwp_error_fence(void)
 	struct zwp_linux_surface_synchronization_v1 *sync =
 		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
 									  w->surface);
-	int doomed = th_sw_timeline_create();
-	int bad = th_sw_fence(doomed, 1);
+	int doomed = sw_sync_timeline_create();
+	int bad = sw_sync_fence(doomed, 1);
 	th_require(bad >= 0 && dbuf_create(c, w->width, w->height, 0xff0000, &b));
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, bad);
 	close(bad);
@@ -349,10 +349,10 @@ test_zwp_error_fence(void)
 	th_check(shown_at(c, 10, 10) == 0x0000ff, "the failed frame reached the screen");
 	th_check(th_server_log_count(server, "signalled an error: frame dropped") == 1);
 	/* The surface still works. */
-	int timeline = th_sw_timeline_create();
+	int timeline = sw_sync_timeline_create();
 	th_require(dbuf_create(c, w->width, w->height, 0x00ff00, &d));
-	int fence = th_sw_fence(timeline, 1);
-	th_sw_advance(timeline, 1);
+	int fence = sw_sync_fence(timeline, 1);
+	sw_sync_advance(timeline, 1);
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
 	close(fence);
 	wl_surface_attach(w->surface, d.buffer, 0, 0);
@@ -465,12 +465,12 @@ test_zwp_1000_frames(void)
 	struct th_painted_buffer bufs[2];
 	th_require(dbuf_create(c, w->width, w->height, 0x0000ff, &bufs[0]) &&
 		   dbuf_create(c, w->width, w->height, 0x00ff00, &bufs[1]));
-	int timeline = th_sw_timeline_create();
+	int timeline = sw_sync_timeline_create();
 	th_require(timeline >= 0);
 	struct release_state releases[1000] = {{0}};
 	int fds_at_10 = 0, presented = 0;
 	for (int i = 0; i < 1000; i++) {
-		int fence = th_sw_fence(timeline, (uint32_t)i + 1);
+		int fence = sw_sync_fence(timeline, (uint32_t)i + 1);
 		zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
 		close(fence);
 		struct zwp_linux_buffer_release_v1 *rel =
@@ -482,7 +482,7 @@ test_zwp_1000_frames(void)
 		th_feedback_request(c, w->surface, &p);
 		wl_surface_commit(w->surface);
 		/* "Rendering" finishes right after the commit. */
-		th_sw_advance(timeline, 1);
+		sw_sync_advance(timeline, 1);
 		if (!th_check(th_dispatch_until(c, &p.done, 3000), "frame %d never presented", i))
 			break;
 		presented += p.presented;
@@ -575,7 +575,7 @@ presented_only_after(struct th_client *c, struct th_window *w, struct wl_buffer 
 static bool
 advance_sw_timeline(void *data)
 {
-	return th_sw_advance(*(int *)data, 1);
+	return sw_sync_advance(*(int *)data, 1);
 }
 
 /*
@@ -603,8 +603,8 @@ run_kms_in_fence(bool composed)
 	struct zwp_linux_surface_synchronization_v1 *sync =
 		zwp_linux_explicit_synchronization_v1_get_synchronization(c->explicit_sync,
 									  w->surface);
-	int timeline = th_sw_timeline_create();
-	int fence = th_sw_fence(timeline, 1);
+	int timeline = sw_sync_timeline_create();
+	int fence = sw_sync_fence(timeline, 1);
 	th_require(timeline >= 0 && fence >= 0);
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
 	close(fence);
@@ -826,7 +826,7 @@ struct pending_point {
 static bool
 advance_pending_point(void *data)
 {
-	return th_sw_advance(((struct pending_point *)data)->timeline, 1);
+	return sw_sync_advance(((struct pending_point *)data)->timeline, 1);
 }
 
 /*
@@ -858,8 +858,8 @@ test_syncobj_kms(void)
 	th_check(!point_signalled(&t, 2, 100), "A's release point signalled while A is shown");
 
 	/* B: acquire 3, submitted (a sw_sync fence in the point) but not signalled; release 4. */
-	struct pending_point pending = {th_sw_timeline_create()};
-	int fence = th_sw_fence(pending.timeline, 1);
+	struct pending_point pending = {sw_sync_timeline_create()};
+	int fence = sw_sync_fence(pending.timeline, 1);
 	uint32_t tmp = 0;
 	uint64_t three = 3;
 	th_require(fence >= 0 && drmSyncobjCreate(t.drm_fd, 0, &tmp) == 0 &&
@@ -942,8 +942,8 @@ run_error_case(const void *arg)
 	struct th_painted_buffer d = {0};
 	th_require(dbuf_create(c, 64, 64, 0x123456, &d));
 	struct th_buffer *shm = th_shm_buffer_create(c, 64, 64, 1);
-	int timeline = th_sw_timeline_create();
-	int fence = th_sw_fence(timeline, 1);
+	int timeline = sw_sync_timeline_create();
+	int fence = sw_sync_fence(timeline, 1);
 	const struct wl_interface *iface = NULL;
 	uint32_t code = 0;
 	const char *needle = NULL;
