@@ -45,20 +45,29 @@ near(uint32_t got, uint32_t want, int tolerance)
 	return true;
 }
 
+/* Frames of 640x360, shown as they are, or scaled into a window of half that size. */
+enum mode { EXPORT, IMPORT, WINDOW };
+
 static void
-run_bars(const char *format, int tolerance, bool import)
+run_bars(const char *format, int tolerance, enum mode mode)
 {
+	bool import = mode == IMPORT;
 	struct th_server *server = start();
 	th_require(server);
-	const char *const argv[] = {camera_bin(), "--format", format,
-				    "--size",	  "640x360",  import ? "--import" : NULL,
-				    NULL};
+	const char *argv[8] = {camera_bin(), "--format", format, "--size", "640x360"};
+	if (mode == IMPORT)
+		argv[5] = "--import";
+	if (mode == WINDOW) {
+		argv[5] = "--window";
+		argv[6] = "320x180";
+	}
 	struct th_process *camera = th_spawn(server, argv, NULL);
 	th_require(camera);
 	struct th_client *c = th_client_connect(server);
 	th_require(c);
 	/* The camera's window is centred on the 1024x768 output. */
-	int32_t x0 = (1024 - 640) / 2, y0 = (768 - 360) / 2;
+	int32_t scale = mode == WINDOW ? 2 : 1;
+	int32_t x0 = (1024 - 640 / scale) / 2, y0 = (768 - 360 / scale) / 2;
 	bool seen = false;
 	struct th_capture cap = {0};
 	for (int attempt = 0; attempt < 100 && !seen; attempt++) {
@@ -67,16 +76,18 @@ run_bars(const char *format, int tolerance, bool import)
 		if (!th_capture_output(c, 0, &cap))
 			break;
 		/* Bars are up once the yellow one (second) shows. */
-		seen = near(th_capture_pixel(&cap, x0 + 80 + 40, y0 + 200) & 0xffffff, bars[1],
-			    tolerance);
+		seen = near(th_capture_pixel(&cap, x0 + (80 + 40) / scale, y0 + 200 / scale) &
+				    0xffffff,
+			    bars[1], tolerance);
 		if (!seen)
 			usleep(100000);
 	}
 	if (th_check(seen, "%s: no colour bars on screen", format)) {
 		int bad = 0;
 		for (int i = 0; i < 8; i++) {
-			uint32_t got =
-				th_capture_pixel(&cap, x0 + i * 80 + 40, y0 + 200) & 0xffffff;
+			uint32_t got = th_capture_pixel(&cap, x0 + (i * 80 + 40) / scale,
+							y0 + 200 / scale) &
+				       0xffffff;
 			bad += !th_check(near(got, bars[i], tolerance),
 					 "%s bar %d: 0x%06x, want 0x%06x (±%d)", format, i, got,
 					 bars[i], tolerance);
@@ -110,32 +121,39 @@ run_bars(const char *format, int tolerance, bool import)
 static void
 test_bars_xrgb(void)
 {
-	run_bars("XR24", 8, false);
+	run_bars("XR24", 8, EXPORT);
 }
 
 static void
 test_bars_yuyv(void)
 {
-	run_bars("YUYV", 12, false);
+	run_bars("YUYV", 12, EXPORT);
 }
 
 static void
 test_bars_nv12(void)
 {
-	run_bars("NV12", 12, false);
+	run_bars("NV12", 12, EXPORT);
 }
 
 /* The driver fills buffers it was given (system heap dma-bufs) instead of its own. */
 static void
 test_bars_import_xrgb(void)
 {
-	run_bars("XR24", 8, true);
+	run_bars("XR24", 8, IMPORT);
 }
 
 static void
 test_bars_import_nv12(void)
 {
-	run_bars("NV12", 12, true);
+	run_bars("NV12", 12, IMPORT);
+}
+
+/* --window: the frames scaled into a 320x180 window instead of fullscreen. */
+static void
+test_bars_window(void)
+{
+	run_bars("XR24", 8, WINDOW);
 }
 
 /* Bad inputs: one line naming the problem, non-zero exit, nothing else broken. */
@@ -154,6 +172,7 @@ test_errors(void)
 		{{"--format", "XR2"}, "four characters"},
 		{{"--size", "big"}, "invalid size"},
 		{{"--frames", "0"}, "invalid frame count"},
+		{{"--window", "0x10"}, "invalid window size '0x10' (WxH)"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *const argv[] = {camera_bin(), cases[i].argv[0], cases[i].argv[1], NULL};
@@ -179,6 +198,7 @@ main(int argc, char *argv[])
 		{"bars-nv12", test_bars_nv12},
 		{"bars-import-xrgb", test_bars_import_xrgb},
 		{"bars-import-nv12", test_bars_import_nv12},
+		{"bars-window", test_bars_window},
 		{"errors", test_errors},
 	};
 	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
