@@ -28,6 +28,7 @@
 #include "formats.h"
 #include "linux-dmabuf-unstable-v1-server-protocol.h"
 #include "log.h"
+#include "strict.h"
 #include "renderer.h"
 #include "resource.h"
 #include "server.h"
@@ -322,6 +323,8 @@ dmabuf_handle_get_default_feedback(struct wl_client *client, struct wl_resource 
 		id, &feedback_impl, NULL, NULL);
 	if (feedback)
 		send_feedback(dmabuf, feedback, false);
+	if (feedback && dmabuf->server->strict)
+		strict_client_told_formats(dmabuf->server->strict, client);
 }
 
 static void
@@ -354,6 +357,22 @@ dmabuf_handle_get_surface_feedback(struct wl_client *client, struct wl_resource 
 	wl_list_insert(&dmabuf->surface_feedbacks, &feedback->link);
 	feedback->scanout_sent = surface->scanout_candidate && dmabuf->scanout.count > 0;
 	send_feedback(dmabuf, feedback->resource, feedback->scanout_sent);
+	if (dmabuf->server->strict)
+		strict_client_told_formats(dmabuf->server->strict, client);
+}
+
+bool
+dmabuf_buffer_misses_scanout(const struct sl_dmabuf *dmabuf, struct sl_surface *surface,
+			     const struct sl_buffer *buffer)
+{
+	if (!dmabuf)
+		return false;
+	const struct dmabuf_surface_feedback *feedback;
+	wl_list_for_each (feedback, &dmabuf->surface_feedbacks, link)
+		if (feedback->surface == surface && feedback->scanout_sent)
+			return !sl_format_set_has(&dmabuf->scanout, buffer->format,
+						  buffer->dmabuf.modifier);
+	return false;
 }
 
 /* ---- params ---- */
@@ -624,6 +643,8 @@ params_create_common(struct wl_resource *resource, uint32_t buffer_id, int32_t w
 	if (!sl_buffer_publish(buffer, client, buffer_id))
 		return;
 	server->stats.dmabuf_buffers++;
+	if (server->strict)
+		strict_dmabuf_created(server->strict, client, buffer);
 	log_debug("dmabuf", "wl_buffer@%u: %dx%d %s, %d plane%s, modifier 0x%016" PRIx64,
 		  wl_resource_get_id(buffer->resource), width, height, fourcc(format, name), n,
 		  n == 1 ? "" : "s", buffer->dmabuf.modifier);
@@ -700,6 +721,8 @@ dmabuf_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 	wl_resource_set_implementation(resource, &dmabuf_impl, dmabuf, NULL);
 	if (version >= 4)
 		return; /* feedback objects replace the format events */
+	if (dmabuf->server->strict)
+		strict_client_told_formats(dmabuf->server->strict, client);
 	/* Older clients get each format once, then (version 3) every modifier of it. */
 	const struct sl_format_set *set = &dmabuf->render;
 	for (size_t i = 0; i < set->count; i++) {

@@ -45,6 +45,11 @@ static const char usage[] =
 	"                            used at once and the kernel waits (IN_FENCE_FD), which saves\n"
 	"                            a wake-up but lets a fence that never signals hold the "
 	"output\n"
+	"      --strict              check what clients submit (formats, strides, buffer reuse,\n"
+	"                            releases, damage, frame callbacks) and log what they get\n"
+	"                            wrong; see docs/strict-mode.md\n"
+	"      --strict-report DIR   --strict, and write DIR/CLIENT-PID-N.json for each client\n"
+	"                            when it disconnects\n"
 	"      --stats FILE          write counters (buffer import paths, fences, frames) as JSON "
 	"to\n"
 	"                            FILE at exit\n"
@@ -107,6 +112,8 @@ main(int argc, char *argv[])
 		OPT_STATS,
 		OPT_NO_SCANOUT,
 		OPT_ACQUIRE_FENCES,
+		OPT_STRICT,
+		OPT_STRICT_REPORT,
 	};
 	static const struct option long_options[] = {
 		{"socket", required_argument, NULL, 's'},
@@ -121,6 +128,8 @@ main(int argc, char *argv[])
 		{"stats", required_argument, NULL, OPT_STATS},
 		{"no-scanout", no_argument, NULL, OPT_NO_SCANOUT},
 		{"acquire-fences", required_argument, NULL, OPT_ACQUIRE_FENCES},
+		{"strict", no_argument, NULL, OPT_STRICT},
+		{"strict-report", required_argument, NULL, OPT_STRICT_REPORT},
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'v'},
@@ -226,6 +235,17 @@ main(int argc, char *argv[])
 			break;
 		case OPT_NO_SCANOUT:
 			options.no_scanout = true;
+			break;
+		case OPT_STRICT:
+			options.strict = true;
+			break;
+		case OPT_STRICT_REPORT:
+			if (!*optarg) {
+				fprintf(stderr, "sluice: --strict-report needs a directory\n");
+				return EXIT_FAILURE;
+			}
+			options.strict = true;
+			options.strict_report_dir = optarg;
 			break;
 		case OPT_ACQUIRE_FENCES:
 			if (strcmp(optarg, "wait") == 0) {

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "output.h"
 #include "renderer.h"
+#include "strict.h"
 
 struct sl_output *
 server_primary_output(struct sl_server *server)
@@ -42,6 +43,12 @@ server_init(struct sl_server *server, const struct sl_options *options)
 		log_error("server", "cannot create the protocol globals");
 		goto err;
 	}
+	if (options->strict) {
+		/* strict_create() says why it failed. */
+		server->strict = strict_create(server, options->strict_report_dir);
+		if (!server->strict)
+			goto err;
+	}
 	if (options->capture && !capture_global_init(server)) {
 		log_error("server", "cannot create the capture global");
 		goto err;
@@ -60,6 +67,8 @@ server_finish(struct sl_server *server)
 		return;
 	/* Clients first: their resources reference outputs and the renderer. */
 	wl_display_destroy_clients(server->display);
+	strict_destroy(server->strict);
+	server->strict = NULL;
 	dmabuf_global_finish(server);
 	if (server->backend_destroy)
 		server->backend_destroy(server->backend);

@@ -23,6 +23,8 @@ struct sl_options {
 	bool no_scanout;	/* compose everything, never put client buffers on planes */
 	/* Acquire fences of buffers on planes go to IN_FENCE_FD instead of being waited for. */
 	bool acquire_fences_to_kms;
+	bool strict;		       /* check clients' submissions (strict.c) */
+	const char *strict_report_dir; /* NULL: strict findings only on the log */
 };
 
 /* The one compositor instance: owns the display and every global. */
@@ -64,6 +66,7 @@ struct sl_server {
 	void (*backend_import_dmabuf)(void *backend, struct sl_buffer *buffer);
 
 	struct sl_dmabuf *dmabuf; /* NULL until dmabuf_global_init() */
+	struct sl_strict *strict; /* NULL unless --strict */
 	struct sl_stats stats;
 };
 
@@ -85,6 +88,12 @@ bool capture_global_init(struct sl_server *server);
 /* After the backend: linux-dmabuf depends on the renderer and the main device. */
 bool dmabuf_global_init(struct sl_server *server);
 void dmabuf_global_finish(struct sl_server *server);
+/*
+ * Whether the surface was offered a scanout tranche (per-surface feedback) that the buffer's
+ * format and modifier are not in (dmabuf nullable).
+ */
+bool dmabuf_buffer_misses_scanout(const struct sl_dmabuf *dmabuf, struct sl_surface *surface,
+				  const struct sl_buffer *buffer);
 /* After the backend too: linux-drm-syncobj needs the main device. */
 bool explicit_sync_global_init(struct sl_server *server);
 

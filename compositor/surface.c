@@ -19,6 +19,7 @@
 #include "scene.h"
 #include "resource.h"
 #include "server.h"
+#include "strict.h"
 
 static void
 remove_resource_link(struct wl_resource *resource)
@@ -543,6 +544,8 @@ surface_handle_commit(struct wl_client *client, struct wl_resource *resource)
 	wl_signal_emit_mutable(&surface->events.precommit, &event);
 	if (event.rejected)
 		return;
+	if (surface->server->strict)
+		strict_surface_commit(surface->server->strict, surface);
 
 	int fds[MAX_COMMIT_WAITS];
 	int n_fds = 0, waiter_fd = -1;

@@ -1334,6 +1334,80 @@ th_stats_path(const char *name, char *out, size_t size)
 	unlink(out);
 }
 
+void
+th_strict_dir(const char *name, char *out, size_t size)
+{
+	const char *dir = getenv("TH_ARTIFACT_DIR");
+	snprintf(out, size, "%s/strict-%s", dir ? dir : "/tmp", name);
+	DIR *d = opendir(out);
+	if (d) {
+		struct dirent *entry;
+		while ((entry = readdir(d))) {
+			char path[1024];
+			snprintf(path, sizeof(path), "%s/%s", out, entry->d_name);
+			if (entry->d_name[0] != '.')
+				unlink(path);
+		}
+		closedir(d);
+	}
+}
+
+int
+th_strict_reports(const char *dir, const char *client, char paths[][512], int max)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	int n = 0;
+	size_t len = strlen(client);
+	struct dirent *entry;
+	while ((entry = readdir(d)) && n < max) {
+		const char *name = entry->d_name;
+		if (strncmp(name, client, len) == 0 && name[len] == '-' &&
+		    strstr(name, ".json"))
+			snprintf(paths[n++], 512, "%s/%s", dir, name);
+	}
+	closedir(d);
+	return n;
+}
+
+char *
+th_read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+	char buf[4096];
+	size_t n;
+	while (out && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, out);
+	fclose(f);
+	if (out)
+		fclose(out);
+	return text;
+}
+
+int
+th_strict_kinds(const char *path, char *kinds, size_t size)
+{
+	char *text = th_read_file(path);
+	if (!text)
+		return -1;
+	int n = 0;
+	kinds[0] = '\0';
+	for (const char *p = text; (p = strstr(p, "\"kind\": \"")); n++) {
+		p += strlen("\"kind\": \"");
+		size_t len = strcspn(p, "\"");
+		size_t used = strlen(kinds);
+		snprintf(kinds + used, size - used, "%s%.*s", used ? " " : "", (int)len, p);
+	}
+	free(text);
+	return n;
+}
+
 int
 th_count_fds(pid_t pid)
 {

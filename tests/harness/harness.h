@@ -277,6 +277,14 @@ struct wl_buffer *th_dmabuf_buffer_create(struct th_client *client, int fd, uint
 long long th_stats_value(const char *path, const char *name);
 /* The file name for a subtest's --stats file in the artifact dir (any old one removed). */
 void th_stats_path(const char *name, char *out, size_t size);
+/* An empty directory name for a subtest's strict-mode reports (sluice creates it). */
+void th_strict_dir(const char *name, char *out, size_t size);
+/* Paths of the reports in dir of the client (its process name), at most max; how many. */
+int th_strict_reports(const char *dir, const char *client, char paths[][512], int max);
+/* The kinds of finding in a report, space-separated into kinds; how many, -1 if unreadable. */
+int th_strict_kinds(const char *path, char *kinds, size_t size);
+/* A whole file, NUL-terminated and malloc'd; NULL if unreadable. */
+char *th_read_file(const char *path);
 /* Open file descriptors of a process, or -1. */
 int th_count_fds(pid_t pid);
 /* A process's user + system CPU time in seconds (from /proc); -1 if unreadable. */

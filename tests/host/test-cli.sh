@@ -33,7 +33,7 @@ expect_error() {
 }
 
 echo "TAP version 13"
-echo "1..28"
+echo "1..29"
 expect_error "unknown-option" "unknown option '--bogus'" "$sluice" --bogus
 expect_error "missing-argument" "needs an argument" "$sluice" --socket
 expect_error "positional-argument" "unexpected argument 'extra'" "$sluice" extra
@@ -47,6 +47,8 @@ expect_error "socket-with-slash" "invalid socket name 'a/b'" "$sluice" --socket 
 expect_error "ready-fd" "invalid file descriptor 'x'" "$sluice" --ready-fd x
 expect_error "bad-backend" "invalid backend 'x11'" "$sluice" --backend x11
 expect_error "bad-renderer" "invalid renderer 'vulkan'" "$sluice" --renderer vulkan
+expect_error "strict-report-dir" "cannot create the report directory /nonexistent/dir" \
+	"$sluice" --backend headless --strict-report /nonexistent/dir
 expect_error "bad-acquire-fences" "invalid acquire-fence mode 'later' (wait or kms)" \
 	"$sluice" --acquire-fences later
 expect_error "bad-drm-mode" "invalid mode '1920x'" "$sluice" --mode 1920x

@@ -1,0 +1,425 @@
+/*
+ * Strict mode. Everything here only observes: a finding never changes what sluice does with the
+ * client's requests (the protocol errors stay the protocol's), so a client behaves the same with
+ * and without --strict, and the report says what it would get away with elsewhere.
+ *
+ * Per client: a record found through the client's destroy listener, counting each kind of fault
+ * and keeping the first message of each. Per surface: the last frame callback it asked for, to
+ * see commits that did not wait for it.
+ */
+#include "strict.h"
+
+#include <drm_fourcc.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "buffer.h"
+#include "log.h"
+#include "server.h"
+#include "surface.h"
+
+enum strict_kind {
+	STRICT_FORMAT_NOT_ADVERTISED,
+	STRICT_STRIDE_ALIGNMENT,
+	STRICT_REUSE_BEFORE_RELEASE,
+	STRICT_RELEASE_NOT_WAITED,
+	STRICT_NO_DAMAGE,
+	STRICT_FRAME_CALLBACK_IGNORED,
+	STRICT_NOT_SCANOUT_FORMAT,
+	STRICT_N_KINDS,
+};
+
+static const struct {
+	const char *name;
+	bool error; /* else a warning */
+} kinds[STRICT_N_KINDS] = {
+	[STRICT_FORMAT_NOT_ADVERTISED] = {"format_not_advertised", true},
+	[STRICT_STRIDE_ALIGNMENT] = {"stride_alignment", true},
+	[STRICT_REUSE_BEFORE_RELEASE] = {"reuse_before_release", true},
+	[STRICT_RELEASE_NOT_WAITED] = {"release_not_waited", true},
+	[STRICT_NO_DAMAGE] = {"no_damage", false},
+	[STRICT_FRAME_CALLBACK_IGNORED] = {"frame_callback_ignored", false},
+	[STRICT_NOT_SCANOUT_FORMAT] = {"not_scanout_format", false},
+};
+
+struct sl_strict {
+	struct sl_server *server;
+	char *report_dir;	/* NULL: log lines only */
+	struct wl_list clients; /* strict_client.link */
+	unsigned serial;
+};
+
+struct strict_client {
+	struct sl_strict *strict;
+	struct wl_client *client;
+	struct wl_listener destroy;
+	struct wl_list link;
+	pid_t pid;
+	char name[32];
+	unsigned serial;
+	bool told_formats;
+	unsigned long commits, dmabufs;
+	unsigned long counts[STRICT_N_KINDS];
+	char *first[STRICT_N_KINDS];
+};
+
+struct strict_surface {
+	struct wl_listener surface_destroy;
+	struct wl_resource *frame_callback; /* the newest one committed, until it is done */
+	struct wl_listener callback_destroy;
+};
+
+static void strict_client_handle_destroy(struct wl_listener *listener, void *data);
+
+static void
+process_name(pid_t pid, char *out, size_t size)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	FILE *f = fopen(path, "r");
+	snprintf(out, size, "unknown");
+	if (!f)
+		return;
+	if (fgets(out, (int)size, f))
+		out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+	/* The name goes into a file name and JSON: keep it plain. */
+	for (char *p = out; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			*p = '_';
+}
+
+static struct strict_client *
+client_get(struct sl_strict *strict, struct wl_client *client)
+{
+	struct wl_listener *listener =
+		wl_client_get_destroy_listener(client, strict_client_handle_destroy);
+	if (listener) {
+		struct strict_client *sc = wl_container_of(listener, sc, destroy);
+		return sc;
+	}
+	struct strict_client *sc = calloc(1, sizeof(*sc));
+	if (!sc) {
+		log_error("strict", "out of memory: a client goes unchecked");
+		return NULL;
+	}
+	sc->strict = strict;
+	sc->client = client;
+	sc->serial = ++strict->serial;
+	uid_t uid;
+	gid_t gid;
+	wl_client_get_credentials(client, &sc->pid, &uid, &gid);
+	process_name(sc->pid, sc->name, sizeof(sc->name));
+	sc->destroy.notify = strict_client_handle_destroy;
+	wl_client_add_destroy_listener(client, &sc->destroy);
+	wl_list_insert(strict->clients.prev, &sc->link);
+	return sc;
+}
+
+static void
+finding(struct strict_client *sc, enum strict_kind kind, const char *format, ...)
+{
+	if (!sc)
+		return;
+	if (sc->counts[kind]++ > 0)
+		return;
+	/* The first of each kind is said in full; the report counts the rest. */
+	char message[256];
+	va_list args;
+	va_start(args, format);
+	vsnprintf(message, sizeof(message), format, args);
+	va_end(args);
+	sc->first[kind] = strdup(message);
+	if (kinds[kind].error)
+		log_error("strict", "%s[%d]: %s: %s", sc->name, (int)sc->pid, kinds[kind].name,
+			  message);
+	else
+		log_warn("strict", "%s[%d]: %s: %s", sc->name, (int)sc->pid, kinds[kind].name,
+			 message);
+}
+
+/* JSON strings from our own messages: escape what could break the document. */
+static void
+json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void
+write_report(struct strict_client *sc)
+{
+	unsigned long errors = 0, warnings = 0;
+	for (int k = 0; k < STRICT_N_KINDS; k++)
+		*(kinds[k].error ? &errors : &warnings) += sc->counts[k];
+	log_info("strict", "%s[%d]: %lu commits, %lu dma-bufs: %lu errors, %lu warnings", sc->name,
+		 (int)sc->pid, sc->commits, sc->dmabufs, errors, warnings);
+	const char *dir = sc->strict->report_dir;
+	if (!dir)
+		return;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s-%d-%u.json", dir, sc->name, (int)sc->pid, sc->serial);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		log_errno("strict", "cannot write the report %s", path);
+		return;
+	}
+	fprintf(f, "{\n  \"client\": ");
+	json_string(f, sc->name);
+	fprintf(f,
+		",\n  \"pid\": %d,\n  \"commits\": %lu,\n  \"dmabuf_buffers\": %lu,\n"
+		"  \"errors\": %lu,\n  \"warnings\": %lu,\n  \"findings\": [",
+		(int)sc->pid, sc->commits, sc->dmabufs, errors, warnings);
+	bool first = true;
+	for (int k = 0; k < STRICT_N_KINDS; k++) {
+		if (!sc->counts[k])
+			continue;
+		fprintf(f,
+			"%s\n    {\"kind\": \"%s\", \"severity\": \"%s\", \"count\": %lu, "
+			"\"first\": ",
+			first ? "" : ",", kinds[k].name, kinds[k].error ? "error" : "warning",
+			sc->counts[k]);
+		json_string(f, sc->first[k]);
+		fprintf(f, "}");
+		first = false;
+	}
+	fprintf(f, "%s]\n}\n", first ? "" : "\n  ");
+	if (fclose(f) != 0)
+		log_errno("strict", "cannot write the report %s", path);
+}
+
+static void
+client_free(struct strict_client *sc)
+{
+	write_report(sc);
+	wl_list_remove(&sc->destroy.link);
+	wl_list_remove(&sc->link);
+	for (int k = 0; k < STRICT_N_KINDS; k++)
+		free(sc->first[k]);
+	free(sc);
+}
+
+static void
+strict_client_handle_destroy(struct wl_listener *listener, void *data)
+{
+	struct strict_client *sc = wl_container_of(listener, sc, destroy);
+	client_free(sc);
+}
+
+struct sl_strict *
+strict_create(struct sl_server *server, const char *report_dir)
+{
+	struct sl_strict *strict = calloc(1, sizeof(*strict));
+	if (!strict) {
+		log_error("strict", "out of memory");
+		return NULL;
+	}
+	strict->server = server;
+	wl_list_init(&strict->clients);
+	if (report_dir) {
+		if (mkdir(report_dir, 0755) < 0 && errno != EEXIST) {
+			log_errno("strict", "cannot create the report directory %s", report_dir);
+			free(strict);
+			return NULL;
+		}
+		strict->report_dir = strdup(report_dir);
+		if (!strict->report_dir) {
+			log_error("strict", "out of memory");
+			free(strict);
+			return NULL;
+		}
+	}
+	log_info("strict", "strict mode: checking every client's submissions%s%s",
+		 report_dir ? "; reports in " : "", report_dir ? report_dir : "");
+	return strict;
+}
+
+void
+strict_destroy(struct sl_strict *strict)
+{
+	if (!strict)
+		return;
+	struct strict_client *sc, *tmp;
+	wl_list_for_each_safe (sc, tmp, &strict->clients, link)
+		client_free(sc);
+	free(strict->report_dir);
+	free(strict);
+}
+
+void
+strict_client_told_formats(struct sl_strict *strict, struct wl_client *client)
+{
+	struct strict_client *sc = client_get(strict, client);
+	if (sc)
+		sc->told_formats = true;
+}
+
+static const char *
+fourcc(uint32_t format, char buf[static 5])
+{
+	for (int i = 0; i < 4; i++) {
+		char c = (char)(format >> (8 * i));
+		buf[i] = c >= ' ' && c <= '~' ? c : '?';
+	}
+	buf[4] = '\0';
+	return buf;
+}
+
+void
+strict_dmabuf_created(struct sl_strict *strict, struct wl_client *client,
+		      const struct sl_buffer *buffer)
+{
+	struct strict_client *sc = client_get(strict, client);
+	if (!sc)
+		return;
+	sc->dmabufs++;
+	char name[5];
+	uint32_t id = buffer->resource ? wl_resource_get_id(buffer->resource) : 0;
+	if (!sc->told_formats)
+		finding(sc, STRICT_FORMAT_NOT_ADVERTISED,
+			"wl_buffer@%u: %s with modifier 0x%016" PRIx64
+			" chosen without the format list: the client never asked for dma-buf "
+			"feedback",
+			id, fourcc(buffer->format, name), buffer->dmabuf.modifier);
+	uint64_t modifier = buffer->dmabuf.modifier;
+	if (modifier != DRM_FORMAT_MOD_LINEAR && modifier != DRM_FORMAT_MOD_INVALID)
+		return; /* tiled layouts have their own rules, which the driver checks */
+	for (unsigned i = 0; i < buffer->dmabuf.n_planes; i++) {
+		uint32_t stride = buffer->dmabuf.planes[i].stride;
+		uint32_t offset = buffer->dmabuf.planes[i].offset;
+		if (stride % SL_STRICT_ALIGN == 0 && offset % SL_STRICT_ALIGN == 0)
+			continue;
+		finding(sc, STRICT_STRIDE_ALIGNMENT,
+			"wl_buffer@%u: plane %u has stride %u and offset %u; display engines want "
+			"both multiples of %d bytes",
+			id, i, stride, offset, SL_STRICT_ALIGN);
+		break;
+	}
+}
+
+/* ---- surfaces ---- */
+
+static void
+strict_surface_handle_destroy(struct wl_listener *listener, void *data)
+{
+	struct strict_surface *ss = wl_container_of(listener, ss, surface_destroy);
+	wl_list_remove(&ss->surface_destroy.link);
+	if (ss->frame_callback)
+		wl_list_remove(&ss->callback_destroy.link);
+	free(ss);
+}
+
+static void
+strict_surface_handle_callback_destroy(struct wl_listener *listener, void *data)
+{
+	struct strict_surface *ss = wl_container_of(listener, ss, callback_destroy);
+	wl_list_remove(&ss->callback_destroy.link);
+	ss->frame_callback = NULL;
+}
+
+static struct strict_surface *
+surface_get(struct sl_surface *surface)
+{
+	struct wl_listener *listener =
+		wl_signal_get(&surface->events.destroy, strict_surface_handle_destroy);
+	if (listener) {
+		struct strict_surface *ss = wl_container_of(listener, ss, surface_destroy);
+		return ss;
+	}
+	struct strict_surface *ss = calloc(1, sizeof(*ss));
+	if (!ss)
+		return NULL;
+	ss->surface_destroy.notify = strict_surface_handle_destroy;
+	wl_signal_add(&surface->events.destroy, &ss->surface_destroy);
+	ss->callback_destroy.notify = strict_surface_handle_callback_destroy;
+	return ss;
+}
+
+/* Whether a commit of this surface still holds the buffer (queued or cached, not yet shown). */
+static bool
+held_by_state(const struct sl_buffer *buffer)
+{
+	return buffer->n_locks > buffer->n_scanout;
+}
+
+static void
+check_buffer_reuse(struct strict_client *sc, struct sl_surface *surface, struct sl_buffer *buffer)
+{
+	if (buffer == surface->current.buffer)
+		return; /* re-committing what is shown: nothing new was written */
+	uint32_t surface_id = wl_resource_get_id(surface->resource);
+	uint32_t id = buffer->resource ? wl_resource_get_id(buffer->resource) : 0;
+	const struct sl_surface_state *pending = &surface->pending;
+	bool explicit_sync = pending->acquire_fd >= 0 || pending->acquire.timeline;
+	if (explicit_sync) {
+		/* Reusable once its release fired: a release still waiting means it is read. */
+		if (!wl_list_empty(&buffer->deferred_releases) || held_by_state(buffer))
+			finding(sc, STRICT_RELEASE_NOT_WAITED,
+				"wl_surface@%u: wl_buffer@%u committed again before sluice "
+				"released "
+				"it (its release event or point had not fired)",
+				surface_id, id);
+	} else if (buffer->n_locks > 0) {
+		finding(sc, STRICT_REUSE_BEFORE_RELEASE,
+			"wl_surface@%u: wl_buffer@%u committed again before its wl_buffer.release",
+			surface_id, id);
+	}
+}
+
+void
+strict_surface_commit(struct sl_strict *strict, struct sl_surface *surface)
+{
+	struct strict_client *sc = client_get(strict, wl_resource_get_client(surface->resource));
+	struct strict_surface *ss = surface_get(surface);
+	if (!sc || !ss)
+		return;
+	sc->commits++;
+	struct sl_surface_state *pending = &surface->pending;
+	uint32_t surface_id = wl_resource_get_id(surface->resource);
+	struct sl_buffer *buffer = (pending->committed & SL_STATE_BUFFER) ? pending->buffer : NULL;
+	if (buffer) {
+		check_buffer_reuse(sc, surface, buffer);
+		if (!pixman_region32_not_empty(&pending->surface_damage) &&
+		    !pixman_region32_not_empty(&pending->buffer_damage))
+			finding(sc, STRICT_NO_DAMAGE,
+				"wl_surface@%u: a new buffer committed without damage (the "
+				"compositor may keep showing the old content)",
+				surface_id);
+		if (ss->frame_callback)
+			finding(sc, STRICT_FRAME_CALLBACK_IGNORED,
+				"wl_surface@%u: a new buffer committed before the frame callback "
+				"of "
+				"an earlier commit was done",
+				surface_id);
+		if (buffer->type == SL_BUFFER_DMABUF &&
+		    dmabuf_buffer_misses_scanout(strict->server->dmabuf, surface, buffer)) {
+			char name[5];
+			finding(sc, STRICT_NOT_SCANOUT_FORMAT,
+				"wl_surface@%u: %s with modifier 0x%016" PRIx64
+				" is not in the scanout tranche this surface was offered: "
+				"composited instead of scanned out",
+				surface_id, fourcc(buffer->format, name), buffer->dmabuf.modifier);
+		}
+	}
+	if (!wl_list_empty(&pending->frame_callbacks)) {
+		struct wl_resource *callback = wl_resource_from_link(pending->frame_callbacks.prev);
+		if (ss->frame_callback)
+			wl_list_remove(&ss->callback_destroy.link);
+		ss->frame_callback = callback;
+		wl_resource_add_destroy_listener(callback, &ss->callback_destroy);
+	}
+}
