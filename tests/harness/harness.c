@@ -1334,6 +1334,53 @@ th_stats_path(const char *name, char *out, size_t size)
 	unlink(out);
 }
 
+static void
+feedback_ignore(void *data, struct zwp_linux_dmabuf_feedback_v1 *f)
+{
+}
+
+static void
+feedback_ignore_table(void *data, struct zwp_linux_dmabuf_feedback_v1 *f, int32_t fd, uint32_t size)
+{
+	close(fd);
+}
+
+static void
+feedback_ignore_array(void *data, struct zwp_linux_dmabuf_feedback_v1 *f, struct wl_array *a)
+{
+}
+
+static void
+feedback_ignore_flags(void *data, struct zwp_linux_dmabuf_feedback_v1 *f, uint32_t flags)
+{
+}
+
+static const struct zwp_linux_dmabuf_feedback_v1_listener feedback_ignore_listener = {
+	.done = feedback_ignore,
+	.format_table = feedback_ignore_table,
+	.main_device = feedback_ignore_array,
+	.tranche_done = feedback_ignore,
+	.tranche_target_device = feedback_ignore_array,
+	.tranche_formats = feedback_ignore_array,
+	.tranche_flags = feedback_ignore_flags,
+};
+
+struct zwp_linux_dmabuf_feedback_v1 *
+th_dmabuf_feedback(struct th_client *client, struct wl_surface *surface)
+{
+	if (!client->dmabuf || client->dmabuf_version < 4)
+		return NULL;
+	struct zwp_linux_dmabuf_feedback_v1 *feedback =
+		surface ? zwp_linux_dmabuf_v1_get_surface_feedback(client->dmabuf, surface)
+			: zwp_linux_dmabuf_v1_get_default_feedback(client->dmabuf);
+	zwp_linux_dmabuf_feedback_v1_add_listener(feedback, &feedback_ignore_listener, NULL);
+	if (!th_roundtrip(client)) {
+		zwp_linux_dmabuf_feedback_v1_destroy(feedback);
+		return NULL;
+	}
+	return feedback;
+}
+
 void
 th_strict_dir(const char *name, char *out, size_t size)
 {
@@ -1363,8 +1410,7 @@ th_strict_reports(const char *dir, const char *client, char paths[][512], int ma
 	struct dirent *entry;
 	while ((entry = readdir(d)) && n < max) {
 		const char *name = entry->d_name;
-		if (strncmp(name, client, len) == 0 && name[len] == '-' &&
-		    strstr(name, ".json"))
+		if (strncmp(name, client, len) == 0 && name[len] == '-' && strstr(name, ".json"))
 			snprintf(paths[n++], 512, "%s/%s", dir, name);
 	}
 	closedir(d);

@@ -271,6 +271,14 @@ struct wl_buffer *th_dmabuf_buffer_create(struct th_client *client, int fd, uint
 					  const uint32_t offsets[4], const uint32_t strides[4],
 					  uint64_t modifier);
 
+/*
+ * Asks for dma-buf feedback (linux-dmabuf 4), for the surface or (NULL) the default, and waits for
+ * it; the events are read and dropped. Destroy the object to stop surface feedback. NULL on
+ * failure or an older linux-dmabuf.
+ */
+struct zwp_linux_dmabuf_feedback_v1 *th_dmabuf_feedback(struct th_client *client,
+							struct wl_surface *surface);
+
 /* ---- sluice's own counters and resources ---- */
 
 /* One counter from a `sluice --stats FILE` JSON file, or -1. */
