@@ -50,6 +50,8 @@ static const char usage[] =
 	"                            wrong; see docs/strict-mode.md\n"
 	"      --strict-report DIR   --strict, and write DIR/CLIENT-PID-N.json for each client\n"
 	"                            when it disconnects\n"
+	"      --strict-frame-limit N  --strict, and send a client SIGTERM once N of its frames\n"
+	"                            were presented (a test bench's frame limit)\n"
 	"      --stats FILE          write counters (buffer import paths, fences, frames) as JSON "
 	"to\n"
 	"                            FILE at exit\n"
@@ -114,6 +116,7 @@ main(int argc, char *argv[])
 		OPT_ACQUIRE_FENCES,
 		OPT_STRICT,
 		OPT_STRICT_REPORT,
+		OPT_STRICT_FRAME_LIMIT,
 	};
 	static const struct option long_options[] = {
 		{"socket", required_argument, NULL, 's'},
@@ -130,6 +133,7 @@ main(int argc, char *argv[])
 		{"acquire-fences", required_argument, NULL, OPT_ACQUIRE_FENCES},
 		{"strict", no_argument, NULL, OPT_STRICT},
 		{"strict-report", required_argument, NULL, OPT_STRICT_REPORT},
+		{"strict-frame-limit", required_argument, NULL, OPT_STRICT_FRAME_LIMIT},
 		{"log-level", required_argument, NULL, 'l'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'v'},
@@ -246,6 +250,15 @@ main(int argc, char *argv[])
 			}
 			options.strict = true;
 			options.strict_report_dir = optarg;
+			break;
+		case OPT_STRICT_FRAME_LIMIT:
+			if (!parse_int(optarg, 1, INT_MAX, &value)) {
+				fprintf(stderr, "sluice: invalid frame limit '%s' (1 or more)\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			options.strict = true;
+			options.strict_frame_limit = (unsigned long)value;
 			break;
 		case OPT_ACQUIRE_FENCES:
 			if (strcmp(optarg, "wait") == 0) {

@@ -27,6 +27,7 @@
 #include "scene.h"
 #include "resource.h"
 #include "server.h"
+#include "strict.h"
 #include "surface.h"
 #include "time-util.h"
 #include "timer.h"
@@ -333,6 +334,8 @@ output_repaint_once(struct sl_output *output, bool *had_planes)
 		sl_surface_take_frame_resources(c->surface, &output->frame_callbacks,
 						c->on_plane ? &output->feedbacks_zero_copy
 							    : &output->feedbacks);
+		if (server->strict)
+			strict_surface_in_frame(server->strict, c->surface, output, c->on_plane);
 	}
 	output->stats.planes_used += (uint64_t)on_planes;
 	*had_planes = on_planes > 0;
@@ -411,6 +414,8 @@ output_repaint_now(struct sl_output *output)
 		 */
 		log_info("output", "%s: planes refused at commit time, composing this frame",
 			 output->name);
+		if (output->server->strict)
+			strict_output_frame_failed(output->server->strict, output);
 		wl_list_insert_list(&output->feedbacks, &output->feedbacks_zero_copy);
 		wl_list_init(&output->feedbacks_zero_copy);
 		output->repaint_state = SL_REPAINT_SCHEDULED;
@@ -440,6 +445,8 @@ sl_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc)
 	output->last_msc = msc;
 	output->stats.frames_presented++;
 	output->repaint_state = SL_REPAINT_IDLE;
+	if (output->server->strict)
+		strict_output_presented(output->server->strict, output, time_ns);
 	log_debug("output", "%s: frame presented at vblank %llu", output->name,
 		  (unsigned long long)msc);
 
@@ -470,6 +477,8 @@ sl_output_frame_failed(struct sl_output *output)
 	 */
 	output->repaint_state = SL_REPAINT_SCHEDULED;
 	output->frame_wanted = true;
+	if (output->server->strict)
+		strict_output_frame_failed(output->server->strict, output);
 	capture_output_deliver(output, NULL, 0, 0, 0, "the frame could not be displayed");
 	presentation_feedback_discard_list(&output->feedbacks);
 	presentation_feedback_discard_list(&output->feedbacks_zero_copy);
@@ -547,6 +556,8 @@ sl_output_destroy(struct sl_output *output)
 		return;
 	wl_signal_emit_mutable(&output->events.destroy, output);
 	capture_output_destroyed(output);
+	if (output->server->strict)
+		strict_output_frame_failed(output->server->strict, output);
 	if (output->fence_hold)
 		wl_event_source_remove(output->fence_hold);
 	fd_close(&output->fence_hold_fd);

@@ -23,8 +23,9 @@ struct sl_options {
 	bool no_scanout;	/* compose everything, never put client buffers on planes */
 	/* Acquire fences of buffers on planes go to IN_FENCE_FD instead of being waited for. */
 	bool acquire_fences_to_kms;
-	bool strict;		       /* check clients' submissions (strict.c) */
-	const char *strict_report_dir; /* NULL: strict findings only on the log */
+	bool strict;			  /* check clients' submissions (strict.c) */
+	const char *strict_report_dir;	  /* NULL: strict findings only on the log */
+	unsigned long strict_frame_limit; /* SIGTERM a client after this many frames; 0 */
 };
 
 /* The one compositor instance: owns the display and every global. */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "log.h"
 #include "server.h"
 #include "surface.h"
+#include "time-util.h"
 
 enum strict_kind {
 	STRICT_FORMAT_NOT_ADVERTISED,
@@ -49,9 +51,11 @@ static const struct {
 
 struct sl_strict {
 	struct sl_server *server;
-	char *report_dir;	/* NULL: log lines only */
-	struct wl_list clients; /* strict_client.link */
+	char *report_dir;	 /* NULL: log lines only */
+	struct wl_list clients;	 /* strict_client.link */
+	struct wl_list surfaces; /* strict_surface.link */
 	unsigned serial;
+	unsigned long frame_limit; /* 0: none */
 };
 
 struct strict_client {
@@ -66,9 +70,27 @@ struct strict_client {
 	unsigned long commits, dmabufs;
 	unsigned long counts[STRICT_N_KINDS];
 	char *first[STRICT_N_KINDS];
+
+	/* Frames: a new buffer committed, then shown by a presented output frame or replaced. */
+	unsigned long committed, presented, dropped, scanned_out, composited;
+	double *latencies_ms; /* commit to presentation */
+	size_t n_latencies, latencies_size;
+	char formats[8][40];
+	unsigned n_formats;
+	unsigned sync_seen; /* bits of enum sync_kind */
+	bool limit_signalled;
 };
 
+enum sync_kind { SYNC_NONE, SYNC_IMPLICIT, SYNC_FILE, SYNC_SYNCOBJ, SYNC_N };
+static const char *const sync_names[SYNC_N] = {"none", "implicit", "sync_file", "syncobj"};
+
 struct strict_surface {
+	struct sl_surface *surface;
+	struct wl_list link; /* sl_strict.surfaces */
+	/* Commit times of the newest new buffer not yet in a frame, and of the one in flight. */
+	int64_t pending_ns, in_flight_ns;
+	struct sl_output *in_flight_output;
+	bool in_flight_on_plane;
 	struct wl_listener surface_destroy;
 	struct wl_resource *frame_callback; /* the newest one committed, until it is done */
 	struct wl_listener callback_destroy;
@@ -160,14 +182,36 @@ json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static int
+compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double
+percentile(const double *sorted, size_t n, double p)
+{
+	if (n == 0)
+		return 0;
+	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+	return sorted[i < n ? i : n - 1];
+}
+
 static void
 write_report(struct strict_client *sc)
 {
 	unsigned long errors = 0, warnings = 0;
 	for (int k = 0; k < STRICT_N_KINDS; k++)
 		*(kinds[k].error ? &errors : &warnings) += sc->counts[k];
-	log_info("strict", "%s[%d]: %lu commits, %lu dma-bufs: %lu errors, %lu warnings", sc->name,
-		 (int)sc->pid, sc->commits, sc->dmabufs, errors, warnings);
+	qsort(sc->latencies_ms, sc->n_latencies, sizeof(double), compare_double);
+	double median = percentile(sc->latencies_ms, sc->n_latencies, 0.5);
+	double p99 = percentile(sc->latencies_ms, sc->n_latencies, 0.99);
+	log_info("strict",
+		 "%s[%d]: %lu commits, %lu frames (%lu presented, %lu dropped), %lu dma-bufs: "
+		 "%lu errors, %lu warnings",
+		 sc->name, (int)sc->pid, sc->commits, sc->committed, sc->presented, sc->dropped,
+		 sc->dmabufs, errors, warnings);
 	const char *dir = sc->strict->report_dir;
 	if (!dir)
 		return;
@@ -182,8 +226,25 @@ write_report(struct strict_client *sc)
 	json_string(f, sc->name);
 	fprintf(f,
 		",\n  \"pid\": %d,\n  \"commits\": %lu,\n  \"dmabuf_buffers\": %lu,\n"
-		"  \"errors\": %lu,\n  \"warnings\": %lu,\n  \"findings\": [",
-		(int)sc->pid, sc->commits, sc->dmabufs, errors, warnings);
+		"  \"frames\": {\"committed\": %lu, \"presented\": %lu, \"dropped\": %lu, "
+		"\"scanned_out\": %lu, \"composited\": %lu},\n"
+		"  \"latency_ms\": {\"median\": %.3f, \"p99\": %.3f},\n  \"formats\": [",
+		(int)sc->pid, sc->commits, sc->dmabufs, sc->committed, sc->presented, sc->dropped,
+		sc->scanned_out, sc->composited, median, p99);
+	for (unsigned i = 0; i < sc->n_formats; i++) {
+		fprintf(f, "%s", i ? ", " : "");
+		json_string(f, sc->formats[i]);
+	}
+	fprintf(f, "],\n  \"sync\": [");
+	bool first_sync = true;
+	for (int k = 0; k < SYNC_N; k++) {
+		if (!(sc->sync_seen & (1u << k)))
+			continue;
+		fprintf(f, "%s\"%s\"", first_sync ? "" : ", ", sync_names[k]);
+		first_sync = false;
+	}
+	fprintf(f, "],\n  \"errors\": %lu,\n  \"warnings\": %lu,\n  \"findings\": [", errors,
+		warnings);
 	bool first = true;
 	for (int k = 0; k < STRICT_N_KINDS; k++) {
 		if (!sc->counts[k])
@@ -210,6 +271,7 @@ client_free(struct strict_client *sc)
 	wl_list_remove(&sc->link);
 	for (int k = 0; k < STRICT_N_KINDS; k++)
 		free(sc->first[k]);
+	free(sc->latencies_ms);
 	free(sc);
 }
 
@@ -229,7 +291,9 @@ strict_create(struct sl_server *server, const char *report_dir)
 		return NULL;
 	}
 	strict->server = server;
+	strict->frame_limit = server->options.strict_frame_limit;
 	wl_list_init(&strict->clients);
+	wl_list_init(&strict->surfaces);
 	if (report_dir) {
 		if (mkdir(report_dir, 0755) < 0 && errno != EEXIST) {
 			log_errno("strict", "cannot create the report directory %s", report_dir);
@@ -318,6 +382,7 @@ strict_surface_handle_destroy(struct wl_listener *listener, void *data)
 {
 	struct strict_surface *ss = wl_container_of(listener, ss, surface_destroy);
 	wl_list_remove(&ss->surface_destroy.link);
+	wl_list_remove(&ss->link);
 	if (ss->frame_callback)
 		wl_list_remove(&ss->callback_destroy.link);
 	free(ss);
@@ -332,7 +397,7 @@ strict_surface_handle_callback_destroy(struct wl_listener *listener, void *data)
 }
 
 static struct strict_surface *
-surface_get(struct sl_surface *surface)
+surface_get(struct sl_strict *strict, struct sl_surface *surface)
 {
 	struct wl_listener *listener =
 		wl_signal_get(&surface->events.destroy, strict_surface_handle_destroy);
@@ -343,6 +408,8 @@ surface_get(struct sl_surface *surface)
 	struct strict_surface *ss = calloc(1, sizeof(*ss));
 	if (!ss)
 		return NULL;
+	ss->surface = surface;
+	wl_list_insert(&strict->surfaces, &ss->link);
 	ss->surface_destroy.notify = strict_surface_handle_destroy;
 	wl_signal_add(&surface->events.destroy, &ss->surface_destroy);
 	ss->callback_destroy.notify = strict_surface_handle_callback_destroy;
@@ -380,11 +447,109 @@ check_buffer_reuse(struct strict_client *sc, struct sl_surface *surface, struct 
 	}
 }
 
+/* A new buffer: a frame the client wants shown. What it is made of, and how it is synced. */
+static void
+record_frame(struct strict_client *sc, struct strict_surface *ss, struct sl_buffer *buffer)
+{
+	sc->committed++;
+	if (ss->pending_ns)
+		sc->dropped++; /* replaced before any output frame showed it */
+	ss->pending_ns = monotonic_ns();
+
+	const struct sl_surface_state *pending = &ss->surface->pending;
+	enum sync_kind sync = SYNC_NONE;
+	if (pending->acquire_fd >= 0)
+		sync = SYNC_FILE;
+	else if (pending->acquire.timeline)
+		sync = SYNC_SYNCOBJ;
+	else if (buffer->type == SL_BUFFER_DMABUF)
+		sync = SYNC_IMPLICIT;
+	sc->sync_seen |= 1u << sync;
+
+	char name[5], format[40];
+	if (buffer->type == SL_BUFFER_DMABUF)
+		snprintf(format, sizeof(format), "%s 0x%016" PRIx64 " dmabuf",
+			 fourcc(buffer->format, name), buffer->dmabuf.modifier);
+	else
+		snprintf(format, sizeof(format), "%s %s", fourcc(buffer->format, name),
+			 buffer->type == SL_BUFFER_SHM ? "shm" : "single-pixel");
+	for (unsigned i = 0; i < sc->n_formats; i++)
+		if (strcmp(sc->formats[i], format) == 0)
+			return;
+	if (sc->n_formats < sizeof(sc->formats) / sizeof(sc->formats[0]))
+		snprintf(sc->formats[sc->n_formats++], sizeof(sc->formats[0]), "%s", format);
+}
+
+void
+strict_surface_in_frame(struct sl_strict *strict, struct sl_surface *surface,
+			struct sl_output *output, bool on_plane)
+{
+	struct strict_surface *ss = surface_get(strict, surface);
+	if (!ss || !ss->pending_ns || ss->in_flight_output)
+		return;
+	ss->in_flight_ns = ss->pending_ns;
+	ss->in_flight_output = output;
+	ss->in_flight_on_plane = on_plane;
+	ss->pending_ns = 0;
+}
+
+void
+strict_output_frame_failed(struct sl_strict *strict, struct sl_output *output)
+{
+	struct strict_surface *ss;
+	wl_list_for_each (ss, &strict->surfaces, link) {
+		if (ss->in_flight_output != output)
+			continue;
+		/* Not shown after all: still waiting for a frame, unless a newer one is. */
+		if (!ss->pending_ns)
+			ss->pending_ns = ss->in_flight_ns;
+		ss->in_flight_output = NULL;
+	}
+}
+
+void
+strict_output_presented(struct sl_strict *strict, struct sl_output *output, int64_t time_ns)
+{
+	struct strict_surface *ss;
+	wl_list_for_each (ss, &strict->surfaces, link) {
+		if (ss->in_flight_output != output)
+			continue;
+		ss->in_flight_output = NULL;
+		struct strict_client *sc =
+			client_get(strict, wl_resource_get_client(ss->surface->resource));
+		if (!sc)
+			continue;
+		sc->presented++;
+		*(ss->in_flight_on_plane ? &sc->scanned_out : &sc->composited) += 1;
+		if (sc->n_latencies == sc->latencies_size && sc->latencies_size < 1000000) {
+			size_t size = sc->latencies_size ? sc->latencies_size * 2 : 256;
+			double *grown = realloc(sc->latencies_ms, size * sizeof(double));
+			if (grown) {
+				sc->latencies_ms = grown;
+				sc->latencies_size = size;
+			}
+		}
+		if (sc->n_latencies < sc->latencies_size)
+			sc->latencies_ms[sc->n_latencies++] =
+				(double)(time_ns - ss->in_flight_ns) / 1e6;
+		if (strict->frame_limit && sc->presented >= strict->frame_limit &&
+		    !sc->limit_signalled) {
+			/* A test bench's frame limit: the client is asked to finish, as by a user.
+			 */
+			sc->limit_signalled = true;
+			log_info("strict", "%s[%d]: %lu frames presented: sending SIGTERM",
+				 sc->name, (int)sc->pid, sc->presented);
+			if (sc->pid > 0 && kill(sc->pid, SIGTERM) < 0)
+				log_errno("strict", "cannot signal %s[%d]", sc->name, (int)sc->pid);
+		}
+	}
+}
+
 void
 strict_surface_commit(struct sl_strict *strict, struct sl_surface *surface)
 {
 	struct strict_client *sc = client_get(strict, wl_resource_get_client(surface->resource));
-	struct strict_surface *ss = surface_get(surface);
+	struct strict_surface *ss = surface_get(strict, surface);
 	if (!sc || !ss)
 		return;
 	sc->commits++;
@@ -392,6 +557,7 @@ strict_surface_commit(struct sl_strict *strict, struct sl_surface *surface)
 	uint32_t surface_id = wl_resource_get_id(surface->resource);
 	struct sl_buffer *buffer = (pending->committed & SL_STATE_BUFFER) ? pending->buffer : NULL;
 	if (buffer) {
+		record_frame(sc, ss, buffer);
 		check_buffer_reuse(sc, surface, buffer);
 		if (!pixman_region32_not_empty(&pending->surface_damage) &&
 		    !pixman_region32_not_empty(&pending->buffer_damage))
