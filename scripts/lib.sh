@@ -9,7 +9,8 @@ SLUICE_BUILD_PACKAGES=(
 # The VM tier: QEMU, the kernel source and what building it takes.
 SLUICE_VM_PACKAGES=(qemu-system-x86 linux-source-6.1 flex bison bc libelf-dev libssl-dev)
 # Peer clients the tests and the demo run against sluice, and Mesa's software EGL for them.
-SLUICE_PEER_PACKAGES=(weston wayland-utils libegl-mesa0 libgl1-mesa-dri)
+SLUICE_PEER_PACKAGES=(weston wayland-utils libegl-mesa0 libgl1-mesa-dri gstreamer1.0-tools
+	gstreamer1.0-plugins-base gstreamer1.0-plugins-bad)
 
 die() {
 	echo "$(basename "$0"): $*" >&2

@@ -1,0 +1,114 @@
+#!/bin/bash
+# sluice-ci end to end: each case boots the test VM through sluice-ci and checks its verdict, exit
+# status and report.json against what the client really did. TAP output.
+set -u
+ci=${SLUICE_CI:?SLUICE_CI must point at scripts/sluice-ci}
+build=${SLUICE_BUILD_DIR:?SLUICE_BUILD_DIR must point at the build directory}
+bad=${SLUICE_MISBEHAVING_CLIENT:?SLUICE_MISBEHAVING_CLIENT must point at the test client}
+work=$(mktemp -d /tmp/sluice-ci-test-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+# json FILE EXPR: a value of report.json, through python (EXPR sees the report as r).
+json() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# run NAME EXPECTED_STATUS [SLUICE-CI ARGS...] -- CLIENT...: runs sluice-ci into $work/NAME.
+run() {
+	local name=$1 want=$2
+	shift 2
+	out=$work/$name
+	SLUICE_BUILD_DIR=$build "$ci" -o "$out" "$@" >"$work/$name.stdout" 2>&1
+	status=$?
+	if [ "$status" -ne "$want" ]; then
+		not_ok "$name" "sluice-ci exited with $status, expected $want:" "$(cat "$work/$name.stdout")" \
+			"client log:" "$(cat "$out/client.log" 2>/dev/null)"
+		return 1
+	fi
+	return 0
+}
+
+# check NAME PYTHON-CONDITION...: every condition on report.json r must hold.
+check() {
+	local name=$1
+	shift
+	local cond
+	for cond in "$@"; do
+		if [ "$(json "$out/report.json" "bool($cond)")" != True ]; then
+			not_ok "$name" "failed: $cond" "$(cat "$work/$name.stdout")"
+			return
+		fi
+	done
+	ok "$name"
+	sed 's/^/# /' "$work/$name.stdout"
+}
+
+echo "TAP version 13"
+echo "1..9"
+
+if run gpu-syncobj 0 --frames 30 --sync syncobj --format XR24 -- \
+	"$build/clients/sluice-gpu" --sync=syncobj --size 320x240; then
+	check gpu-syncobj "r['verdict'] == 'pass'" "r['ended_by'] == 'frame_limit'" \
+		"r['frames']['presented'] >= 30" "r['sync'] == ['syncobj']" \
+		"r['frames']['scanned_out'] > 0" "len(r['captures']) >= 1" \
+		"r['contact_sheet'] == 'contact-sheet.png'" "r['clients'][0]['errors'] == 0" "r['compositor_status'] == 0"
+fi
+
+if run camera 0 --frames 8 --sync implicit -- "$build/clients/sluice-camera"; then
+	check camera "r['verdict'] == 'pass'" "r['frames']['presented'] >= 8" \
+		"any(f.endswith('dmabuf') for f in r['formats'])"
+fi
+
+# Warnings only: a pass at the default --fail-on error, with the findings in the report...
+if run misbehaving-warnings 0 --timeout 6 -- "$bad" --frames 120; then
+	check misbehaving-warnings "r['verdict'] == 'pass'" \
+		"{f['kind'] for f in r['clients'][0]['findings']} == {'no_damage', 'frame_callback_ignored'}"
+fi
+# ...and a failure that names them with --fail-on warning (and a sync it did not use).
+if run misbehaving-fail 1 --timeout 6 --fail-on warning --sync implicit -- "$bad" --frames 120; then
+	check misbehaving-fail "r['verdict'] == 'fail'" \
+		"any('no_damage' in x for x in r['reasons'])" \
+		"any('frame_callback_ignored' in x for x in r['reasons'])" \
+		"any('expected implicit' in x for x in r['reasons'])" "r['sync'] == ['none']"
+fi
+
+if run protocol-error 1 --timeout 8 -- "$bad" --frames 10 --protocol-error; then
+	check protocol-error "r['verdict'] == 'fail'" "len(r['protocol_errors']) == 1" \
+		"'scale' in r['protocol_errors'][0]['message']" "r['exit_status'] == 1"
+fi
+
+if run weston-simple-shm 0 --timeout 4 --sync none -- weston-simple-shm; then
+	check weston-simple-shm "r['verdict'] == 'pass'" "r['ended_by'] == 'timeout'" \
+		"r['formats'] == ['XR24 shm'] or r['formats'] == ['AR24 shm']" \
+		"r['frames']['presented'] >= 30"
+fi
+
+if run weston-simple-dmabuf-egl 0 --timeout 6 --sync implicit -- \
+	weston-simple-dmabuf-egl --drm-render-node=/dev/dri/card1; then
+	check weston-simple-dmabuf-egl "r['verdict'] == 'pass'" \
+		"all(f.endswith('dmabuf') for f in r['formats'])" "r['frames']['presented'] >= 10"
+fi
+
+if run gstreamer 0 --timeout 30 -- gst-launch-1.0 videotestsrc num-buffers=60 ! waylandsink; then
+	check gstreamer "r['verdict'] == 'pass'" "r['ended_by'] == 'exit'" "r['exit_status'] == 0" \
+		"r['frames']['presented'] >= 30"
+fi
+
+# What cannot run is exit status 2 with the command that fixes it, never a verdict.
+out=$(SLUICE_BUILD_DIR=$build SLUICE_VM_QEMU=/nonexistent/qemu "$ci" -o "$work/noqemu" -- true 2>&1)
+status=$?
+if [ "$status" -eq 2 ] && [[ "$out" == *"apt-get install qemu-system-x86"* ]]; then
+	ok "missing-qemu"
+else
+	not_ok "missing-qemu" "status $status: $out"
+fi
+exit $((failed > 0))
