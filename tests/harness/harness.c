@@ -1454,6 +1454,43 @@ th_strict_kinds(const char *path, char *kinds, size_t size)
 	return n;
 }
 
+void
+th_strict_check_reports(const char *dir, const char *client, int n_expected, const char *want)
+{
+	char paths[8][512];
+	int n = th_strict_reports(dir, client, paths, 8);
+	if (n_expected < 0)
+		th_check(n >= 1, "no strict report for %s in %s", client, dir);
+	else
+		th_check(n == n_expected, "%d strict reports for %s in %s, expected %d", n, client,
+			 dir, n_expected);
+	for (int i = 0; i < n; i++) {
+		char kinds[256];
+		int count = th_strict_kinds(paths[i], kinds, sizeof(kinds));
+		th_note("%s: %s", paths[i], count ? kinds : "no findings");
+		if (want)
+			th_check(count == 1 && strcmp(kinds, want) == 0,
+				 "%s: found '%s', want '%s'", client, kinds, want);
+		else
+			th_check(count == 0, "%s: a correct client got findings: %s", client,
+				 kinds);
+	}
+}
+
+const char *const *
+th_client_lsan_env(void)
+{
+	static char lsan[512];
+	static const char *env[2];
+	const char *supp = getenv("TH_LSAN_SUPPRESSIONS");
+	if (supp) {
+		snprintf(lsan, sizeof(lsan), "LSAN_OPTIONS=suppressions=%s:print_suppressions=0",
+			 supp);
+		env[0] = lsan;
+	}
+	return env;
+}
+
 int
 th_count_fds(pid_t pid)
 {

@@ -291,6 +291,16 @@ void th_strict_dir(const char *name, char *out, size_t size);
 int th_strict_reports(const char *dir, const char *client, char paths[][512], int max);
 /* The kinds of finding in a report, space-separated into kinds; how many, -1 if unreadable. */
 int th_strict_kinds(const char *path, char *kinds, size_t size);
+/*
+ * Checks the reports of `client` in dir: n_expected of them (-1: at least one), each listing
+ * exactly the finding `want` (NULL: no finding at all). Notes what each report found.
+ */
+void th_strict_check_reports(const char *dir, const char *client, int n_expected, const char *want);
+/*
+ * Environment for a spawned client of ours built with ASan: leak checking with the same Mesa
+ * suppressions as for sluice ({NULL} without TH_LSAN_SUPPRESSIONS).
+ */
+const char *const *th_client_lsan_env(void);
 /* A whole file, NUL-terminated and malloc'd; NULL if unreadable. */
 char *th_read_file(const char *path);
 /* Open file descriptors of a process, or -1. */

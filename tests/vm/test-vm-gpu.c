@@ -13,27 +13,12 @@
 #include "harness.h"
 
 static char vkms_path[32];
-static char lsan_env[512];
 
 static const char *
 gpu_bin(void)
 {
 	const char *bin = getenv("SLUICE_GPU_BIN");
 	return bin ? bin : "sluice-gpu";
-}
-
-/* Mesa keeps allocations past eglTerminate: the same suppressions as for sluice. */
-static const char *const *
-client_env(void)
-{
-	static const char *env[2];
-	const char *supp = getenv("TH_LSAN_SUPPRESSIONS");
-	if (!supp)
-		return NULL;
-	snprintf(lsan_env, sizeof(lsan_env), "LSAN_OPTIONS=suppressions=%s:print_suppressions=0",
-		 supp);
-	env[0] = lsan_env;
-	return env;
 }
 
 static struct th_server *
@@ -156,7 +141,7 @@ run_mode(const char *mode)
 	char sync[64];
 	snprintf(sync, sizeof(sync), "--sync=%s", mode);
 	const char *const argv[] = {gpu_bin(), sync, "--size", "256x192", NULL};
-	struct th_process *gpu = th_spawn(server, argv, client_env());
+	struct th_process *gpu = th_spawn(server, argv, th_client_lsan_env());
 	th_require(gpu);
 	struct th_client *c = th_client_connect(server);
 	th_require(c);
@@ -221,7 +206,7 @@ test_frames_window(void)
 	th_stats_path("gpu-frames-client", client_stats, sizeof(client_stats));
 	const char *const argv[] = {gpu_bin(),	"--frames", "300",     "--size",     "128x96",
 				    "--window", "320x240",  "--stats", client_stats, NULL};
-	struct th_process *gpu = th_spawn(server, argv, client_env());
+	struct th_process *gpu = th_spawn(server, argv, th_client_lsan_env());
 	th_require(gpu);
 	struct th_client *c = th_client_connect(server);
 	th_require(c);
@@ -266,7 +251,7 @@ test_errors(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *const argv[] = {gpu_bin(), cases[i].argv[0], cases[i].argv[1], NULL};
 		struct th_process_result r;
-		if (!th_check(th_run_client(server, argv, client_env(), 30000, &r)))
+		if (!th_check(th_run_client(server, argv, th_client_lsan_env(), 30000, &r)))
 			continue;
 		th_check(r.status == 1 && strstr(r.output, cases[i].needle),
 			 "%s %s: exit %d, output: %s", cases[i].argv[0],

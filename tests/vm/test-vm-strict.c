@@ -24,45 +24,11 @@ start(const char *name, char *dir, size_t size)
 	return th_server_start(args);
 }
 
-/* The reports of `client` in dir: n of them, each listing exactly `want` (NULL: nothing). */
-static void
-check_reports(const char *dir, const char *client, int n_expected, const char *want)
-{
-	char paths[8][512];
-	int n = th_strict_reports(dir, client, paths, 8);
-	th_check(n == n_expected, "%d strict reports for %s in %s, expected %d", n, client, dir,
-		 n_expected);
-	for (int i = 0; i < n; i++) {
-		char kinds[256];
-		int count = th_strict_kinds(paths[i], kinds, sizeof(kinds));
-		th_note("%s: %s", paths[i], count ? kinds : "no findings");
-		if (want)
-			th_check(count == 1 && strcmp(kinds, want) == 0,
-				 "%s: found '%s', want '%s'", client, kinds, want);
-		else
-			th_check(count == 0, "%s: a correct client got findings: %s", client,
-				 kinds);
-	}
-}
-
 static const char *
 bin(const char *var, const char *fallback)
 {
 	const char *path = getenv(var);
 	return path ? path : fallback;
-}
-
-static const char *const *
-client_env(void)
-{
-	static char lsan[512];
-	static const char *env[2];
-	const char *supp = getenv("TH_LSAN_SUPPRESSIONS");
-	if (!supp)
-		return NULL;
-	snprintf(lsan, sizeof(lsan), "LSAN_OPTIONS=suppressions=%s:print_suppressions=0", supp);
-	env[0] = lsan;
-	return env;
 }
 
 /* Correct clients: silence. */
@@ -79,7 +45,8 @@ test_correct_clients(void)
 		const char *const argv[] = {gpu,      modes[i],	 "--frames", "12",
 					    "--size", "256x192", NULL};
 		struct th_process_result r;
-		th_check(th_run_client(server, argv, client_env(), 60000, &r) && r.status == 0,
+		th_check(th_run_client(server, argv, th_client_lsan_env(), 60000, &r) &&
+				 r.status == 0,
 			 "sluice-gpu %s: %s", modes[i], r.output);
 		th_process_result_finish(&r);
 	}
@@ -96,10 +63,10 @@ test_correct_clients(void)
 	th_check(r.timed_out, "weston-simple-dmabuf-egl stopped early: %s", r.output);
 	th_process_result_finish(&r);
 	th_check(th_server_stop(server));
-	check_reports(dir, "sluice-gpu", 3, NULL);
-	check_reports(dir, "sluice-camera", 1, NULL);
+	th_strict_check_reports(dir, "sluice-gpu", 3, NULL);
+	th_strict_check_reports(dir, "sluice-camera", 1, NULL);
 	/* Process names are cut at 15 characters. */
-	check_reports(dir, "weston-simple-d", 1, NULL);
+	th_strict_check_reports(dir, "weston-simple-d", 1, NULL);
 }
 
 static uint32_t
@@ -124,7 +91,7 @@ test_format_not_advertised(void)
 	th_painted_buffer_destroy(&b);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
-	check_reports(dir, "test-vm-strict", 1, "format_not_advertised");
+	th_strict_check_reports(dir, "test-vm-strict", 1, "format_not_advertised");
 }
 
 /* A 1000-pixel XRGB8888 row is 4000 bytes: valid, but not a multiple of 64. */
@@ -151,7 +118,7 @@ test_stride_alignment(void)
 	zwp_linux_dmabuf_feedback_v1_destroy(feedback);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
-	check_reports(dir, "test-vm-strict", 1, "stride_alignment");
+	th_strict_check_reports(dir, "test-vm-strict", 1, "stride_alignment");
 }
 
 /*
@@ -215,7 +182,7 @@ run_reuse(bool explicit_sync, const char *want)
 	zwp_linux_dmabuf_feedback_v1_destroy(feedback);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
-	check_reports(dir, "test-vm-strict", 1, want);
+	th_strict_check_reports(dir, "test-vm-strict", 1, want);
 }
 
 static void
@@ -257,7 +224,7 @@ test_not_scanout_format(void)
 	zwp_linux_dmabuf_feedback_v1_destroy(feedback);
 	th_client_destroy(c);
 	th_check(th_server_stop(server));
-	check_reports(dir, "test-vm-strict", 1, "not_scanout_format");
+	th_strict_check_reports(dir, "test-vm-strict", 1, "not_scanout_format");
 }
 
 int

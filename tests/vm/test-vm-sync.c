@@ -22,13 +22,20 @@ static char vkms_path[32];
 /* ---- the compositor and buffers ---- */
 
 static struct th_server *
-start(const char *stats_name, char *stats_path, size_t size)
+start_with(const char *stats_name, char *stats_path, size_t size, const char *acquire_fences)
 {
 	th_stats_path(stats_name, stats_path, size);
 	/* pixman: these tests are about ordering, not about llvmpipe under TCG. */
-	const char *const args[] = {"--backend", "drm",	    "--drm-device", vkms_path, "--renderer",
-				    "pixman",	 "--stats", stats_path,	    NULL};
+	const char *const args[] = {
+		"--backend", "drm",	 "--drm-device",     vkms_path,	     "--renderer", "pixman",
+		"--stats",   stats_path, "--acquire-fences", acquire_fences, NULL};
 	return th_server_start(args);
+}
+
+static struct th_server *
+start(const char *stats_name, char *stats_path, size_t size)
+{
+	return start_with(stats_name, stats_path, size, "wait");
 }
 
 static uint32_t
@@ -37,13 +44,21 @@ solid(int32_t x, int32_t y, void *data)
 	return *(const uint32_t *)data;
 }
 
-/* An XRGB8888 udmabuf filled with one colour. */
+/* An XRGB8888 dma-buf filled with one colour. */
+static bool
+coloured_buffer(struct th_client *c, enum th_dmabuf_source source, int32_t width, int32_t height,
+		uint32_t colour, struct th_painted_buffer *out)
+{
+	return th_painted_buffer_create(c, source, DRM_FORMAT_XRGB8888, width, height, solid,
+					&colour, out);
+}
+
+/* udmabufs: vkms refuses them on planes, so these frames are composed. */
 static bool
 dbuf_create(struct th_client *c, int32_t width, int32_t height, uint32_t colour,
 	    struct th_painted_buffer *out)
 {
-	return th_painted_buffer_create(c, TH_DMABUF_UDMABUF, DRM_FORMAT_XRGB8888, width, height,
-					solid, &colour, out);
+	return coloured_buffer(c, TH_DMABUF_UDMABUF, width, height, colour, out);
 }
 
 static uint32_t
@@ -509,23 +524,12 @@ test_zwp_1000_frames(void)
 
 /* ---- fences and planes (--acquire-fences kms, out-fence releases) ---- */
 
-static struct th_server *
-start_kms_fences(const char *stats_name, char *stats_path, size_t size)
-{
-	th_stats_path(stats_name, stats_path, size);
-	const char *const args[] = {
-		"--backend", "drm",	 "--drm-device",     vkms_path, "--renderer", "pixman",
-		"--stats",   stats_path, "--acquire-fences", "kms",	NULL};
-	return th_server_start(args);
-}
-
 /* A system-heap buffer: vkms scans those out (it cannot map udmabufs). */
 static bool
 heap_buffer_create(struct th_client *c, int32_t width, int32_t height, uint32_t colour,
 		   struct th_painted_buffer *out)
 {
-	return th_painted_buffer_create(c, TH_DMABUF_HEAP, DRM_FORMAT_XRGB8888, width, height,
-					solid, &colour, out);
+	return coloured_buffer(c, TH_DMABUF_HEAP, width, height, colour, out);
 }
 
 /* Shows `a` until it is on the primary plane (zero-copy presentation). */
@@ -587,8 +591,9 @@ static void
 run_kms_in_fence(bool composed)
 {
 	char stats[256];
-	struct th_server *server = start_kms_fences(
-		composed ? "sync-kms-fence-composed" : "sync-kms-fence", stats, sizeof(stats));
+	struct th_server *server =
+		start_with(composed ? "sync-kms-fence-composed" : "sync-kms-fence", stats,
+			   sizeof(stats), "kms");
 	th_require(server);
 	struct th_client *c = th_client_connect(server);
 	th_require(c && c->explicit_sync && c->dmabuf);
@@ -838,7 +843,7 @@ static void
 test_syncobj_kms(void)
 {
 	char stats[256];
-	struct th_server *server = start_kms_fences("sync-syncobj-kms", stats, sizeof(stats));
+	struct th_server *server = start_with("sync-syncobj-kms", stats, sizeof(stats), "kms");
 	th_require(server);
 	struct th_client *c = th_client_connect(server);
 	th_require(c && c->syncobj && c->dmabuf);
