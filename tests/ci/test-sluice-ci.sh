@@ -55,7 +55,7 @@ check() {
 echo "TAP version 13"
 echo "1..9"
 
-if run gpu-syncobj 0 --frames 30 --sync syncobj --format XR24 -- \
+if run gpu-syncobj 0 --frames 30 --timeout 120 --sync syncobj --format XR24 -- \
 	"$build/clients/sluice-gpu" --sync=syncobj --size 320x240; then
 	check gpu-syncobj "r['verdict'] == 'pass'" "r['ended_by'] == 'frame_limit'" \
 		"r['frames']['presented'] >= 30" "r['sync'] == ['syncobj']" \
@@ -63,7 +63,7 @@ if run gpu-syncobj 0 --frames 30 --sync syncobj --format XR24 -- \
 		"r['contact_sheet'] == 'contact-sheet.png'" "r['clients'][0]['errors'] == 0" "r['compositor_status'] == 0"
 fi
 
-if run camera 0 --frames 8 --sync implicit -- "$build/clients/sluice-camera"; then
+if run camera 0 --frames 8 --timeout 60 --sync implicit -- "$build/clients/sluice-camera"; then
 	check camera "r['verdict'] == 'pass'" "r['frames']['presented'] >= 8" \
 		"any(f.endswith('dmabuf') for f in r['formats'])"
 fi
@@ -92,13 +92,13 @@ if run weston-simple-shm 0 --timeout 4 --sync none -- weston-simple-shm; then
 		"r['frames']['presented'] >= 30"
 fi
 
-if run weston-simple-dmabuf-egl 0 --timeout 6 --sync implicit -- \
+if run weston-simple-dmabuf-egl 0 --timeout 20 --sync implicit -- \
 	weston-simple-dmabuf-egl --drm-render-node=/dev/dri/card1; then
 	check weston-simple-dmabuf-egl "r['verdict'] == 'pass'" \
 		"all(f.endswith('dmabuf') for f in r['formats'])" "r['frames']['presented'] >= 10"
 fi
 
-if run gstreamer 0 --timeout 30 -- gst-launch-1.0 videotestsrc num-buffers=60 ! waylandsink; then
+if run gstreamer 0 --timeout 90 -- gst-launch-1.0 videotestsrc num-buffers=60 ! waylandsink; then
 	check gstreamer "r['verdict'] == 'pass'" "r['ended_by'] == 'exit'" "r['exit_status'] == 0" \
 		"r['frames']['presented'] >= 30"
 fi
