@@ -174,8 +174,6 @@ th_server_start_env(const char *const *extra_args, const char *const *env)
 		int flags = fcntl(ready[1], F_GETFD);
 		fcntl(ready[1], F_SETFD, flags & ~FD_CLOEXEC);
 		setenv("XDG_RUNTIME_DIR", server->runtime_dir, 1);
-		for (int i = 0; env && env[i]; i++)
-			putenv((char *)env[i]);
 		/* The tests themselves may leak (bad clients die mid-way); sluice must not, beyond
 		 * what tests/lsan.supp lists of Mesa's own libraries. */
 		setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0", 1);
@@ -185,6 +183,9 @@ th_server_start_env(const char *const *extra_args, const char *const *env)
 				 getenv("TH_LSAN_SUPPRESSIONS"));
 			setenv("LSAN_OPTIONS", lsan, 1);
 		}
+		/* Last, so that a test can override the above. */
+		for (int i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
 		execvp(bin, (char *const *)argv);
 		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
 		_exit(127);
@@ -1489,6 +1490,22 @@ th_client_lsan_env(void)
 		env[0] = lsan;
 	}
 	return env;
+}
+
+long
+th_rss_kib(pid_t pid)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	long kib = -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
 }
 
 int

@@ -303,6 +303,8 @@ void th_strict_check_reports(const char *dir, const char *client, int n_expected
 const char *const *th_client_lsan_env(void);
 /* A whole file, NUL-terminated and malloc'd; NULL if unreadable. */
 char *th_read_file(const char *path);
+/* Resident memory of a process in KiB (VmRSS), or -1. */
+long th_rss_kib(pid_t pid);
 /* Open file descriptors of a process, or -1. */
 int th_count_fds(pid_t pid);
 /* A process's user + system CPU time in seconds (from /proc); -1 if unreadable. */
