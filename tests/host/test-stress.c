@@ -125,7 +125,9 @@ compare_int(const void *a, const void *b)
 static void
 test_flood_bystander(void)
 {
-	struct th_server *server = th_server_start(NULL);
+	/* Debug logging costs per request; a deployed compositor logs at info. */
+	const char *const args[] = {"--log-level", "info", NULL};
+	struct th_server *server = th_server_start_env(args, no_quarantine);
 	th_require(server);
 	enum { FLOODERS = 64, FRAMES = 120 };
 	pid_t pids[FLOODERS];
@@ -179,8 +181,9 @@ test_flood_bystander(void)
 		"the next vblank",
 		alive, n, median, at_next_vblank);
 	th_check(alive == FLOODERS, "only %d of %d flooders kept going", alive, FLOODERS);
-	th_check(n == FRAMES - 1 && median >= 16 && median <= 17,
-		 "the bystander lost its pace: median %d ms over %d frames", median, n);
+	th_check(n == FRAMES - 1 && median >= 16 && median <= 17 && at_next_vblank >= (n * 3) / 4,
+		 "the bystander lost its pace: median %d ms, %d of %d frames at the next vblank",
+		 median, at_next_vblank, n);
 	th_check(th_server_alive(server), "sluice died");
 	if (b[0])
 		th_buffer_destroy(b[0]);
