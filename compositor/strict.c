@@ -204,7 +204,9 @@ write_report(struct strict_client *sc)
 	unsigned long errors = 0, warnings = 0;
 	for (int k = 0; k < STRICT_N_KINDS; k++)
 		*(kinds[k].error ? &errors : &warnings) += sc->counts[k];
-	qsort(sc->latencies_ms, sc->n_latencies, sizeof(double), compare_double);
+	/* No frame presented: no array at all, and qsort() must not see NULL. */
+	if (sc->n_latencies)
+		qsort(sc->latencies_ms, sc->n_latencies, sizeof(double), compare_double);
 	double median = percentile(sc->latencies_ms, sc->n_latencies, 0.5);
 	double p99 = percentile(sc->latencies_ms, sc->n_latencies, 0.99);
 	log_info("strict",
