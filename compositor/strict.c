@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "buffer.h"
+#include "formats.h"
 #include "log.h"
 #include "server.h"
 #include "surface.h"
@@ -334,17 +335,6 @@ strict_client_told_formats(struct sl_strict *strict, struct wl_client *client)
 		sc->told_formats = true;
 }
 
-static const char *
-fourcc(uint32_t format, char buf[static 5])
-{
-	for (int i = 0; i < 4; i++) {
-		char c = (char)(format >> (8 * i));
-		buf[i] = c >= ' ' && c <= '~' ? c : '?';
-	}
-	buf[4] = '\0';
-	return buf;
-}
-
 void
 strict_dmabuf_created(struct sl_strict *strict, struct wl_client *client,
 		      const struct sl_buffer *buffer)
@@ -360,7 +350,7 @@ strict_dmabuf_created(struct sl_strict *strict, struct wl_client *client,
 			"wl_buffer@%u: %s with modifier 0x%016" PRIx64
 			" chosen without the format list: the client never asked for dma-buf "
 			"feedback",
-			id, fourcc(buffer->format, name), buffer->dmabuf.modifier);
+			id, format_fourcc_str(buffer->format, name), buffer->dmabuf.modifier);
 	uint64_t modifier = buffer->dmabuf.modifier;
 	if (modifier != DRM_FORMAT_MOD_LINEAR && modifier != DRM_FORMAT_MOD_INVALID)
 		return; /* tiled layouts have their own rules, which the driver checks */
@@ -471,9 +461,9 @@ record_frame(struct strict_client *sc, struct strict_surface *ss, struct sl_buff
 	char name[5], format[40];
 	if (buffer->type == SL_BUFFER_DMABUF)
 		snprintf(format, sizeof(format), "%s 0x%016" PRIx64 " dmabuf",
-			 fourcc(buffer->format, name), buffer->dmabuf.modifier);
+			 format_fourcc_str(buffer->format, name), buffer->dmabuf.modifier);
 	else
-		snprintf(format, sizeof(format), "%s %s", fourcc(buffer->format, name),
+		snprintf(format, sizeof(format), "%s %s", format_fourcc_str(buffer->format, name),
 			 buffer->type == SL_BUFFER_SHM ? "shm" : "single-pixel");
 	for (unsigned i = 0; i < sc->n_formats; i++)
 		if (strcmp(sc->formats[i], format) == 0)
@@ -580,7 +570,8 @@ strict_surface_commit(struct sl_strict *strict, struct sl_surface *surface)
 				"wl_surface@%u: %s with modifier 0x%016" PRIx64
 				" is not in the scanout tranche this surface was offered: "
 				"composited instead of scanned out",
-				surface_id, fourcc(buffer->format, name), buffer->dmabuf.modifier);
+				surface_id, format_fourcc_str(buffer->format, name),
+				buffer->dmabuf.modifier);
 		}
 	}
 	if (!wl_list_empty(&pending->frame_callbacks)) {

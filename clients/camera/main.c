@@ -131,17 +131,6 @@ camera_open(struct camera *cam, const char *device)
 	return true;
 }
 
-static const char *
-fourcc(uint32_t f, char buf[static 5])
-{
-	for (int i = 0; i < 4; i++) {
-		char c = (char)(f >> (8 * i));
-		buf[i] = c >= ' ' && c <= '~' ? c : '?';
-	}
-	buf[4] = '\0';
-	return buf;
-}
-
 /* Picks the first format in our preference order that both sides take, and sets it. */
 static bool
 camera_set_format(struct camera *cam, uint32_t want_v4l2, uint32_t width, uint32_t height)
@@ -152,7 +141,7 @@ camera_set_format(struct camera *cam, uint32_t want_v4l2, uint32_t width, uint32
 	for (desc.index = 0; xioctl(cam->fd, VIDIOC_ENUM_FMT, &desc) == 0; desc.index++) {
 		size_t len = strlen(list);
 		snprintf(list + len, sizeof(list) - len, "%s%s", len ? " " : "",
-			 fourcc(desc.pixelformat, a));
+			 format_fourcc_str(desc.pixelformat, a));
 		for (size_t i = 0; i < sizeof(format_map) / sizeof(format_map[0]); i++)
 			captures[i] = captures[i] || format_map[i].v4l2 == desc.pixelformat;
 	}
@@ -188,7 +177,7 @@ camera_set_format(struct camera *cam, uint32_t want_v4l2, uint32_t width, uint32
 		fprintf(stderr,
 			"sluice-camera: %s cannot capture %s for this compositor (it "
 			"captures: %s)\n",
-			cam->device, fourcc(want_v4l2, a), list);
+			cam->device, format_fourcc_str(want_v4l2, a), list);
 	else
 		fprintf(stderr,
 			"sluice-camera: no format both %s (%s) and the compositor support\n",
@@ -449,7 +438,7 @@ main(int argc, char *argv[])
 		return 1;
 	char name[5];
 	fprintf(stderr, "sluice-camera: %s: %ux%u %s, stride %u, %s\n", cam.device, cam.width,
-		cam.height, fourcc(cam.v4l2_format, name), cam.bytesperline,
+		cam.height, format_fourcc_str(cam.v4l2_format, name), cam.bytesperline,
 		cam.memory == V4L2_MEMORY_DMABUF ? "importing heap dma-bufs"
 						 : "exporting the driver's buffers");
 
