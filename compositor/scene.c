@@ -96,10 +96,12 @@ scene_surface_committed(struct sl_surface *surface, const pixman_region32_t *dam
 			bool structure_changed)
 {
 	struct sl_output *output;
+	bool shown = false;
 	wl_list_for_each (output, &surface->server->outputs, link) {
 		int32_t x, y;
 		if (!surface_position(output, surface, &x, &y))
 			continue;
+		shown = true;
 		if (structure_changed) {
 			sl_output_damage_whole(output);
 		} else if (pixman_region32_not_empty((pixman_region32_t *)damage)) {
@@ -113,11 +115,17 @@ scene_surface_committed(struct sl_surface *surface, const pixman_region32_t *dam
 		if (sl_surface_has_frame_callbacks(surface))
 			sl_output_schedule_frame(output);
 	}
+	/* No repaint will show this update: say so now, or a client pacing itself by
+	 * presentation feedback waits until it is on top again. Frame callbacks do wait. */
+	if (!shown)
+		presentation_feedback_discard_list(&surface->current.feedbacks);
 }
 
+/* The tree is no longer shown: it leaves the outputs, and its unshown updates are discarded. */
 static void
 tree_leave(struct sl_surface *surface)
 {
+	presentation_feedback_discard_list(&surface->current.feedbacks);
 	struct sl_output *output;
 	wl_list_for_each (output, &surface->server->outputs, link) {
 		uint32_t bit = 1u << output->index;

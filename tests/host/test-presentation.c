@@ -184,6 +184,39 @@ test_discarded_when_replaced(void)
 	teardown(&f);
 }
 
+/*
+ * An update nothing will show (its toplevel is under a newer one) is discarded at once, not
+ * held until the client commits again: a client pacing itself by feedback would wait forever.
+ */
+static void
+test_discarded_when_hidden(void)
+{
+	struct fixture f;
+	if (setup(&f, "640x480@60")) {
+		struct th_presented p;
+		attach(&f, 0);
+		th_check(th_commit_and_wait(f.client, f.window->surface, &p));
+		/* A second window maps on top of the first. */
+		struct th_window *top = th_window_create(f.client);
+		th_require(top);
+		wl_surface_attach(top->surface, f.buffers[2]->buffer, 0, 0);
+		wl_surface_damage_buffer(top->surface, 0, 0, 256, 256);
+		th_check(th_commit_and_wait(f.client, top->surface, &p));
+		/* Answered while the commit is handled: by the time of a roundtrip. */
+		attach(&f, 1);
+		th_feedback_request(f.client, f.window->surface, &p);
+		wl_surface_commit(f.window->surface);
+		th_check(th_roundtrip(f.client) && p.done, "no feedback for a hidden update");
+		th_check(p.discarded && !p.presented, "a hidden update must be discarded");
+		/* Shown again once the window on top goes. */
+		th_window_destroy(top);
+		attach(&f, 0);
+		th_check(th_commit_and_wait(f.client, f.window->surface, &p) && p.presented,
+			 "the window must be presented again once it is on top");
+	}
+	teardown(&f);
+}
+
 static void
 test_release_after_replace(void)
 {
@@ -236,5 +269,6 @@ test_idle_output_sleeps(void)
 TH_MAIN({"clock-and-flags", test_clock_and_flags}, {"every-vblank", test_every_vblank},
 	{"frame-callback-after-present", test_frame_callback_after_present},
 	{"discarded-when-replaced", test_discarded_when_replaced},
+	{"discarded-when-hidden", test_discarded_when_hidden},
 	{"release-after-replace", test_release_after_replace},
 	{"idle-output-sleeps", test_idle_output_sleeps})
