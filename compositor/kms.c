@@ -1355,7 +1355,17 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 
 	if (options->renderer != KMS_RENDERER_PIXMAN) {
 		struct sl_renderer *gl = renderer_gl_create(dev->fd);
-		if (gl) {
+		if (gl && gl->software && options->renderer == KMS_RENDERER_AUTO) {
+			/* Measured on vkms (bench/run-scanout, run-compare): llvmpipe takes
+			 * many times pixman's CPU time per composed frame, and reads every
+			 * dma-buf through a CPU mapping anyway. */
+			log_info("kms",
+				 "GL on %s renders in software: pixman composes faster, "
+				 "using it (--renderer gl forces GL)",
+				 dev->path);
+			gl->impl->destroy(gl);
+			gl = NULL;
+		} else if (gl) {
 			dev->previous_renderer = server->renderer;
 			gl->stats = &server->stats;
 			server->renderer = gl;

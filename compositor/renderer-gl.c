@@ -820,6 +820,7 @@ renderer_gl_create(int drm_fd)
 	glGenTextures(1, &gr->texture);
 	const char *name = (const char *)glGetString(GL_RENDERER);
 	gr->software = name && (strstr(name, "llvmpipe") || strstr(name, "softpipe"));
+	gr->base.software = gr->software;
 	if (gr->software)
 		log_info("gl", "software rendering: client dma-bufs are read through CPU mappings");
 	log_info("gl", "GLES2 renderer: %s (%s), EGL %d.%d", glGetString(GL_RENDERER),

@@ -68,6 +68,7 @@ struct sl_renderer_impl {
 struct sl_renderer {
 	const struct sl_renderer_impl *impl;
 	struct sl_stats *stats; /* the server's counters, set by whoever installs the renderer */
+	bool software;		/* a CPU rasteriser behind GL (llvmpipe, softpipe) */
 };
 
 struct sl_renderer *renderer_pixman_create(void);
