@@ -19,7 +19,8 @@ bool log_parse_level(const char *name, enum log_level *level);
 
 void log_write(enum log_level level, const char *tag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void log_vwrite(enum log_level level, const char *tag, const char *fmt, va_list args);
+void log_vwrite(enum log_level level, const char *tag, const char *fmt, va_list args)
+	__attribute__((format(printf, 3, 0)));
 
 #define log_error(tag, ...) log_write(LOG_ERROR, tag, __VA_ARGS__)
 #define log_warn(tag, ...) log_write(LOG_WARN, tag, __VA_ARGS__)

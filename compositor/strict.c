@@ -145,7 +145,7 @@ client_get(struct sl_strict *strict, struct wl_client *client)
 	return sc;
 }
 
-static void
+static void __attribute__((format(printf, 3, 4)))
 finding(struct strict_client *sc, enum strict_kind kind, const char *format, ...)
 {
 	if (!sc)
