@@ -1492,8 +1492,8 @@ th_client_lsan_env(void)
 	return env;
 }
 
-long
-th_rss_kib(pid_t pid)
+static long
+status_kib(pid_t pid, const char *field)
 {
 	char path[64], line[128];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
@@ -1501,11 +1501,25 @@ th_rss_kib(pid_t pid)
 	if (!f)
 		return -1;
 	long kib = -1;
+	size_t n = strlen(field);
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+		if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, " %ld kB", &kib) == 1)
 			break;
 	fclose(f);
 	return kib;
+}
+
+long
+th_rss_kib(pid_t pid)
+{
+	return status_kib(pid, "VmRSS");
+}
+
+long
+th_peak_rss_kib(pid_t pid)
+{
+	return status_kib(pid, "VmHWM");
 }
 
 int
