@@ -80,7 +80,7 @@ struct frame {
 };
 
 struct result {
-	bool ok;
+	bool ran, ok;
 	int frames, missed, discarded, zero_copy;
 	double commit_median, commit_p99, signal_median, signal_p99; /* ms */
 	double cpu_ms;
@@ -586,6 +586,7 @@ main(int argc, char *argv[])
 					continue;
 				*r = run(vkms, (enum compositor)c, (enum workload)w,
 					 client_counts[n], frames);
+				r->ran = true;
 				fprintf(stderr, "%s %s x%d: %s\n", compositor_names[c],
 					workload_names[w], client_counts[n],
 					r->ok ? "done" : "FAILED");
@@ -610,8 +611,7 @@ main(int argc, char *argv[])
 		for (int n = 0; n < N_COUNTS; n++)
 			for (int c = 0; c < N_COMPOSITORS; c++) {
 				struct result *r = &results[w][n][c];
-				if ((any_w && !want_w[w]) || (any_n && !want_n[n]) ||
-				    (any_c && !want_c[c]))
+				if (!r->ran)
 					continue;
 				if (!r->ok) {
 					printf("%-8s %3d  %-7s   (failed)\n", workload_names[w],

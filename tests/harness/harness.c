@@ -1516,6 +1516,18 @@ th_rss_kib(pid_t pid)
 	return status_kib(pid, "VmRSS");
 }
 
+int
+th_reap(const pid_t *pids, int n)
+{
+	int alive = 0;
+	for (int i = 0; i < n; i++) {
+		alive += kill(pids[i], 0) == 0 && waitpid(pids[i], NULL, WNOHANG) == 0;
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+	return alive;
+}
+
 long
 th_peak_rss_kib(pid_t pid)
 {

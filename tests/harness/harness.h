@@ -305,6 +305,8 @@ const char *const *th_client_lsan_env(void);
 char *th_read_file(const char *path);
 /* Resident memory of a process in KiB (VmRSS), or -1. */
 long th_rss_kib(pid_t pid);
+/* Kills and reaps the processes; returns how many were still running (had not exited). */
+int th_reap(const pid_t *pids, int n);
 /* Its peak resident set size (VmHWM) in KiB, or -1. */
 long th_peak_rss_kib(pid_t pid);
 /* Open file descriptors of a process, or -1. */

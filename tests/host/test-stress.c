@@ -170,12 +170,7 @@ test_flood_bystander(void)
 			last = frame.time;
 		}
 	}
-	int alive = 0;
-	for (int i = 0; i < started; i++) {
-		alive += kill(pids[i], 0) == 0 && waitpid(pids[i], NULL, WNOHANG) == 0;
-		kill(pids[i], SIGKILL);
-		waitpid(pids[i], NULL, 0);
-	}
+	int alive = th_reap(pids, started);
 	int at_next_vblank = 0;
 	for (int i = 0; i < n; i++)
 		at_next_vblank += steps[i] >= 16 && steps[i] <= 17;

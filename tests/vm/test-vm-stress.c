@@ -236,12 +236,7 @@ test_flood_bystander(void)
 	}
 	struct sched_param normal = {0};
 	sched_setscheduler(0, SCHED_OTHER, &normal);
-	int alive = 0;
-	for (int i = 0; i < started; i++) {
-		alive += kill(pids[i], 0) == 0 && waitpid(pids[i], NULL, WNOHANG) == 0;
-		kill(pids[i], SIGKILL);
-		waitpid(pids[i], NULL, 0);
-	}
+	int alive = th_reap(pids, started);
 	th_note("%d dma-buf flooders running at the end; the bystander: %d frames, %d at the next "
 		"vblank, %d vblanks missed",
 		alive, presented, next_vblank, missed);
