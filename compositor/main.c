@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "headless.h"
+#include "kiosk.h"
 #include "kms.h"
 #include "log.h"
 #include "output.h"
@@ -23,6 +24,7 @@
 
 static const char usage[] =
 	"Usage: sluice [OPTIONS]\n"
+	"       sluice [OPTIONS] --kiosk [--restart POLICY] -- APP [ARGS...]\n"
 	"\n"
 	"A Wayland compositor that moves client buffers to the screen without copies.\n"
 	"\n"
@@ -61,6 +63,13 @@ static const char usage[] =
 	"      --stats FILE          write counters (buffer import paths, fences, frames) as JSON "
 	"to\n"
 	"                            FILE at exit\n"
+	"      --kiosk               run APP on sluice's socket (WAYLAND_DISPLAY set) and exit\n"
+	"                            with its status (128 + N if signal N killed it); a\n"
+	"                            SIGTERM to sluice stops APP first\n"
+	"      --restart POLICY      with --kiosk: never (default), on-failure (non-zero exit\n"
+	"                            or a signal) or always restart APP, after 0.25 s doubling\n"
+	"                            to 8 s; a run of 30 s or more resets the pause and count\n"
+	"      --restart-limit N     with --kiosk: give up after N restarts in a row (default 5)\n"
 	"  -l, --log-level LEVEL     silent, error, warn, info (default) or debug\n"
 	"  -h, --help                show this help and exit\n"
 	"  -v, --version             show the version and exit\n";
@@ -142,6 +151,9 @@ main(int argc, char *argv[])
 		OPT_MODE,
 		OPT_RENDERER,
 		OPT_STATS,
+		OPT_KIOSK,
+		OPT_RESTART,
+		OPT_RESTART_LIMIT,
 		OPT_NO_SCANOUT,
 		OPT_ACQUIRE_FENCES,
 		OPT_REALTIME,
@@ -160,6 +172,9 @@ main(int argc, char *argv[])
 		{"repaint-window", required_argument, NULL, OPT_REPAINT_WINDOW},
 		{"ready-fd", required_argument, NULL, OPT_READY_FD},
 		{"stats", required_argument, NULL, OPT_STATS},
+		{"kiosk", no_argument, NULL, OPT_KIOSK},
+		{"restart", required_argument, NULL, OPT_RESTART},
+		{"restart-limit", required_argument, NULL, OPT_RESTART_LIMIT},
 		{"no-scanout", no_argument, NULL, OPT_NO_SCANOUT},
 		{"acquire-fences", required_argument, NULL, OPT_ACQUIRE_FENCES},
 		{"realtime", no_argument, NULL, OPT_REALTIME},
@@ -178,11 +193,12 @@ main(int argc, char *argv[])
 	enum { BACKEND_AUTO, BACKEND_DRM, BACKEND_HEADLESS } backend = BACKEND_AUTO;
 	struct kms_options kms = {0};
 	long ready_fd = -1, value;
-	bool realtime = false;
+	bool realtime = false, kiosk_mode = false;
+	struct kiosk_options kiosk = {.restart = KIOSK_RESTART_NEVER, .restart_limit = 5};
 	int opt;
 
 	opterr = 0; /* our own one-line diagnostics */
-	while ((opt = getopt_long(argc, argv, ":s:l:hv", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:s:l:hv", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			if (!*optarg || strchr(optarg, '/')) {
@@ -293,6 +309,26 @@ main(int argc, char *argv[])
 			options.strict = true;
 			options.strict_frame_limit = (unsigned long)value;
 			break;
+		case OPT_KIOSK:
+			kiosk_mode = true;
+			break;
+		case OPT_RESTART:
+			if (!kiosk_parse_restart(optarg, &kiosk.restart)) {
+				fprintf(stderr,
+					"sluice: invalid restart policy '%s' (never, on-failure or "
+					"always)\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			break;
+		case OPT_RESTART_LIMIT:
+			if (!parse_int(optarg, 0, 1000, &value)) {
+				fprintf(stderr, "sluice: invalid restart limit '%s' (0 to 1000)\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			kiosk.restart_limit = (int)value;
+			break;
 		case OPT_REALTIME:
 			realtime = true;
 			break;
@@ -340,10 +376,16 @@ main(int argc, char *argv[])
 			return EXIT_FAILURE;
 		}
 	}
-	if (optind < argc) {
+	if (kiosk_mode && optind == argc) {
+		fprintf(stderr,
+			"sluice: --kiosk needs the app to run: sluice --kiosk -- APP [ARGS]\n");
+		return EXIT_FAILURE;
+	}
+	if (!kiosk_mode && optind < argc) {
 		fprintf(stderr, "sluice: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return EXIT_FAILURE;
 	}
+	kiosk.argv = argv + optind;
 	if (!getenv("XDG_RUNTIME_DIR")) {
 		fprintf(stderr,
 			"sluice: XDG_RUNTIME_DIR is not set; it is where the socket goes\n");
@@ -423,13 +465,19 @@ main(int argc, char *argv[])
 	}
 	if (realtime)
 		raise_priority();
-	wl_display_run(server.display);
+	struct sl_kiosk *app = NULL;
+	if (kiosk_mode && !(app = kiosk_create(&server, &kiosk, socket))) {
+		fprintf(stderr, "sluice: cannot start %s\n", kiosk.argv[0]);
+	} else {
+		wl_display_run(server.display);
+		status = app ? kiosk_exit_status(app) : EXIT_SUCCESS;
+	}
+	kiosk_destroy(app);
 
 	if (sigterm)
 		wl_event_source_remove(sigterm);
 	if (sigint)
 		wl_event_source_remove(sigint);
-	status = EXIT_SUCCESS;
 out:
 	server_finish(&server);
 	return status;

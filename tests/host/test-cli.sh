@@ -33,10 +33,13 @@ expect_error() {
 }
 
 echo "TAP version 13"
-echo "1..29"
+echo "1..32"
 expect_error "unknown-option" "unknown option '--bogus'" "$sluice" --bogus
 expect_error "missing-argument" "needs an argument" "$sluice" --socket
 expect_error "positional-argument" "unexpected argument 'extra'" "$sluice" extra
+expect_error "kiosk-without-app" "--kiosk needs the app to run" "$sluice" --kiosk
+expect_error "kiosk-bad-restart" "invalid restart policy 'sometimes'" "$sluice" --restart sometimes
+expect_error "kiosk-bad-restart-limit" "invalid restart limit '-1'" "$sluice" --restart-limit -1
 expect_error "mode-zero" "invalid output mode '0x0'" "$sluice" --headless 0x0
 expect_error "mode-garbage" "invalid output mode 'big'" "$sluice" --headless big
 expect_error "mode-refresh-zero" "invalid output mode '640x480@0'" "$sluice" --headless 640x480@0
