@@ -39,7 +39,8 @@ server_init(struct sl_server *server, const struct sl_options *options)
 	if (!compositor_global_init(server) || !subcompositor_global_init(server) ||
 	    !shm_global_init(server) || !xdg_shell_global_init(server) ||
 	    !presentation_global_init(server) || !viewporter_global_init(server) ||
-	    !single_pixel_buffer_global_init(server) || !seat_global_init(server)) {
+	    !single_pixel_buffer_global_init(server) || !seat_global_init(server) ||
+	    !xdg_decoration_global_init(server) || !xdg_output_global_init(server)) {
 		log_error("server", "cannot create the protocol globals");
 		goto err;
 	}

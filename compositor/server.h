@@ -85,6 +85,8 @@ bool presentation_global_init(struct sl_server *server);
 bool viewporter_global_init(struct sl_server *server);
 bool single_pixel_buffer_global_init(struct sl_server *server);
 bool seat_global_init(struct sl_server *server);
+bool xdg_decoration_global_init(struct sl_server *server);
+bool xdg_output_global_init(struct sl_server *server);
 bool capture_global_init(struct sl_server *server);
 /* After the backend: linux-dmabuf depends on the renderer and the main device. */
 bool dmabuf_global_init(struct sl_server *server);

@@ -240,6 +240,20 @@ toplevel_from_resource(struct wl_resource *resource)
 	return wl_resource_get_user_data(resource);
 }
 
+struct sl_xdg_toplevel *
+xdg_toplevel_from_resource(struct wl_resource *resource)
+{
+	return toplevel_from_resource(resource);
+}
+
+bool
+xdg_toplevel_has_unconfigured_buffer(struct sl_xdg_toplevel *toplevel)
+{
+	struct sl_xdg_surface *xs = toplevel->xdg_surface;
+	struct sl_surface *surface = xs ? xs->surface : NULL;
+	return surface && !xs->configured && (surface->pending.buffer || surface->current.buffer);
+}
+
 static void
 toplevel_handle_destroy(struct wl_client *client, struct wl_resource *resource)
 {
@@ -366,13 +380,18 @@ toplevel_handle_set_min_size(struct wl_client *client, struct wl_resource *resou
 	toplevel->min_h = h;
 }
 
+void
+xdg_toplevel_configure_again(struct sl_xdg_toplevel *toplevel)
+{
+	if (toplevel->xdg_surface && toplevel->xdg_surface->initial_configure_sent)
+		toplevel_configure(toplevel, true);
+}
+
 /* Every state request is answered with a configure, which always says fullscreen. */
 static void
 toplevel_answer_state_request(struct wl_resource *resource)
 {
-	struct sl_xdg_toplevel *toplevel = toplevel_from_resource(resource);
-	if (toplevel->xdg_surface && toplevel->xdg_surface->initial_configure_sent)
-		toplevel_configure(toplevel, true);
+	xdg_toplevel_configure_again(toplevel_from_resource(resource));
 }
 
 static void

@@ -28,11 +28,17 @@ struct sl_xdg_toplevel {
 	struct sl_xdg_toplevel *parent; /* nullable */
 	struct wl_listener parent_destroy;
 	struct wl_signal destroy;
+	struct wl_resource *decoration; /* zxdg_toplevel_decoration_v1, nullable */
 };
 
 struct sl_surface *xdg_toplevel_surface(struct sl_xdg_toplevel *toplevel);
 /* The window geometry in surface-local coordinates (the surface's extents if never set). */
 struct sl_box xdg_toplevel_geometry(struct sl_xdg_toplevel *toplevel);
+struct sl_xdg_toplevel *xdg_toplevel_from_resource(struct wl_resource *resource);
+/* A buffer was attached or committed before the first configure was acked. */
+bool xdg_toplevel_has_unconfigured_buffer(struct sl_xdg_toplevel *toplevel);
+/* A new configure sequence (once the initial one was sent): for state that changed. */
+void xdg_toplevel_configure_again(struct sl_xdg_toplevel *toplevel);
 /* Sends new configure events to every toplevel (outputs changed, stacking changed). */
 void xdg_shell_reconfigure_all(struct sl_server *server);
 

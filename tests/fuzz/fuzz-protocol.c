@@ -41,6 +41,8 @@
 #include "single-pixel-buffer-v1-server-protocol.h"
 #include "sluice-capture-v1-server-protocol.h"
 #include "viewporter-server-protocol.h"
+#include "xdg-decoration-unstable-v1-server-protocol.h"
+#include "xdg-output-unstable-v1-server-protocol.h"
 #include "xdg-shell-server-protocol.h"
 
 /* Every interface a global of sluice's can have; bind looks the name up here. */
@@ -58,6 +60,8 @@ static const struct wl_interface *const bindable[] = {
 	&zwp_linux_explicit_synchronization_v1_interface,
 	&wp_linux_drm_syncobj_manager_v1_interface,
 	&sluice_capture_manager_v1_interface,
+	&zxdg_decoration_manager_v1_interface,
+	&zxdg_output_manager_v1_interface,
 };
 
 struct global {

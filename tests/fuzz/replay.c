@@ -6,6 +6,8 @@
  *   sluice-fuzz-replay [--check-seeds] PATH...  replays files, or every file in directories,
  *                                              after checking that each built-in seed ends as
  *                                              it must (with real dma-bufs: the VM tier) (TAP)
+ *   sluice-fuzz-replay --check-corpus DIR PATH...  the same after checking that DIR holds
+ *                                              what the seeds write now
  *   sluice-fuzz-replay --write-seeds DIR        writes the seed corpus
  */
 #include <dirent.h>
@@ -96,6 +98,35 @@ check_seeds(int *tap_count)
 	return ok;
 }
 
+/* The corpus in the tree must be what the seeds write now: global indices move when globals are
+ * added, and a stale corpus would bind the wrong ones. */
+static bool
+check_corpus(const char *dir, int *tap_count)
+{
+	bool ok = true;
+	for (int i = 0; i < fuzz_seed_count(); i++) {
+		uint8_t want[FUZZ_MAX_INPUT], have[FUZZ_MAX_INPUT];
+		size_t len, got = 0;
+		const char *error;
+		const char *name = fuzz_seed(i, want, &len, &error);
+		if (!name)
+			return false;
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		FILE *f = fopen(path, "rb");
+		if (f) {
+			got = fread(have, 1, sizeof(have), f);
+			fclose(f);
+		}
+		bool same = f && got == len && memcmp(want, have, len) == 0;
+		printf("%s %d - corpus file %s is current%s\n", same ? "ok" : "not ok",
+		       ++*tap_count, name,
+		       same ? "" : " (regenerate: sluice-fuzz-replay --write-seeds DIR)");
+		ok = ok && same;
+	}
+	return ok;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -117,6 +148,9 @@ main(int argc, char *argv[])
 		if (strcmp(argv[1], "--check-seeds") == 0) {
 			ok = check_seeds(&tap_count);
 			first = 2;
+		} else if (strcmp(argv[1], "--check-corpus") == 0 && argc > 2) {
+			ok = check_corpus(argv[2], &tap_count);
+			first = 2; /* and replayed like the rest */
 		}
 		for (int i = first; i < argc; i++)
 			ok = replay_path(argv[i], &tap_count) && ok;

@@ -18,6 +18,8 @@
 #include "single-pixel-buffer-v1-client-protocol.h"
 #include "sluice-capture-v1-client-protocol.h"
 #include "viewporter-client-protocol.h"
+#include "xdg-decoration-unstable-v1-client-protocol.h"
+#include "xdg-output-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
 struct seed {
@@ -302,6 +304,40 @@ seed_presentation_single_pixel(struct seed *s)
 }
 
 static void
+seed_decoration(struct seed *s)
+{
+	struct base b;
+	base(s, &b);
+	int wm = bind(s, b.reg, "xdg_wm_base");
+	msg(s, wm, XDG_WM_BASE_GET_XDG_SURFACE);
+	int xs = new_id(s);
+	obj(s, b.surface);
+	msg(s, xs, XDG_SURFACE_GET_TOPLEVEL);
+	int top = new_id(s);
+	int manager = bind(s, b.reg, "zxdg_decoration_manager_v1");
+	msg(s, manager, ZXDG_DECORATION_MANAGER_V1_GET_TOPLEVEL_DECORATION);
+	int d = new_id(s);
+	obj(s, top);
+	msg(s, d, ZXDG_TOPLEVEL_DECORATION_V1_SET_MODE);
+	u32(s, ZXDG_TOPLEVEL_DECORATION_V1_MODE_CLIENT_SIDE);
+	msg(s, b.surface, WL_SURFACE_COMMIT);
+	msg(s, top, XDG_TOPLEVEL_DESTROY);
+	msg(s, d, ZXDG_TOPLEVEL_DECORATION_V1_UNSET_MODE);
+}
+
+static void
+seed_xdg_output(struct seed *s)
+{
+	int reg = registry(s);
+	int output = bind(s, reg, "wl_output");
+	int manager = bind(s, reg, "zxdg_output_manager_v1");
+	msg(s, manager, ZXDG_OUTPUT_MANAGER_V1_GET_XDG_OUTPUT);
+	int xo = new_id(s);
+	obj(s, output);
+	msg(s, xo, ZXDG_OUTPUT_V1_DESTROY);
+}
+
+static void
 seed_capture(struct seed *s)
 {
 	struct base b;
@@ -539,6 +575,8 @@ static const struct {
 	{"viewport", seed_viewport, NULL},
 	{"presentation-single-pixel", seed_presentation_single_pixel, NULL},
 	{"capture", seed_capture, NULL},
+	{"decoration", seed_decoration, NULL},
+	{"xdg-output", seed_xdg_output, NULL},
 	{"dmabuf-frame", seed_dmabuf_frame, NULL},
 	{"dmabuf-create-async", seed_dmabuf_create_async, NULL},
 	{"params-plane-set", seed_params_plane_set, "plane 0"},

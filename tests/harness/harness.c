@@ -193,10 +193,11 @@ th_server_start_env(const char *const *extra_args, const char *const *env)
 	close(ready[1]);
 	server->pid = pid;
 
-	/* Sanitizer builds start slowly on a loaded machine: be generous. */
+	/* Sanitizer builds start slowly on a loaded machine, GL under TCG slower still (an
+	 * llvmpipe context takes 10-25 s there): be generous. */
 	struct pollfd pfd = {.fd = ready[0], .events = POLLIN};
 	char line[128] = {0};
-	bool ok = poll(&pfd, 1, 30000) == 1 && read(ready[0], line, sizeof(line) - 1) > 0;
+	bool ok = poll(&pfd, 1, 60000) == 1 && read(ready[0], line, sizeof(line) - 1) > 0;
 	close(ready[0]);
 	if (!ok) {
 		th_check(false, "sluice did not become ready; log in %s", server->log_path);
@@ -424,6 +425,10 @@ registry_handle_global(void *data, struct wl_registry *registry, uint32_t name,
 		zwp_linux_dmabuf_v1_add_listener(client->dmabuf, &dmabuf_listener, client);
 	} else if (strcmp(interface, sluice_capture_manager_v1_interface.name) == 0) {
 		client->capture = BIND(sluice_capture_manager_v1_interface, 1);
+	} else if (strcmp(interface, zxdg_decoration_manager_v1_interface.name) == 0) {
+		client->decoration = BIND(zxdg_decoration_manager_v1_interface, 1);
+	} else if (strcmp(interface, zxdg_output_manager_v1_interface.name) == 0) {
+		client->xdg_output = BIND(zxdg_output_manager_v1_interface, 3);
 	} else if (strcmp(interface, wl_output_interface.name) == 0 &&
 		   client->n_outputs < TH_MAX_OUTPUTS) {
 		struct th_output *output = &client->outputs[client->n_outputs++];
@@ -523,7 +528,7 @@ th_client_destroy(struct th_client *client)
 			   client->wm_base,	 client->presentation,	client->viewporter,
 			   client->single_pixel, client->seat,		client->capture,
 			   client->dmabuf,	 client->explicit_sync, client->syncobj,
-			   client->registry};
+			   client->decoration,	 client->xdg_output,	client->registry};
 	for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
 		if (proxies[i])
 			wl_proxy_destroy(proxies[i]);

@@ -21,6 +21,8 @@
 #include "single-pixel-buffer-v1-client-protocol.h"
 #include "sluice-capture-v1-client-protocol.h"
 #include "viewporter-client-protocol.h"
+#include "xdg-decoration-unstable-v1-client-protocol.h"
+#include "xdg-output-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
 /* ---- checks ---- */
@@ -97,6 +99,8 @@ struct th_client {
 	struct wp_single_pixel_buffer_manager_v1 *single_pixel;
 	struct wl_seat *seat;
 	struct sluice_capture_manager_v1 *capture;
+	struct zxdg_decoration_manager_v1 *decoration;
+	struct zxdg_output_manager_v1 *xdg_output;
 	struct th_output outputs[TH_MAX_OUTPUTS];
 	int n_outputs;
 	uint32_t clock_id;

@@ -114,8 +114,8 @@ test_connect_cycles(void)
 {
 	char vkms[32];
 	th_require_vkms(vkms, sizeof(vkms));
-	const char *const args[] = {"--backend", "drm", "--drm-device", vkms, "--log-level",
-				    "info",	 NULL};
+	const char *const args[] = {"--backend", "drm",		"--drm-device", vkms, "--renderer",
+				    "pixman",	 "--log-level", "info",		NULL};
 	struct th_server *server = th_server_start_env(args, no_quarantine);
 	th_require(server);
 	int drm_fd = open(vkms, O_RDWR | O_CLOEXEC);
@@ -181,8 +181,9 @@ test_flood_bystander(void)
 	char vkms[32];
 	th_require_vkms(vkms, sizeof(vkms));
 	/* As on the host tier: without --realtime the flooders take sluice's CPU. */
-	const char *const args[] = {"--backend",   "drm",  "--drm-device", vkms,
-				    "--log-level", "info", "--realtime",   NULL};
+	const char *const args[] = {"--backend",  "drm",    "--drm-device", vkms,
+				    "--renderer", "pixman", "--log-level",  "info",
+				    "--realtime", NULL};
 	struct th_server *server = th_server_start_env(args, no_quarantine);
 	th_require(server);
 	enum { FLOODERS = 64, FRAMES = 120 };
