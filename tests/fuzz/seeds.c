@@ -221,17 +221,25 @@ seed_shm_frame(struct seed *s)
 	attach_commit(s, b.surface, shm_buffer(s, b.reg));
 }
 
+/* The base surface made an xdg_toplevel; returns its index, the xdg_surface's in *xs. */
+static int
+toplevel(struct seed *s, const struct base *b, int *xs)
+{
+	int wm = bind(s, b->reg, "xdg_wm_base");
+	msg(s, wm, XDG_WM_BASE_GET_XDG_SURFACE);
+	*xs = new_id(s);
+	obj(s, b->surface);
+	msg(s, *xs, XDG_SURFACE_GET_TOPLEVEL);
+	return new_id(s);
+}
+
 static void
 seed_xdg_toplevel(struct seed *s)
 {
 	struct base b;
 	base(s, &b);
-	int wm = bind(s, b.reg, "xdg_wm_base");
-	msg(s, wm, XDG_WM_BASE_GET_XDG_SURFACE);
-	int xs = new_id(s);
-	obj(s, b.surface);
-	msg(s, xs, XDG_SURFACE_GET_TOPLEVEL);
-	int top = new_id(s);
+	int xs;
+	int top = toplevel(s, &b, &xs);
 	msg(s, top, XDG_TOPLEVEL_SET_TITLE);
 	str(s, "fuzz");
 	msg(s, top, XDG_TOPLEVEL_SET_FULLSCREEN);
@@ -308,12 +316,9 @@ seed_decoration(struct seed *s)
 {
 	struct base b;
 	base(s, &b);
-	int wm = bind(s, b.reg, "xdg_wm_base");
-	msg(s, wm, XDG_WM_BASE_GET_XDG_SURFACE);
-	int xs = new_id(s);
-	obj(s, b.surface);
-	msg(s, xs, XDG_SURFACE_GET_TOPLEVEL);
-	int top = new_id(s);
+	int xs;
+	int top = toplevel(s, &b, &xs);
+	(void)xs;
 	int manager = bind(s, b.reg, "zxdg_decoration_manager_v1");
 	msg(s, manager, ZXDG_DECORATION_MANAGER_V1_GET_TOPLEVEL_DECORATION);
 	int d = new_id(s);
