@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -642,13 +643,15 @@ test_weston_simple_dmabuf_egl(void)
 	th_process_result_finish(&r);
 }
 
-static void
-test_weston_simple_dmabuf_feedback(void)
+/* One run; false if the client died of SIGSEGV before the checks could mean anything. */
+static bool
+run_weston_simple_dmabuf_feedback(bool last_try)
 {
 	char stats[256];
 	th_stats_path("dmabuf-weston-simple-dmabuf-feedback", stats, sizeof(stats));
 	struct th_server *server = start_on_vkms("gl", stats);
-	th_require(server);
+	if (!th_check(server))
+		return true;
 	/*
 	 * It starts with XRGB8888 from the render tranche, goes fullscreen, and asserts that the
 	 * scanout tranche then sent offers it another format to reallocate with. It stops by
@@ -656,7 +659,18 @@ test_weston_simple_dmabuf_feedback(void)
 	 */
 	const char *const argv[] = {"weston-simple-dmabuf-feedback", NULL};
 	struct th_process_result r;
-	th_require(th_run_client(server, argv, NULL, 60000, &r));
+	if (!th_check(th_run_client(server, argv, NULL, 60000, &r))) {
+		th_server_stop(server);
+		return true;
+	}
+	if (!last_try && !r.timed_out && r.status == 128 + SIGSEGV) {
+		/* Debian's client (10.0.1) has been seen to crash in its own reallocation here
+		 * about one run in two since 2026-11-25 (sluice logged no error): once more. */
+		th_note("weston-simple-dmabuf-feedback died of SIGSEGV; running it once more");
+		th_server_stop(server);
+		th_process_result_finish(&r);
+		return false;
+	}
 	th_check(!r.timed_out && r.status == 0, "exit %d", r.status);
 	th_check(strstr(r.output, "scanout tranche? yes") != NULL, "never got a scanout tranche");
 	th_check(th_server_stop(server));
@@ -667,6 +681,14 @@ test_weston_simple_dmabuf_feedback(void)
 	if (th_subtest_failed())
 		th_note("%s", r.output);
 	th_process_result_finish(&r);
+	return true;
+}
+
+static void
+test_weston_simple_dmabuf_feedback(void)
+{
+	if (!run_weston_simple_dmabuf_feedback(false))
+		run_weston_simple_dmabuf_feedback(true);
 }
 
 int
