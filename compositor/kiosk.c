@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "loop.h"
 #include "server.h"
 #include "timer.h"
 
@@ -81,7 +82,7 @@ static void
 finish(struct sl_kiosk *kiosk, int status)
 {
 	kiosk->status = status;
-	wl_display_terminate(kiosk->server->display);
+	sl_loop_terminate(kiosk->server->main_loop);
 }
 
 static void

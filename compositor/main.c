@@ -17,6 +17,7 @@
 #include "kiosk.h"
 #include "kms.h"
 #include "log.h"
+#include "loop.h"
 #include "output.h"
 #include "server.h"
 
@@ -48,6 +49,10 @@ static const char usage[] =
 	"      --realtime            ask for real-time scheduling (SCHED_RR, else nice -10) so "
 	"that\n"
 	"                            clients flooding sluice cannot make it miss frames\n"
+	"      --extra-commits N     commits per second that show nothing (of hidden surfaces,\n"
+	"                            or replacing one not shown yet) all clients together may\n"
+	"                            make before sluice stops reading those that make them, for\n"
+	"                            a while (default 240; 0: no limit)\n"
 	"      --acquire-fences MODE wait (default): sluice waits for each buffer's acquire fence\n"
 	"                            before using it; kms: a buffer replacing one on a plane is\n"
 	"                            used at once and the kernel waits (IN_FENCE_FD), which saves\n"
@@ -101,9 +106,9 @@ raise_priority(void)
 static int
 handle_terminate_signal(int signal, void *data)
 {
-	struct wl_display *display = data;
+	struct sl_loop *loop = data;
 	log_info("main", "signal %d: shutting down", signal);
-	wl_display_terminate(display);
+	sl_loop_terminate(loop);
 	return 0;
 }
 
@@ -157,6 +162,7 @@ main(int argc, char *argv[])
 		OPT_NO_SCANOUT,
 		OPT_ACQUIRE_FENCES,
 		OPT_REALTIME,
+		OPT_EXTRA_COMMITS,
 		OPT_STRICT,
 		OPT_STRICT_REPORT,
 		OPT_STRICT_FRAME_LIMIT,
@@ -178,6 +184,7 @@ main(int argc, char *argv[])
 		{"no-scanout", no_argument, NULL, OPT_NO_SCANOUT},
 		{"acquire-fences", required_argument, NULL, OPT_ACQUIRE_FENCES},
 		{"realtime", no_argument, NULL, OPT_REALTIME},
+		{"extra-commits", required_argument, NULL, OPT_EXTRA_COMMITS},
 		{"strict", no_argument, NULL, OPT_STRICT},
 		{"strict-report", required_argument, NULL, OPT_STRICT_REPORT},
 		{"strict-frame-limit", required_argument, NULL, OPT_STRICT_FRAME_LIMIT},
@@ -186,7 +193,8 @@ main(int argc, char *argv[])
 		{"version", no_argument, NULL, 'v'},
 		{0},
 	};
-	struct sl_options options = {.repaint_window_ms = 7};
+	struct sl_options options = {.repaint_window_ms = 7,
+				     .extra_commits_per_s = SL_LOOP_EXTRA_COMMITS_PER_S};
 	struct headless_mode modes[MAX_OUTPUTS];
 	int n_modes = 0;
 	enum log_level level = LOG_INFO;
@@ -279,6 +287,16 @@ main(int argc, char *argv[])
 				return EXIT_FAILURE;
 			}
 			options.repaint_window_ms = (int)value;
+			break;
+		case OPT_EXTRA_COMMITS:
+			if (!parse_int(optarg, 0, 1000000, &value)) {
+				fprintf(stderr,
+					"sluice: invalid extra commit rate '%s' (0 to 1000000 per "
+					"second)\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			options.extra_commits_per_s = (unsigned)value;
 			break;
 		case OPT_READY_FD:
 			if (!parse_int(optarg, 0, INT_MAX, &ready_fd)) {
@@ -454,9 +472,9 @@ main(int argc, char *argv[])
 	}
 
 	struct wl_event_source *sigterm = wl_event_loop_add_signal(
-		server.loop, SIGTERM, handle_terminate_signal, server.display);
+		server.loop, SIGTERM, handle_terminate_signal, server.main_loop);
 	struct wl_event_source *sigint = wl_event_loop_add_signal(
-		server.loop, SIGINT, handle_terminate_signal, server.display);
+		server.loop, SIGINT, handle_terminate_signal, server.main_loop);
 
 	log_info("main", "sluice %s running on WAYLAND_DISPLAY=%s", SLUICE_VERSION, socket);
 	if (ready_fd >= 0) {
@@ -469,7 +487,7 @@ main(int argc, char *argv[])
 	if (kiosk_mode && !(app = kiosk_create(&server, &kiosk, socket))) {
 		fprintf(stderr, "sluice: cannot start %s\n", kiosk.argv[0]);
 	} else {
-		wl_display_run(server.display);
+		sl_loop_run(server.main_loop);
 		status = app ? kiosk_exit_status(app) : EXIT_SUCCESS;
 	}
 	kiosk_destroy(app);

@@ -21,6 +21,7 @@
 #include "buffer.h"
 #include "fd.h"
 #include "log.h"
+#include "loop.h"
 #include "presentation.h"
 #include <presentation-time-server-protocol.h>
 #include "renderer.h"
@@ -403,6 +404,7 @@ output_repaint_now(struct sl_output *output)
 {
 	assert(output->repaint_state == SL_REPAINT_SCHEDULED);
 	output->frame_wanted = false;
+	sl_loop_frame_started(output->server->main_loop);
 	capture_output_frame_started(output);
 
 	bool had_planes;
@@ -432,7 +434,12 @@ output_repaint_now(struct sl_output *output)
 static void
 output_repaint(void *data)
 {
-	output_repaint_now(data);
+	struct sl_output *output = data;
+	int64_t delay = monotonic_ns() - sl_timer_due_ns(output->repaint_timer);
+	struct sl_stats *stats = &output->server->stats;
+	if (delay > 0 && (uint64_t)delay / 1000 > stats->repaint_delay_max_us)
+		stats->repaint_delay_max_us = (uint64_t)delay / 1000;
+	output_repaint_now(output);
 }
 
 void

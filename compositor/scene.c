@@ -3,6 +3,7 @@
 
 #include <wayland-server-protocol.h>
 
+#include "loop.h"
 #include "output.h"
 #include "server.h"
 #include "surface.h"
@@ -119,6 +120,13 @@ scene_surface_committed(struct sl_surface *surface, const pixman_region32_t *dam
 	 * presentation feedback waits until it is on top again. Frame callbacks do wait. */
 	if (!shown)
 		presentation_feedback_discard_list(&surface->current.feedbacks);
+
+	/* An update no one will see, or that replaces one not shown yet, is extra work. */
+	struct sl_loop *loop = surface->server->main_loop;
+	uint64_t frame = sl_loop_frame_count(loop);
+	if (!shown || surface->commit_frame == frame)
+		sl_loop_charge_extra_commit(loop, wl_resource_get_client(surface->resource));
+	surface->commit_frame = frame;
 }
 
 /* The tree is no longer shown: it leaves the outputs, and its unshown updates are discarded. */

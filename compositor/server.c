@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "loop.h"
 #include "output.h"
 #include "renderer.h"
 #include "strict.h"
@@ -29,7 +30,11 @@ server_init(struct sl_server *server, const struct sl_options *options)
 		log_error("server", "cannot create the Wayland display");
 		return false;
 	}
-	server->loop = wl_display_get_event_loop(server->display);
+	server->main_loop =
+		sl_loop_create(server->display, &server->stats, options->extra_commits_per_s);
+	if (!server->main_loop)
+		goto err;
+	server->loop = sl_loop_priority(server->main_loop);
 	server->renderer = renderer_pixman_create();
 	if (!server->renderer) {
 		log_error("server", "cannot create the pixman renderer");
@@ -80,6 +85,9 @@ server_finish(struct sl_server *server)
 	shm_global_finish(server);
 	wl_display_destroy(server->display);
 	server->display = NULL;
+	sl_loop_destroy(server->main_loop);
+	server->main_loop = NULL;
+	server->loop = NULL;
 	if (server->renderer)
 		server->renderer->impl->destroy(server->renderer);
 	server->renderer = NULL;

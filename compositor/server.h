@@ -11,16 +11,18 @@
 
 struct sl_buffer;
 struct sl_dmabuf;
+struct sl_loop;
 struct sl_renderer;
 struct sl_output;
 struct sl_surface;
 
 struct sl_options {
-	const char *socket;	/* NULL: pick wayland-N */
-	bool capture;		/* advertise sluice_capture_manager_v1 */
-	int repaint_window_ms;	/* how long before the vblank the repaint starts */
-	const char *stats_path; /* NULL: no statistics file at exit */
-	bool no_scanout;	/* compose everything, never put client buffers on planes */
+	const char *socket;	      /* NULL: pick wayland-N */
+	bool capture;		      /* advertise sluice_capture_manager_v1 */
+	int repaint_window_ms;	      /* how long before the vblank the repaint starts */
+	unsigned extra_commits_per_s; /* see loop.h; 0: clients are never held back */
+	const char *stats_path;	      /* NULL: no statistics file at exit */
+	bool no_scanout;	      /* compose everything, never put client buffers on planes */
 	/* Acquire fences of buffers on planes go to IN_FENCE_FD instead of being waited for. */
 	bool acquire_fences_to_kms;
 	bool strict;			  /* check clients' submissions (strict.c) */
@@ -31,7 +33,8 @@ struct sl_options {
 /* The one compositor instance: owns the display and every global. */
 struct sl_server {
 	struct wl_display *display;
-	struct wl_event_loop *loop;
+	struct sl_loop *main_loop;  /* runs the two below; see loop.h */
+	struct wl_event_loop *loop; /* the priority loop, for every source but the clients' */
 	struct sl_options options;
 	struct sl_renderer *renderer;
 

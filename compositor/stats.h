@@ -32,7 +32,12 @@
 	X(planes_used)		    /* client surfaces put on planes, summed over frames */     \
 	X(scanout_refused_format)   /* candidates without a KMS framebuffer */                  \
 	X(scanout_refused_geometry) /* transform, scaling or position */                        \
-	X(scanout_refused_planes)   /* eligible, but no plane could take them */
+	X(scanout_refused_planes)   /* eligible, but no plane could take them */                \
+	X(client_batches)	    /* rounds of client requests dispatched */                  \
+	X(client_batch_max_us)	    /* the longest such round, in microseconds */               \
+	X(repaint_delay_max_us)	    /* the latest a repaint started after its time */           \
+	X(priority_max_us)	    /* longest compositor work between two requests */          \
+	X(clients_throttled)	    /* times a client was left unread for committing too fast */
 
 struct sl_stats {
 #define SL_STATS_MEMBER(name) uint64_t name;

@@ -115,6 +115,9 @@ struct sl_surface {
 	 */
 	uint32_t entered_outputs;
 
+	/* The loop's frame count at this surface's last applied commit (see loop.h). */
+	uint64_t commit_frame;
+
 	/*
 	 * Commits waiting for their buffer to be ready (implicit-sync write fences), oldest first.
 	 * While any wait, later commits queue behind them so that updates apply in order.

@@ -11,6 +11,7 @@ struct sl_timer {
 	struct wl_event_source *source;
 	sl_timer_fn fn;
 	void *data;
+	int64_t due_ns;
 };
 
 static int
@@ -64,9 +65,16 @@ sl_timer_arm(struct sl_timer *timer, int64_t time_ns)
 	/* it_value of zero would disarm: the earliest valid absolute time is 1 ns. */
 	if (time_ns <= 0)
 		time_ns = 1;
+	timer->due_ns = time_ns;
 	struct itimerspec spec = {
 		.it_value = {.tv_sec = time_ns / 1000000000, .tv_nsec = time_ns % 1000000000},
 	};
 	if (timerfd_settime(timer->fd, TFD_TIMER_ABSTIME, &spec, NULL) < 0)
 		log_errno("timer", "timerfd_settime");
+}
+
+int64_t
+sl_timer_due_ns(const struct sl_timer *timer)
+{
+	return timer->due_ns;
 }

@@ -16,5 +16,7 @@ struct sl_timer *sl_timer_create(struct wl_event_loop *loop, sl_timer_fn fn, voi
 void sl_timer_destroy(struct sl_timer *timer);
 /* Fires once at time_ns (immediately if it is in the past). */
 void sl_timer_arm(struct sl_timer *timer, int64_t time_ns);
+/* When the timer was last armed to fire (CLOCK_MONOTONIC ns), for measuring how late it ran. */
+int64_t sl_timer_due_ns(const struct sl_timer *timer);
 
 #endif

@@ -36,6 +36,7 @@
 #include "linux-drm-syncobj-v1-server-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-server-protocol.h"
 #include "log.h"
+#include "loop.h"
 #include "presentation-time-server-protocol.h"
 #include "server.h"
 #include "single-pixel-buffer-v1-server-protocol.h"
@@ -434,7 +435,7 @@ drain(struct session *s)
 static void
 dispatch(struct session *s, int timeout_ms)
 {
-	wl_event_loop_dispatch(fuzz->server.loop, timeout_ms);
+	sl_loop_dispatch(fuzz->server.main_loop, timeout_ms);
 	wl_display_flush_clients(fuzz->server.display);
 	drain(s);
 }
@@ -507,7 +508,7 @@ session_end(struct session *s)
 	if (s->timeline >= 0)
 		close(s->timeline);
 	/* Idle work the disconnect queued (releases, repaints) runs now, not in the next input. */
-	wl_event_loop_dispatch(fuzz->server.loop, 0);
+	sl_loop_dispatch(fuzz->server.main_loop, 0);
 }
 
 static void
@@ -529,7 +530,7 @@ read_globals(void)
 	m.words[1] = (uint32_t)(m.len << 16) | 1; /* wl_display.get_registry */
 	if (!send_message(&s, &m))
 		return false;
-	wl_event_loop_dispatch(fuzz->server.loop, 0);
+	sl_loop_dispatch(fuzz->server.main_loop, 0);
 	wl_display_flush_clients(fuzz->server.display);
 	uint8_t buf[8192];
 	ssize_t n = recv(s.fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -588,6 +589,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	signal(SIGPIPE, SIG_IGN);
 	fuzz = calloc(1, sizeof(*fuzz));
 	assert(fuzz);
+	/* No --extra-commits limit: held-back clients would make a replay depend on timing. */
 	const struct sl_options options = {.capture = true, .strict = true};
 	/* Two outputs (for output arguments and capture) with 1 ms vblanks, kept small so a
 	 * composed frame costs little. */

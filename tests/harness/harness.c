@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1627,4 +1628,18 @@ th_percentile(double *values, int n, double p)
 		return 0;
 	qsort(values, (size_t)n, sizeof(*values), compare_double);
 	return values[(int)(p * (n - 1) + 0.5)];
+}
+
+bool
+th_realtime_begin(void)
+{
+	struct sched_param param = {.sched_priority = 1};
+	return sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &param) == 0;
+}
+
+void
+th_realtime_end(void)
+{
+	struct sched_param normal = {0};
+	sched_setscheduler(0, SCHED_OTHER, &normal);
 }

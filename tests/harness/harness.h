@@ -311,6 +311,13 @@ char *th_read_file(const char *path);
 long th_rss_kib(pid_t pid);
 /* Kills and reaps the processes; returns how many were still running (had not exited). */
 int th_reap(const pid_t *pids, int n);
+/*
+ * Runs the calling process at sluice's --realtime level (SCHED_RR 1, not inherited), so that a
+ * client measured beside a flood commits when it means to and what a test sees is sluice's pace,
+ * not the scheduler's. False where that is not allowed; th_realtime_end() undoes it.
+ */
+bool th_realtime_begin(void);
+void th_realtime_end(void);
 /* Its peak resident set size (VmHWM) in KiB, or -1. */
 long th_peak_rss_kib(pid_t pid);
 /* Open file descriptors of a process, or -1. */

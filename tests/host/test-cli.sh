@@ -33,7 +33,7 @@ expect_error() {
 }
 
 echo "TAP version 13"
-echo "1..32"
+echo "1..33"
 expect_error "unknown-option" "unknown option '--bogus'" "$sluice" --bogus
 expect_error "missing-argument" "needs an argument" "$sluice" --socket
 expect_error "positional-argument" "unexpected argument 'extra'" "$sluice" extra
@@ -46,6 +46,7 @@ expect_error "mode-refresh-zero" "invalid output mode '640x480@0'" "$sluice" --h
 expect_error "mode-trailing-junk" "invalid output mode '640x480@60Hz'" "$sluice" --headless 640x480@60Hz
 expect_error "log-level" "invalid log level 'loud'" "$sluice" --log-level loud
 expect_error "repaint-window" "invalid repaint window '-1'" "$sluice" --repaint-window -1
+expect_error "extra-commits" "invalid extra commit rate 'lots'" "$sluice" --extra-commits lots
 expect_error "socket-with-slash" "invalid socket name 'a/b'" "$sluice" --socket a/b
 expect_error "ready-fd" "invalid file descriptor 'x'" "$sluice" --ready-fd x
 expect_error "bad-backend" "invalid backend 'x11'" "$sluice" --backend x11

@@ -5,6 +5,7 @@
  * cost a well-behaved client its frames. Counts, not durations: the flood runs for a number of
  * the bystander's frames, and the bystander's frame times come from the virtual clock.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +131,9 @@ test_flood_bystander(void)
 	 * the flooders, woken by every event sluice sends, take its CPU: the bystander then got a
 	 * frame every 50-66 ms.
 	 */
-	const char *const args[] = {"--log-level", "info", "--realtime", NULL};
+	char stats[512];
+	th_stats_path("flood-bystander", stats, sizeof(stats));
+	const char *const args[] = {"--log-level", "info", "--realtime", "--stats", stats, NULL};
 	struct th_server *server = th_server_start_env(args, no_quarantine);
 	th_require(server);
 	enum { FLOODERS = 64, FRAMES = 120 };
@@ -145,7 +148,13 @@ test_flood_bystander(void)
 		if (pid > 0)
 			pids[started++] = pid;
 	}
-	/* The bystander maps last, so it is the toplevel on screen. */
+	/*
+	 * The bystander maps last, so it is the toplevel on screen. As in the VM's stress test
+	 * it runs at sluice's priority where it may: otherwise the scheduler, sharing two CPUs
+	 * with 64 busy processes, decides when it commits (ASan: 102 of 119 frames at the next
+	 * vblank instead of 109-116).
+	 */
+	bool realtime = th_realtime_begin();
 	usleep(500000);
 	struct th_client *c = th_client_connect(server);
 	struct th_window *w = c ? th_window_create(c) : NULL;
@@ -170,17 +179,25 @@ test_flood_bystander(void)
 			last = frame.time;
 		}
 	}
+	if (realtime)
+		th_realtime_end();
 	int alive = th_reap(pids, started);
 	int at_next_vblank = 0;
 	for (int i = 0; i < n; i++)
 		at_next_vblank += steps[i] >= 16 && steps[i] <= 17;
 	qsort(steps, (size_t)n, sizeof(int), compare_int);
 	int median = n ? steps[n / 2] : -1;
-	th_note("%d flooders running at the end; bystander: %d frame steps, median %d ms, %d at "
-		"the next vblank",
-		alive, n, median, at_next_vblank);
+	th_note("%d flooders running at the end; bystander (%s): %d frame steps, median %d ms, %d "
+		"at the next vblank",
+		alive, realtime ? "real-time" : "normal priority", n, median, at_next_vblank);
 	th_check(alive == FLOODERS, "only %d of %d flooders kept going", alive, FLOODERS);
-	th_check(n == FRAMES - 1 && median >= 16 && median <= 17 && at_next_vblank >= (n * 3) / 4,
+	/*
+	 * Frame times come from the headless backend's clock, so this counts what sluice did with
+	 * the commits it got, not how fast this machine is. Real-time, the misses left are the
+	 * bystander's own (a page fault, a flush that had to wait): 1 in 119 at most so far.
+	 */
+	int wanted = realtime ? (n * 9) / 10 : (n * 3) / 4;
+	th_check(n == FRAMES - 1 && median >= 16 && median <= 17 && at_next_vblank >= wanted,
 		 "the bystander lost its pace: median %d ms, %d of %d frames at the next vblank",
 		 median, at_next_vblank, n);
 	th_check(th_server_alive(server), "sluice died");
@@ -193,6 +210,82 @@ test_flood_bystander(void)
 	if (c)
 		th_client_destroy(c);
 	th_check(th_server_stop(server));
+	th_note("sluice: %lld rounds of client requests, the longest %lld us; repaints at most "
+		"%lld us late; flooders held back %lld times",
+		th_stats_value(stats, "client_batches"), th_stats_value(stats, "client_batch_max_us"),
+		th_stats_value(stats, "repaint_delay_max_us"),
+		th_stats_value(stats, "clients_throttled"));
+}
+
+/*
+ * Being held back must cost a flooding client time only: every request is still handled, in
+ * order. 1000 commits without waiting, then one of a new colour and a roundtrip: the roundtrip
+ * comes back (the client was read again) and the screen shows the last commit. With
+ * --extra-commits 0 the same goes through without the client ever being held back.
+ */
+static void
+flood_keeps_order(const char *extra_commits)
+{
+	char stats[512];
+	th_stats_path("flood-keeps-order", stats, sizeof(stats));
+	const char *const args[] = {"--stats", stats, "--extra-commits", extra_commits, NULL};
+	struct th_server *server = th_server_start(args);
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	struct th_window *w = c ? th_window_create(c) : NULL;
+	th_require(w);
+	struct th_buffer *b[3];
+	static const uint32_t colours[3] = {0xff200000u, 0xff002000u, 0xff3060c0u};
+	for (int i = 0; i < 3; i++) {
+		b[i] = th_shm_buffer_create(c, w->width, w->height, 0);
+		th_require(b[i]);
+		th_buffer_fill(b[i], 0, 0, w->width, w->height, colours[i]);
+	}
+	enum { COMMITS = 1000 };
+	for (int i = 0; i <= COMMITS; i++) {
+		wl_surface_attach(w->surface, b[i == COMMITS ? 2 : i % 2]->buffer, 0, 0);
+		wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+		wl_surface_commit(w->surface);
+		/* Write as we go: libwayland-client gives up on a full buffer without a flush. */
+		if (i % 64 == 0 && !th_check(wl_display_flush(c->display) >= 0 || errno == EAGAIN,
+					     "flush: %s", strerror(errno)))
+			break;
+	}
+	th_check(th_roundtrip(c), "no roundtrip after the flood");
+	struct th_presented p;
+	th_check(th_commit_and_wait(c, w->surface, &p), "no frame after the flood");
+	struct th_capture cap;
+	if (th_check(th_capture_output(c, 0, &cap), "no capture")) {
+		uint32_t pixel =
+			th_capture_pixel(&cap, cap.width / 2, cap.height / 2) | 0xff000000u;
+		th_check(pixel == colours[2], "the screen shows %08x, not the last commit's %08x",
+			 pixel, colours[2]);
+		th_capture_finish(&cap);
+	}
+	for (int i = 0; i < 3; i++)
+		th_buffer_destroy(b[i]);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	long long held = th_stats_value(stats, "clients_throttled");
+	th_note("--extra-commits %s: held back %lld times", extra_commits, held);
+	if (strcmp(extra_commits, "0") == 0)
+		th_check(held == 0, "held back %lld times with no limit", held);
+	else
+		th_check(held > 0, "a client committing %d frames at once was never held back",
+			 COMMITS);
+}
+
+static void
+test_flood_keeps_order(void)
+{
+	flood_keeps_order("240");
+}
+
+static void
+test_flood_unlimited(void)
+{
+	flood_keeps_order("0");
 }
 
 int
@@ -201,6 +294,8 @@ main(int argc, char *argv[])
 	static const struct th_test tests[] = {
 		{"connect-cycles", test_connect_cycles},
 		{"flood-bystander", test_flood_bystander},
+		{"flood-keeps-order", test_flood_keeps_order},
+		{"flood-unlimited", test_flood_unlimited},
 	};
 	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -4,14 +4,13 @@
  * - a thousand clients that each commit a dma-buf frame whose acquire fence is still pending
  *   (a sw_sync fence, or a syncobj point on every fourth, which sluice waits for on a thread)
  *   and vanish, must leave sluice with the fds, threads and memory it had before;
- * - 64 client processes committing dma-buf frames as fast as they can must not starve the
- *   client on screen (every frame presented; its pace is reported, not asserted, here).
+ * - 64 client processes committing dma-buf frames as fast as they can must not cost the
+ *   client on screen its frames: every one presented, two thirds or more at the next vblank.
  *
  * Counts, not durations: every limit is a number of frames or vblanks.
  */
 #include <drm_fourcc.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,9 +180,11 @@ test_flood_bystander(void)
 	char vkms[32];
 	th_require_vkms(vkms, sizeof(vkms));
 	/* As on the host tier: without --realtime the flooders take sluice's CPU. */
-	const char *const args[] = {"--backend",  "drm",    "--drm-device", vkms,
-				    "--renderer", "pixman", "--log-level",  "info",
-				    "--realtime", NULL};
+	char stats[512];
+	th_stats_path("dmabuf-flood-bystander", stats, sizeof(stats));
+	const char *const args[] = {"--backend",  "drm",     "--drm-device", vkms,
+				    "--renderer", "pixman",  "--log-level",  "info",
+				    "--realtime", "--stats", stats,	     NULL};
 	struct th_server *server = th_server_start_env(args, no_quarantine);
 	th_require(server);
 	enum { FLOODERS = 64, FRAMES = 120 };
@@ -203,9 +204,7 @@ test_flood_bystander(void)
 	 * busy processes, the guest's scheduler would otherwise decide when it commits, and what
 	 * is measured here is whether sluice shows its frames in time.
 	 */
-	struct sched_param param = {.sched_priority = 1};
-	th_check(sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &param) == 0,
-		 "cannot run the bystander at real-time priority");
+	th_check(th_realtime_begin(), "cannot run the bystander at real-time priority");
 	sleep(2);
 	struct th_client *c = th_client_connect(server);
 	struct th_window *w = c ? th_window_create(c) : NULL;
@@ -235,21 +234,23 @@ test_flood_bystander(void)
 			last_seq = p.seq;
 		}
 	}
-	struct sched_param normal = {0};
-	sched_setscheduler(0, SCHED_OTHER, &normal);
+	th_realtime_end();
 	int alive = th_reap(pids, started);
 	th_note("%d dma-buf flooders running at the end; the bystander: %d frames, %d at the next "
 		"vblank, %d vblanks missed",
 		alive, presented, next_vblank, missed);
 	th_check(alive == FLOODERS, "only %d of %d flooders kept going", alive, FLOODERS);
 	/*
-	 * Asserted: nothing starves — every frame of the client on screen is presented (each
-	 * within th_commit_and_wait's 10 s) while all 64 flooders keep going. Its pace is only
-	 * reported: on two emulated CPUs shared with 64 busy processes it has ranged from 95 down
-	 * to 10 of 120 frames at the next vblank between runs. The pace guarantee is the host
-	 * tier's (test-stress, with --realtime).
+	 * Every frame of the client on screen is presented while all 64 flooders keep going, and
+	 * at its pace. Before sluice held flooders back (loop.h), it was saturated by them on two
+	 * emulated CPUs and this ranged from 95 down to 0 of 120 frames at the next vblank; since,
+	 * 114-119. A late frame here is sluice's own doing: the bystander and sluice both run
+	 * real-time, and the flooders' work is bounded.
 	 */
 	th_check(presented == FRAMES, "the bystander got %d of %d frames presented", presented,
+		 FRAMES);
+	th_check(next_vblank >= (FRAMES * 2) / 3,
+		 "the bystander lost its pace: %d of %d frames at the next vblank", next_vblank,
 		 FRAMES);
 	th_check(th_server_alive(server), "sluice died");
 	if (have) {
@@ -261,6 +262,12 @@ test_flood_bystander(void)
 	if (c)
 		th_client_destroy(c);
 	th_check(th_server_stop(server));
+	th_note("sluice: %lld rounds of client requests, the longest %lld us; repaints at most "
+		"%lld us late; flooders held back %lld times",
+		th_stats_value(stats, "client_batches"),
+		th_stats_value(stats, "client_batch_max_us"),
+		th_stats_value(stats, "repaint_delay_max_us"),
+		th_stats_value(stats, "clients_throttled"));
 }
 
 int
