@@ -12,5 +12,7 @@ void fd_close(int *fd);
  * that a compositor that maps it can never fault), or -1 with errno set.
  */
 int anon_file_create(off_t size);
+/* A read-only copy of data that many clients can map (memfd, sealed), or -1 with errno set. */
+int sealed_file_create(const char *name, const void *data, size_t size);
 
 #endif

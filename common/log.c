@@ -49,6 +49,10 @@ log_vwrite(enum log_level level, const char *tag, const char *fmt, va_list args)
 		return;
 	if ((size_t)n < sizeof(line))
 		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, args);
+	/* Libraries' messages (libinput, libseat, xkbcommon) bring their own newline. */
+	size_t len = strlen(line);
+	if (len > 0 && line[len - 1] == '\n')
+		line[len - 1] = '\0';
 	fprintf(stderr, "%s\n", line);
 }
 

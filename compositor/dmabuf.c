@@ -214,13 +214,9 @@ table_create(struct sl_dmabuf *dmabuf)
 	for (size_t i = 0; i < dmabuf->table.count; i++)
 		entries[i] = (struct entry){.format = dmabuf->table.items[i].format,
 					    .modifier = dmabuf->table.items[i].modifier};
-	dmabuf->table_fd = memfd_create("sluice-dmabuf-formats", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	bool ok = dmabuf->table_fd >= 0 && write(dmabuf->table_fd, entries, dmabuf->table_size) ==
-						   (ssize_t)dmabuf->table_size;
+	dmabuf->table_fd = sealed_file_create("sluice-dmabuf-formats", entries, dmabuf->table_size);
 	free(entries);
-	/* Every client maps the same file: nobody may change it. */
-	if (!ok || fcntl(dmabuf->table_fd, F_ADD_SEALS,
-			 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+	if (dmabuf->table_fd < 0) {
 		log_errno("dmabuf", "cannot create the format table");
 		return false;
 	}

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "headless.h"
+#include "input.h"
 #include "kiosk.h"
 #include "kms.h"
 #include "log.h"
@@ -49,6 +50,13 @@ static const char usage[] =
 	"      --realtime            ask for real-time scheduling (SCHED_RR, else nice -10) so "
 	"that\n"
 	"                            clients flooding sluice cannot make it miss frames\n"
+	"      --input MODE          auto (default: libinput with the drm backend, none with\n"
+	"                            headless), libinput (fail without it) or none\n"
+	"      --keyboard-layout L   XKB layout, optionally :variant (e.g. de:nodeadkeys); "
+	"default\n"
+	"                            from XKB_DEFAULT_LAYOUT, else us\n"
+	"      --no-quit-key         Ctrl+Alt+BackSpace goes to the client instead of stopping\n"
+	"                            sluice\n"
 	"      --extra-commits N     commits per second that show nothing (of hidden surfaces,\n"
 	"                            or replacing one not shown yet) all clients together may\n"
 	"                            make before sluice stops reading those that make them, for\n"
@@ -163,6 +171,9 @@ main(int argc, char *argv[])
 		OPT_ACQUIRE_FENCES,
 		OPT_REALTIME,
 		OPT_EXTRA_COMMITS,
+		OPT_INPUT,
+		OPT_KEYBOARD_LAYOUT,
+		OPT_NO_QUIT_KEY,
 		OPT_STRICT,
 		OPT_STRICT_REPORT,
 		OPT_STRICT_FRAME_LIMIT,
@@ -185,6 +196,9 @@ main(int argc, char *argv[])
 		{"acquire-fences", required_argument, NULL, OPT_ACQUIRE_FENCES},
 		{"realtime", no_argument, NULL, OPT_REALTIME},
 		{"extra-commits", required_argument, NULL, OPT_EXTRA_COMMITS},
+		{"input", required_argument, NULL, OPT_INPUT},
+		{"keyboard-layout", required_argument, NULL, OPT_KEYBOARD_LAYOUT},
+		{"no-quit-key", no_argument, NULL, OPT_NO_QUIT_KEY},
 		{"strict", no_argument, NULL, OPT_STRICT},
 		{"strict-report", required_argument, NULL, OPT_STRICT_REPORT},
 		{"strict-frame-limit", required_argument, NULL, OPT_STRICT_FRAME_LIMIT},
@@ -194,7 +208,9 @@ main(int argc, char *argv[])
 		{0},
 	};
 	struct sl_options options = {.repaint_window_ms = 7,
-				     .extra_commits_per_s = SL_LOOP_EXTRA_COMMITS_PER_S};
+				     .extra_commits_per_s = SL_LOOP_EXTRA_COMMITS_PER_S,
+				     .seat = {.quit_key = true}};
+	enum { INPUT_AUTO, INPUT_LIBINPUT, INPUT_NONE } input = INPUT_AUTO;
 	struct headless_mode modes[MAX_OUTPUTS];
 	int n_modes = 0;
 	enum log_level level = LOG_INFO;
@@ -297,6 +313,27 @@ main(int argc, char *argv[])
 				return EXIT_FAILURE;
 			}
 			options.extra_commits_per_s = (unsigned)value;
+			break;
+		case OPT_INPUT:
+			if (strcmp(optarg, "auto") == 0) {
+				input = INPUT_AUTO;
+			} else if (strcmp(optarg, "libinput") == 0) {
+				input = INPUT_LIBINPUT;
+			} else if (strcmp(optarg, "none") == 0) {
+				input = INPUT_NONE;
+			} else {
+				fprintf(stderr,
+					"sluice: invalid input mode '%s' (auto, libinput or "
+					"none)\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			break;
+		case OPT_KEYBOARD_LAYOUT:
+			options.seat.keyboard_layout = optarg;
+			break;
+		case OPT_NO_QUIT_KEY:
+			options.seat.quit_key = false;
 			break;
 		case OPT_READY_FD:
 			if (!parse_int(optarg, 0, INT_MAX, &ready_fd)) {
@@ -409,6 +446,13 @@ main(int argc, char *argv[])
 			"sluice: XDG_RUNTIME_DIR is not set; it is where the socket goes\n");
 		return EXIT_FAILURE;
 	}
+	/* A layout that does not compile is a command-line error, not a keyboard-less seat. */
+	if (options.seat.keyboard_layout &&
+	    !seat_keyboard_layout_valid(options.seat.keyboard_layout)) {
+		fprintf(stderr, "sluice: invalid keyboard layout '%s'\n",
+			options.seat.keyboard_layout);
+		return EXIT_FAILURE;
+	}
 	bool wants_drm = kms.device || kms.has_mode;
 	if (n_modes > 0 && (backend == BACKEND_DRM || wants_drm)) {
 		fprintf(stderr, "sluice: --headless cannot be combined with --backend drm, "
@@ -455,6 +499,15 @@ main(int argc, char *argv[])
 			goto out;
 	if (!dmabuf_global_init(&server) || !explicit_sync_global_init(&server))
 		goto out;
+	if (input == INPUT_LIBINPUT || (input == INPUT_AUTO && backend != BACKEND_HEADLESS)) {
+		server.input = input_create(&server);
+		if (!server.input && input == INPUT_LIBINPUT) {
+			fprintf(stderr, "sluice: no input devices (see the log above)\n");
+			goto out;
+		}
+		if (!server.input)
+			log_warn("main", "running without input devices");
+	}
 
 	const char *socket = options.socket;
 	if (socket) {

@@ -5,6 +5,7 @@
 
 #include "loop.h"
 #include "output.h"
+#include "seat.h"
 #include "server.h"
 #include "surface.h"
 #include "xdg-shell.h"
@@ -176,4 +177,6 @@ scene_restack(struct sl_server *server)
 	struct sl_output *output;
 	wl_list_for_each (output, &server->outputs, link)
 		sl_output_damage_whole(output);
+	if (server->seat)
+		seat_update_focus(server->seat);
 }

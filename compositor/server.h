@@ -7,11 +7,13 @@
 #include <wayland-server-core.h>
 
 #include "format-set.h"
+#include "seat.h"
 #include "stats.h"
 
 struct sl_buffer;
 struct sl_dmabuf;
 struct sl_loop;
+struct sl_input;
 struct sl_renderer;
 struct sl_output;
 struct sl_surface;
@@ -21,8 +23,9 @@ struct sl_options {
 	bool capture;		      /* advertise sluice_capture_manager_v1 */
 	int repaint_window_ms;	      /* how long before the vblank the repaint starts */
 	unsigned extra_commits_per_s; /* see loop.h; 0: clients are never held back */
-	const char *stats_path;	      /* NULL: no statistics file at exit */
-	bool no_scanout;	      /* compose everything, never put client buffers on planes */
+	struct sl_seat_options seat;
+	const char *stats_path; /* NULL: no statistics file at exit */
+	bool no_scanout;	/* compose everything, never put client buffers on planes */
 	/* Acquire fences of buffers on planes go to IN_FENCE_FD instead of being waited for. */
 	bool acquire_fences_to_kms;
 	bool strict;			  /* check clients' submissions (strict.c) */
@@ -48,7 +51,8 @@ struct sl_server {
 	struct wl_global *presentation_global;
 	struct wl_global *viewporter_global;
 	struct wl_global *single_pixel_global;
-	struct wl_global *seat_global;
+	struct sl_seat *seat;
+	struct sl_input *input;		  /* NULL without input devices (headless, --input none) */
 	struct wl_global *capture_global; /* NULL unless options.capture */
 
 	/* Previous SIGBUS disposition, restored by shm_finish(). */
@@ -87,7 +91,6 @@ bool xdg_shell_global_init(struct sl_server *server);
 bool presentation_global_init(struct sl_server *server);
 bool viewporter_global_init(struct sl_server *server);
 bool single_pixel_buffer_global_init(struct sl_server *server);
-bool seat_global_init(struct sl_server *server);
 bool xdg_decoration_global_init(struct sl_server *server);
 bool xdg_output_global_init(struct sl_server *server);
 bool capture_global_init(struct sl_server *server);

@@ -5,6 +5,7 @@ SLUICE_BUILD_PACKAGES=(
 	build-essential meson ninja-build pkg-config python3
 	libwayland-dev wayland-protocols libpixman-1-dev libpng-dev libdrm-dev
 	libgbm-dev libegl-dev libgles-dev libliftoff-dev
+	libinput-dev libseat-dev libudev-dev libxkbcommon-dev xkb-data
 )
 # The VM tier: QEMU, the kernel source and what building it takes.
 SLUICE_VM_PACKAGES=(qemu-system-x86 linux-source-6.1 flex bison bc libelf-dev libssl-dev)

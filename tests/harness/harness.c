@@ -228,6 +228,20 @@ th_server_alive(struct th_server *server)
 	return waitpid(server->pid, &status, WNOHANG) == 0;
 }
 
+bool
+th_server_exits_within(struct th_server *server, int timeout_ms)
+{
+	for (int waited = 0;; waited += 50) {
+		siginfo_t info = {0};
+		if (waitid(P_PID, (id_t)server->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		    info.si_pid == server->pid)
+			return true;
+		if (waited >= timeout_ms)
+			return false;
+		usleep(50000);
+	}
+}
+
 int
 th_server_log_count(struct th_server *server, const char *needle)
 {

@@ -73,6 +73,8 @@ struct th_server *th_server_start_env(const char *const *extra_args, const char 
 /* SIGTERM, wait; returns true if sluice exited with status 0 (so no sanitizer report either). */
 bool th_server_stop(struct th_server *server);
 bool th_server_alive(struct th_server *server);
+/* Whether sluice exits by itself within timeout_ms (left for th_server_stop to reap and check). */
+bool th_server_exits_within(struct th_server *server, int timeout_ms);
 /* Number of lines in sluice's log containing needle. */
 int th_server_log_count(struct th_server *server, const char *needle);
 

@@ -33,7 +33,7 @@ expect_error() {
 }
 
 echo "TAP version 13"
-echo "1..33"
+echo "1..35"
 expect_error "unknown-option" "unknown option '--bogus'" "$sluice" --bogus
 expect_error "missing-argument" "needs an argument" "$sluice" --socket
 expect_error "positional-argument" "unexpected argument 'extra'" "$sluice" extra
@@ -47,6 +47,10 @@ expect_error "mode-trailing-junk" "invalid output mode '640x480@60Hz'" "$sluice"
 expect_error "log-level" "invalid log level 'loud'" "$sluice" --log-level loud
 expect_error "repaint-window" "invalid repaint window '-1'" "$sluice" --repaint-window -1
 expect_error "extra-commits" "invalid extra commit rate 'lots'" "$sluice" --extra-commits lots
+expect_error "bad-input" "invalid input mode 'sometimes' (auto, libinput or none)" \
+	"$sluice" --input sometimes
+expect_error "bad-keyboard-layout" "invalid keyboard layout 'zz'" \
+	"$sluice" --backend headless --keyboard-layout zz
 expect_error "socket-with-slash" "invalid socket name 'a/b'" "$sluice" --socket a/b
 expect_error "ready-fd" "invalid file descriptor 'x'" "$sluice" --ready-fd x
 expect_error "bad-backend" "invalid backend 'x11'" "$sluice" --backend x11

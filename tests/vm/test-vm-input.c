@@ -1,0 +1,510 @@
+/*
+ * Input on vkms, the kiosk way: uinput devices (a keyboard and a mouse) made by the test, found
+ * by sluice's libinput on udev's seat0 and opened through libseat (its noop backend: the guest
+ * runs as root with no seatd or logind), their events delivered to the window on screen.
+ *
+ * The guest runs no udevd, so the test does udevd's part for its two devices: the properties
+ * libinput needs (ID_INPUT_KEYBOARD, ID_INPUT_MOUSE) go into /run/udev/data, where libudev reads
+ * them. With no udevd there is no hotplug: the devices exist before sluice starts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/input.h>
+#include <linux/uinput.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static char vkms_path[64];
+
+struct uinput {
+	int fd;
+	char event_node[32]; /* eventN */
+};
+
+/* Finds the event node of a uinput device and writes what udevd would know about it. */
+static bool
+uinput_register(struct uinput *dev, const char *properties)
+{
+	char sysname[64] = "";
+	if (ioctl(dev->fd, UI_GET_SYSNAME(sizeof(sysname)), sysname) < 0)
+		return false;
+	char path[256];
+	snprintf(path, sizeof(path), "/sys/devices/virtual/input/%s", sysname);
+	for (int n = 0; n < 64 && !dev->event_node[0]; n++) {
+		char node[300];
+		snprintf(node, sizeof(node), "%s/event%d", path, n);
+		if (access(node, F_OK) == 0)
+			snprintf(dev->event_node, sizeof(dev->event_node), "event%d", n);
+	}
+	if (!dev->event_node[0])
+		return false;
+	snprintf(path, sizeof(path), "/sys/class/input/%s/dev", dev->event_node);
+	FILE *f = fopen(path, "r");
+	unsigned major = 0, minor = 0;
+	bool ok = f && fscanf(f, "%u:%u", &major, &minor) == 2;
+	if (f)
+		fclose(f);
+	if (!ok)
+		return false;
+	mkdir("/run/udev", 0755);
+	mkdir("/run/udev/data", 0755);
+	snprintf(path, sizeof(path), "/run/udev/data/c%u:%u", major, minor);
+	f = fopen(path, "w");
+	if (!f)
+		return false;
+	fprintf(f, "I:1\nE:ID_INPUT=1\n%s", properties);
+	return fclose(f) == 0;
+}
+
+static bool
+uinput_create(struct uinput *dev, bool keyboard)
+{
+	*dev = (struct uinput){.fd = open("/dev/uinput", O_WRONLY | O_NONBLOCK | O_CLOEXEC)};
+	if (!th_check(dev->fd >= 0, "open /dev/uinput: %s", strerror(errno)))
+		return false;
+	ioctl(dev->fd, UI_SET_EVBIT, EV_SYN);
+	ioctl(dev->fd, UI_SET_EVBIT, EV_KEY);
+	if (keyboard) {
+		for (int key = KEY_ESC; key <= KEY_KPDOT; key++)
+			ioctl(dev->fd, UI_SET_KEYBIT, key);
+	} else {
+		ioctl(dev->fd, UI_SET_EVBIT, EV_REL);
+		ioctl(dev->fd, UI_SET_RELBIT, REL_X);
+		ioctl(dev->fd, UI_SET_RELBIT, REL_Y);
+		ioctl(dev->fd, UI_SET_RELBIT, REL_WHEEL);
+		ioctl(dev->fd, UI_SET_KEYBIT, BTN_LEFT);
+		ioctl(dev->fd, UI_SET_KEYBIT, BTN_RIGHT);
+		ioctl(dev->fd, UI_SET_KEYBIT, BTN_MIDDLE);
+	}
+	struct uinput_setup setup = {
+		.id = {.bustype = BUS_VIRTUAL, .vendor = 0x5e5e, .product = keyboard ? 1 : 2}};
+	snprintf(setup.name, sizeof(setup.name), "sluice test %s", keyboard ? "keyboard" : "mouse");
+	bool ok = ioctl(dev->fd, UI_DEV_SETUP, &setup) == 0 && ioctl(dev->fd, UI_DEV_CREATE) == 0 &&
+		  uinput_register(dev, keyboard ? "E:ID_INPUT_KEY=1\nE:ID_INPUT_KEYBOARD=1\n"
+						: "E:ID_INPUT_MOUSE=1\n");
+	return th_check(ok, "cannot create the uinput %s", keyboard ? "keyboard" : "mouse");
+}
+
+static void
+uinput_destroy(struct uinput *dev)
+{
+	if (dev->fd < 0)
+		return;
+	ioctl(dev->fd, UI_DEV_DESTROY);
+	close(dev->fd);
+	dev->fd = -1;
+}
+
+static void
+uinput_emit(struct uinput *dev, uint16_t type, uint16_t code, int32_t value)
+{
+	struct input_event event = {.type = type, .code = code, .value = value};
+	th_check(write(dev->fd, &event, sizeof(event)) == sizeof(event), "uinput write: %s",
+		 strerror(errno));
+	struct input_event syn = {.type = EV_SYN, .code = SYN_REPORT};
+	th_check(write(dev->fd, &syn, sizeof(syn)) == sizeof(syn), "uinput write: %s",
+		 strerror(errno));
+}
+
+/* What the client saw. */
+struct seen {
+	uint32_t capabilities;
+	bool have_capabilities;
+	uint32_t keymap_format, keymap_size;
+	bool keymap_compiles; /* looks like an XKB keymap */
+	struct wl_surface *keyboard_focus, *pointer_focus;
+	bool key_event;
+	uint32_t key, key_state;
+	bool modifiers_event;
+	uint32_t mods_depressed;
+	bool motion;
+	double sx, sy;
+	bool button_event;
+	uint32_t button, button_state;
+	bool axis_event;
+	uint32_t axis;
+	double axis_value;
+	bool frame;
+};
+
+static void
+seat_capabilities(void *data, struct wl_seat *seat, uint32_t capabilities)
+{
+	struct seen *seen = data;
+	seen->capabilities = capabilities;
+	seen->have_capabilities = true;
+}
+
+static void
+seat_name(void *data, struct wl_seat *seat, const char *name)
+{
+}
+
+static const struct wl_seat_listener seat_listener = {seat_capabilities, seat_name};
+
+static void
+keyboard_keymap(void *data, struct wl_keyboard *keyboard, uint32_t format, int32_t fd,
+		uint32_t size)
+{
+	struct seen *seen = data;
+	seen->keymap_format = format;
+	seen->keymap_size = size;
+	void *map = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+	if (map != MAP_FAILED) {
+		seen->keymap_compiles = strstr(map, "xkb_keymap") && strstr(map, "xkb_symbols");
+		munmap(map, size);
+	}
+	close(fd);
+}
+
+static void
+keyboard_enter(void *data, struct wl_keyboard *keyboard, uint32_t serial,
+	       struct wl_surface *surface, struct wl_array *keys)
+{
+	((struct seen *)data)->keyboard_focus = surface;
+}
+
+static void
+keyboard_leave(void *data, struct wl_keyboard *keyboard, uint32_t serial,
+	       struct wl_surface *surface)
+{
+	((struct seen *)data)->keyboard_focus = NULL;
+}
+
+static void
+keyboard_key(void *data, struct wl_keyboard *keyboard, uint32_t serial, uint32_t time, uint32_t key,
+	     uint32_t state)
+{
+	struct seen *seen = data;
+	seen->key_event = true;
+	seen->key = key;
+	seen->key_state = state;
+}
+
+static void
+keyboard_modifiers(void *data, struct wl_keyboard *keyboard, uint32_t serial, uint32_t depressed,
+		   uint32_t latched, uint32_t locked, uint32_t group)
+{
+	struct seen *seen = data;
+	seen->modifiers_event = true;
+	seen->mods_depressed = depressed;
+}
+
+static void
+keyboard_repeat_info(void *data, struct wl_keyboard *keyboard, int32_t rate, int32_t delay)
+{
+}
+
+static const struct wl_keyboard_listener keyboard_listener = {
+	keyboard_keymap, keyboard_enter,     keyboard_leave,
+	keyboard_key,	 keyboard_modifiers, keyboard_repeat_info,
+};
+
+static void
+pointer_enter(void *data, struct wl_pointer *pointer, uint32_t serial, struct wl_surface *surface,
+	      wl_fixed_t sx, wl_fixed_t sy)
+{
+	struct seen *seen = data;
+	seen->pointer_focus = surface;
+	seen->sx = wl_fixed_to_double(sx);
+	seen->sy = wl_fixed_to_double(sy);
+}
+
+static void
+pointer_leave(void *data, struct wl_pointer *pointer, uint32_t serial, struct wl_surface *surface)
+{
+	((struct seen *)data)->pointer_focus = NULL;
+}
+
+static void
+pointer_motion(void *data, struct wl_pointer *pointer, uint32_t time, wl_fixed_t sx, wl_fixed_t sy)
+{
+	struct seen *seen = data;
+	seen->motion = true;
+	seen->sx = wl_fixed_to_double(sx);
+	seen->sy = wl_fixed_to_double(sy);
+}
+
+static void
+pointer_button(void *data, struct wl_pointer *pointer, uint32_t serial, uint32_t time,
+	       uint32_t button, uint32_t state)
+{
+	struct seen *seen = data;
+	seen->button_event = true;
+	seen->button = button;
+	seen->button_state = state;
+}
+
+static void
+pointer_axis(void *data, struct wl_pointer *pointer, uint32_t time, uint32_t axis, wl_fixed_t value)
+{
+	struct seen *seen = data;
+	seen->axis_event = true;
+	seen->axis = axis;
+	seen->axis_value = wl_fixed_to_double(value);
+}
+
+static void
+pointer_frame(void *data, struct wl_pointer *pointer)
+{
+	((struct seen *)data)->frame = true;
+}
+
+static void
+pointer_axis_source(void *data, struct wl_pointer *pointer, uint32_t source)
+{
+}
+
+static void
+pointer_axis_stop(void *data, struct wl_pointer *pointer, uint32_t time, uint32_t axis)
+{
+}
+
+static void
+pointer_axis_discrete(void *data, struct wl_pointer *pointer, uint32_t axis, int32_t discrete)
+{
+}
+
+static const struct wl_pointer_listener pointer_listener = {
+	pointer_enter, pointer_leave,	    pointer_motion,    pointer_button,	      pointer_axis,
+	pointer_frame, pointer_axis_source, pointer_axis_stop, pointer_axis_discrete,
+};
+
+/* The harness's wl_seat had its capabilities event before a listener could see it: bind anew. */
+static void
+registry_global(void *data, struct wl_registry *registry, uint32_t name, const char *interface,
+		uint32_t version)
+{
+	struct wl_seat **seat = data;
+	if (strcmp(interface, wl_seat_interface.name) == 0 && !*seat)
+		*seat = wl_registry_bind(registry, name, &wl_seat_interface, 7);
+}
+
+static void
+registry_global_remove(void *data, struct wl_registry *registry, uint32_t name)
+{
+}
+
+static const struct wl_registry_listener registry_listener = {registry_global,
+							      registry_global_remove};
+
+/* A kiosk session: sluice on vkms with both devices and one fullscreen window mapped. */
+struct session {
+	struct wl_registry *registry;
+	struct wl_seat *seat;
+	struct uinput keyboard, mouse;
+	struct th_server *server;
+	struct th_client *client;
+	struct th_window *window;
+	struct th_buffer *buffer;
+	struct wl_keyboard *wl_keyboard;
+	struct wl_pointer *wl_pointer;
+	struct seen seen;
+};
+
+static bool
+session_start(struct session *s, bool quit_key)
+{
+	*s = (struct session){.keyboard.fd = -1, .mouse.fd = -1};
+	if (!uinput_create(&s->keyboard, true) || !uinput_create(&s->mouse, false))
+		return false;
+	const char *const args[] = {"--backend", "drm",	       "--drm-device",
+				    vkms_path,	 "--renderer", "pixman",
+				    "--input",	 "libinput",   quit_key ? NULL : "--no-quit-key",
+				    NULL};
+	static const char *const env[] = {"LIBSEAT_BACKEND=noop", NULL};
+	s->server = th_server_start_env(args, env);
+	if (!th_check(s->server, "sluice did not start"))
+		return false;
+	th_check(th_server_log_count(s->server, "added sluice test keyboard") == 1 &&
+			 th_server_log_count(s->server, "added sluice test mouse") == 1,
+		 "sluice did not find both devices");
+	s->client = th_client_connect(s->server);
+	s->window = s->client ? th_window_create(s->client) : NULL;
+	if (!th_check(s->window, "no window"))
+		return false;
+	s->buffer = th_shm_buffer_create(s->client, s->window->width, s->window->height, 0);
+	if (!th_check(s->buffer, "no buffer"))
+		return false;
+	th_buffer_fill(s->buffer, 0, 0, s->window->width, s->window->height, 0xff336699u);
+	wl_surface_attach(s->window->surface, s->buffer->buffer, 0, 0);
+	wl_surface_damage_buffer(s->window->surface, 0, 0, s->window->width, s->window->height);
+	wl_surface_commit(s->window->surface);
+
+	s->registry = wl_display_get_registry(s->client->display);
+	wl_registry_add_listener(s->registry, &registry_listener, &s->seat);
+	if (!th_check(th_roundtrip(s->client) && s->seat, "no wl_seat"))
+		return false;
+	wl_seat_add_listener(s->seat, &seat_listener, &s->seen);
+	if (!th_check(th_dispatch_until(s->client, &s->seen.have_capabilities, 5000),
+		      "no seat capabilities"))
+		return false;
+	uint32_t both = WL_SEAT_CAPABILITY_KEYBOARD | WL_SEAT_CAPABILITY_POINTER;
+	if (!th_check((s->seen.capabilities & both) == both,
+		      "capabilities %u, not keyboard+pointer", s->seen.capabilities))
+		return false;
+	s->wl_keyboard = wl_seat_get_keyboard(s->seat);
+	wl_keyboard_add_listener(s->wl_keyboard, &keyboard_listener, &s->seen);
+	s->wl_pointer = wl_seat_get_pointer(s->seat);
+	wl_pointer_add_listener(s->wl_pointer, &pointer_listener, &s->seen);
+	return th_check(th_roundtrip(s->client) && th_roundtrip(s->client));
+}
+
+static void
+session_finish(struct session *s)
+{
+	if (s->wl_keyboard)
+		wl_keyboard_destroy(s->wl_keyboard);
+	if (s->wl_pointer)
+		wl_pointer_destroy(s->wl_pointer);
+	if (s->seat)
+		wl_seat_destroy(s->seat);
+	if (s->registry)
+		wl_registry_destroy(s->registry);
+	if (s->buffer)
+		th_buffer_destroy(s->buffer);
+	if (s->window)
+		th_window_destroy(s->window);
+	if (s->client)
+		th_client_destroy(s->client);
+	if (s->server)
+		th_check(th_server_stop(s->server));
+	uinput_destroy(&s->keyboard);
+	uinput_destroy(&s->mouse);
+}
+
+/* Types key and waits until the client has both its press and its release. */
+static bool
+press_and_release(struct session *s, uint16_t key)
+{
+	s->seen.key_event = false;
+	uinput_emit(&s->keyboard, EV_KEY, key, 1);
+	if (!th_check(th_dispatch_until(s->client, &s->seen.key_event, 5000), "no key %u", key) ||
+	    !th_check(s->seen.key == key && s->seen.key_state == WL_KEYBOARD_KEY_STATE_PRESSED,
+		      "key %u state %u, not %u pressed", s->seen.key, s->seen.key_state, key))
+		return false;
+	s->seen.key_event = false;
+	uinput_emit(&s->keyboard, EV_KEY, key, 0);
+	return th_check(th_dispatch_until(s->client, &s->seen.key_event, 5000), "no release of %u",
+			key) &&
+	       th_check(s->seen.key == key && s->seen.key_state == WL_KEYBOARD_KEY_STATE_RELEASED,
+			"key %u state %u, not %u released", s->seen.key, s->seen.key_state, key);
+}
+
+static void
+test_keyboard(void)
+{
+	struct session s;
+	if (session_start(&s, true)) {
+		th_check(s.seen.keymap_format == WL_KEYBOARD_KEYMAP_FORMAT_XKB_V1 &&
+				 s.seen.keymap_size > 0 && s.seen.keymap_compiles,
+			 "keymap format %u, %u bytes", s.seen.keymap_format, s.seen.keymap_size);
+		th_check(s.seen.keyboard_focus == s.window->surface,
+			 "the window on screen has no keyboard focus");
+		press_and_release(&s, KEY_A);
+		/* Shift down: a modifiers event with a depressed modifier; up: none left. */
+		s.seen.modifiers_event = false;
+		uinput_emit(&s.keyboard, EV_KEY, KEY_LEFTSHIFT, 1);
+		th_check(th_dispatch_until(s.client, &s.seen.modifiers_event, 5000) &&
+				 s.seen.mods_depressed != 0,
+			 "Shift pressed, modifiers %u", s.seen.mods_depressed);
+		s.seen.modifiers_event = false;
+		uinput_emit(&s.keyboard, EV_KEY, KEY_LEFTSHIFT, 0);
+		th_check(th_dispatch_until(s.client, &s.seen.modifiers_event, 5000) &&
+				 s.seen.mods_depressed == 0,
+			 "Shift released, modifiers %u", s.seen.mods_depressed);
+	}
+	session_finish(&s);
+}
+
+static void
+test_pointer(void)
+{
+	struct session s;
+	if (session_start(&s, true)) {
+		th_check(s.seen.pointer_focus == s.window->surface,
+			 "the window under the pointer did not get it");
+		s.seen.motion = false;
+		uinput_emit(&s.mouse, EV_REL, REL_X, 40);
+		th_check(th_dispatch_until(s.client, &s.seen.motion, 5000) && s.seen.sx > 0 &&
+				 s.seen.frame,
+			 "no motion to the right (at %.1f,%.1f)", s.seen.sx, s.seen.sy);
+		s.seen.button_event = false;
+		uinput_emit(&s.mouse, EV_KEY, BTN_LEFT, 1);
+		th_check(th_dispatch_until(s.client, &s.seen.button_event, 5000) &&
+				 s.seen.button == BTN_LEFT &&
+				 s.seen.button_state == WL_POINTER_BUTTON_STATE_PRESSED,
+			 "left button: %u state %u", s.seen.button, s.seen.button_state);
+		s.seen.button_event = false;
+		uinput_emit(&s.mouse, EV_KEY, BTN_LEFT, 0);
+		th_check(th_dispatch_until(s.client, &s.seen.button_event, 5000) &&
+				 s.seen.button_state == WL_POINTER_BUTTON_STATE_RELEASED,
+			 "left button not released");
+		s.seen.axis_event = false;
+		uinput_emit(&s.mouse, EV_REL, REL_WHEEL, -1);
+		th_check(th_dispatch_until(s.client, &s.seen.axis_event, 5000) &&
+				 s.seen.axis == WL_POINTER_AXIS_VERTICAL_SCROLL &&
+				 s.seen.axis_value > 0,
+			 "wheel down: axis %u value %.2f", s.seen.axis, s.seen.axis_value);
+	}
+	session_finish(&s);
+}
+
+static void
+quit_combination(struct session *s)
+{
+	uinput_emit(&s->keyboard, EV_KEY, KEY_LEFTCTRL, 1);
+	uinput_emit(&s->keyboard, EV_KEY, KEY_LEFTALT, 1);
+	uinput_emit(&s->keyboard, EV_KEY, KEY_BACKSPACE, 1);
+}
+
+static void
+test_quit_key(void)
+{
+	struct session s;
+	if (session_start(&s, true)) {
+		quit_combination(&s);
+		th_check(th_server_exits_within(s.server, 10000),
+			 "Ctrl+Alt+BackSpace did not stop sluice");
+	}
+	session_finish(&s);
+}
+
+static void
+test_no_quit_key(void)
+{
+	struct session s;
+	if (session_start(&s, false)) {
+		s.seen.key_event = false;
+		quit_combination(&s);
+		bool got = false;
+		for (int i = 0; i < 3 && !got; i++) {
+			s.seen.key_event = false;
+			th_dispatch_until(s.client, &s.seen.key_event, 5000);
+			got = s.seen.key == KEY_BACKSPACE;
+		}
+		th_check(got, "with --no-quit-key, BackSpace did not reach the client");
+		th_check(!th_server_exits_within(s.server, 500), "sluice stopped anyway");
+	}
+	session_finish(&s);
+}
+
+int
+main(int argc, char *argv[])
+{
+	th_require_vkms(vkms_path, sizeof(vkms_path));
+	static const struct th_test tests[] = {
+		{"keyboard", test_keyboard},
+		{"pointer", test_pointer},
+		{"quit-key", test_quit_key},
+		{"no-quit-key", test_no_quit_key},
+	};
+	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
