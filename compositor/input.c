@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <wayland-server-protocol.h>
 
+#include "idle.h"
 #include "log.h"
 #include "seat.h"
 #include "server.h"
@@ -160,6 +161,9 @@ handle_event(struct sl_input *input, struct libinput_event *event)
 	enum libinput_event_type type = libinput_event_get_type(event);
 	struct libinput_event_keyboard *key;
 	struct libinput_event_pointer *pointer;
+	/* Device events are not the user's; every event type after them is. */
+	if (type >= LIBINPUT_EVENT_KEYBOARD_KEY)
+		idle_activity(input->server->idle);
 	switch (type) {
 	case LIBINPUT_EVENT_DEVICE_ADDED:
 		count_device(input, libinput_event_get_device(event), 1);

@@ -777,11 +777,41 @@ kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidate
 	return true;
 }
 
+/*
+ * Off: the CRTC goes inactive and keeps its mode and planes (DPMS off in atomic terms), so the
+ * monitor can sleep. On: the next frame is a full modeset again. Not blocking: a frame that
+ * comes while the kernel still turns the CRTC off fails with EBUSY and is retried a refresh
+ * later, like any failed commit.
+ */
+static bool
+kms_set_power(struct sl_output *output, bool on)
+{
+	struct kms_output *ko = kms_from_output(output);
+	if (on) {
+		ko->modeset_done = false;
+		return true;
+	}
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	if (!req)
+		return false;
+	struct atomic atomic = {.req = req};
+	atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_ACTIVE], 0);
+	bool ok = !atomic.failed &&
+		  drmModeAtomicCommit(ko->device->fd, req,
+				      DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_ATOMIC_ALLOW_MODESET,
+				      NULL) == 0;
+	if (!ok)
+		log_errno("kms", "%s: cannot turn the CRTC off", output->name);
+	drmModeAtomicFree(req);
+	return ok;
+}
+
 static const struct sl_output_impl kms_output_impl = {
 	.begin_frame = kms_begin_frame,
 	.submit_frame = kms_submit_frame,
 	.destroy = kms_output_destroy,
 	.assign_planes = kms_assign_planes,
+	.set_power = kms_set_power,
 };
 
 /* ---- discovery ---- */

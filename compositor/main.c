@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "headless.h"
+#include "idle.h"
 #include "input.h"
 #include "kiosk.h"
 #include "kms.h"
@@ -55,6 +56,8 @@ static const char usage[] =
 	"      --keyboard-layout L   XKB layout, optionally :variant (e.g. de:nodeadkeys); "
 	"default\n"
 	"                            from XKB_DEFAULT_LAYOUT, else us\n"
+	"      --idle-timeout S      blank the outputs after S seconds without input (needs input\n"
+	"                            devices; default 0: never)\n"
 	"      --no-quit-key         Ctrl+Alt+BackSpace goes to the client instead of stopping\n"
 	"                            sluice\n"
 	"      --extra-commits N     commits per second that show nothing (of hidden surfaces,\n"
@@ -174,6 +177,7 @@ main(int argc, char *argv[])
 		OPT_INPUT,
 		OPT_KEYBOARD_LAYOUT,
 		OPT_NO_QUIT_KEY,
+		OPT_IDLE_TIMEOUT,
 		OPT_STRICT,
 		OPT_STRICT_REPORT,
 		OPT_STRICT_FRAME_LIMIT,
@@ -199,6 +203,7 @@ main(int argc, char *argv[])
 		{"input", required_argument, NULL, OPT_INPUT},
 		{"keyboard-layout", required_argument, NULL, OPT_KEYBOARD_LAYOUT},
 		{"no-quit-key", no_argument, NULL, OPT_NO_QUIT_KEY},
+		{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
 		{"strict", no_argument, NULL, OPT_STRICT},
 		{"strict-report", required_argument, NULL, OPT_STRICT_REPORT},
 		{"strict-frame-limit", required_argument, NULL, OPT_STRICT_FRAME_LIMIT},
@@ -211,6 +216,7 @@ main(int argc, char *argv[])
 				     .extra_commits_per_s = SL_LOOP_EXTRA_COMMITS_PER_S,
 				     .seat = {.quit_key = true}};
 	enum { INPUT_AUTO, INPUT_LIBINPUT, INPUT_NONE } input = INPUT_AUTO;
+	long idle_timeout = 0;
 	struct headless_mode modes[MAX_OUTPUTS];
 	int n_modes = 0;
 	enum log_level level = LOG_INFO;
@@ -331,6 +337,14 @@ main(int argc, char *argv[])
 			break;
 		case OPT_KEYBOARD_LAYOUT:
 			options.seat.keyboard_layout = optarg;
+			break;
+		case OPT_IDLE_TIMEOUT:
+			if (!parse_int(optarg, 0, 86400, &idle_timeout)) {
+				fprintf(stderr,
+					"sluice: invalid idle timeout '%s' (0 to 86400 seconds)\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
 			break;
 		case OPT_NO_QUIT_KEY:
 			options.seat.quit_key = false;
@@ -508,6 +522,12 @@ main(int argc, char *argv[])
 		if (!server.input)
 			log_warn("main", "running without input devices");
 	}
+	if (idle_timeout > 0 && !server.input)
+		log_warn("main",
+			 "--idle-timeout ignored: without input devices nothing would light "
+			 "the outputs again");
+	else if (idle_timeout > 0 && !(server.idle = idle_create(&server, (int)idle_timeout)))
+		goto out;
 
 	const char *socket = options.socket;
 	if (socket) {

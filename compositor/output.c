@@ -116,12 +116,49 @@ predict_next_vblank(struct sl_output *output, int64_t now)
 
 static void output_repaint(void *data);
 
+static void
+output_power_off(struct sl_output *output)
+{
+	output->power_off_pending = false;
+	if (output->impl->set_power && !output->impl->set_power(output, false)) {
+		log_error("output", "%s: cannot turn the display off", output->name);
+		return;
+	}
+	output->powered_off = true;
+	log_info("output", "%s: display off", output->name);
+}
+
+void
+sl_output_set_power(struct sl_output *output, bool on)
+{
+	if (!on) {
+		if (output->powered_off)
+			return;
+		/* The backend turns a display off with nothing in flight. */
+		if (output->repaint_state == SL_REPAINT_IN_FLIGHT)
+			output->power_off_pending = true;
+		else
+			output_power_off(output);
+		return;
+	}
+	output->power_off_pending = false;
+	if (!output->powered_off)
+		return;
+	output->powered_off = false;
+	if (output->impl->set_power)
+		output->impl->set_power(output, true);
+	log_info("output", "%s: display on", output->name);
+	/* What was on screen is gone: everything is drawn again. */
+	output->composition_valid = false;
+	sl_output_damage_whole(output);
+}
+
 void
 sl_output_schedule_frame(struct sl_output *output)
 {
 	output->frame_wanted = true;
-	if (output->repaint_state != SL_REPAINT_IDLE)
-		return; /* handled when the frame in flight is presented */
+	if (output->repaint_state != SL_REPAINT_IDLE || output->powered_off)
+		return; /* handled when the frame in flight is presented, or at power on */
 
 	int64_t now = monotonic_ns();
 	int64_t window = (int64_t)output->server->options.repaint_window_ms * 1000000;
@@ -435,6 +472,12 @@ static void
 output_repaint(void *data)
 {
 	struct sl_output *output = data;
+	if (output->powered_off) {
+		/* Armed before the output went off: the frame waits for it to come back. */
+		output->repaint_state = SL_REPAINT_IDLE;
+		output->frame_wanted = true;
+		return;
+	}
 	int64_t delay = monotonic_ns() - sl_timer_due_ns(output->repaint_timer);
 	struct sl_stats *stats = &output->server->stats;
 	if (delay > 0 && (uint64_t)delay / 1000 > stats->repaint_delay_max_us)
@@ -470,6 +513,8 @@ sl_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc)
 		wl_resource_destroy(callback);
 	}
 
+	if (output->power_off_pending)
+		output_power_off(output);
 	if (output->frame_wanted)
 		sl_output_schedule_frame(output);
 }

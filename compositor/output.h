@@ -41,6 +41,11 @@ struct sl_output_impl {
 	 */
 	bool (*assign_planes)(struct sl_output *output, struct sl_plane_candidate *candidates,
 			      int count, bool *composition);
+	/*
+	 * Optional: turns the display off (no frame in flight) or marks it to be turned on by
+	 * the next submitted frame. False if the display could not be turned off.
+	 */
+	bool (*set_power)(struct sl_output *output, bool on);
 };
 
 enum sl_repaint_state {
@@ -77,6 +82,8 @@ struct sl_output {
 
 	enum sl_repaint_state repaint_state;
 	bool frame_wanted;
+	bool powered_off;	/* blanked (idle.c): no repaints until it is on again */
+	bool power_off_pending; /* once the frame in flight is presented */
 	struct sl_timer *repaint_timer;
 	pixman_region32_t damage; /* output-local, since the last drawn frame */
 	struct sl_damage_ring damage_ring;
@@ -126,6 +133,8 @@ void sl_output_schedule_frame(struct sl_output *output);
 void sl_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc);
 /* Called by the backend when a submitted frame will never be presented. */
 void sl_output_frame_failed(struct sl_output *output);
+/* Blanks the output (after the frame in flight) or lights it again with a fresh frame. */
+void sl_output_set_power(struct sl_output *output, bool on);
 
 /* Resources of client bound to this output, for wl_surface.enter and sync_output. */
 void sl_output_send_surface_enter(struct sl_output *output, struct wl_resource *surface);

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "idle.h"
 #include "input.h"
 #include "log.h"
 #include "loop.h"
@@ -76,6 +77,8 @@ server_finish(struct sl_server *server)
 		return;
 	/* Clients first: their resources reference outputs and the renderer. */
 	wl_display_destroy_clients(server->display);
+	idle_destroy(server->idle);
+	server->idle = NULL;
 	input_destroy(server->input);
 	server->input = NULL;
 	seat_destroy(server->seat);

@@ -33,7 +33,7 @@ expect_error() {
 }
 
 echo "TAP version 13"
-echo "1..35"
+echo "1..36"
 expect_error "unknown-option" "unknown option '--bogus'" "$sluice" --bogus
 expect_error "missing-argument" "needs an argument" "$sluice" --socket
 expect_error "positional-argument" "unexpected argument 'extra'" "$sluice" extra
@@ -51,6 +51,8 @@ expect_error "bad-input" "invalid input mode 'sometimes' (auto, libinput or none
 	"$sluice" --input sometimes
 expect_error "bad-keyboard-layout" "invalid keyboard layout 'zz'" \
 	"$sluice" --backend headless --keyboard-layout zz
+expect_error "bad-idle-timeout" "invalid idle timeout '-5' (0 to 86400 seconds)" \
+	"$sluice" --idle-timeout -5
 expect_error "socket-with-slash" "invalid socket name 'a/b'" "$sluice" --socket a/b
 expect_error "ready-fd" "invalid file descriptor 'x'" "$sluice" --ready-fd x
 expect_error "bad-backend" "invalid backend 'x11'" "$sluice" --backend x11

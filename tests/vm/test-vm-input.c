@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include <xf86drm.h>
+#include <xf86drmMode.h>
 
 static char vkms_path[64];
 
@@ -309,16 +311,17 @@ struct session {
 	struct seen seen;
 };
 
+/* extra: up to two more sluice arguments, NULL-terminated (or NULL). */
 static bool
-session_start(struct session *s, bool quit_key)
+session_start(struct session *s, const char *const *extra)
 {
 	*s = (struct session){.keyboard.fd = -1, .mouse.fd = -1};
 	if (!uinput_create(&s->keyboard, true) || !uinput_create(&s->mouse, false))
 		return false;
-	const char *const args[] = {"--backend", "drm",	       "--drm-device",
-				    vkms_path,	 "--renderer", "pixman",
-				    "--input",	 "libinput",   quit_key ? NULL : "--no-quit-key",
-				    NULL};
+	const char *args[12] = {"--backend",  "drm",	"--drm-device", vkms_path,
+				"--renderer", "pixman", "--input",	"libinput"};
+	for (int i = 0; extra && extra[i] && i < 3; i++)
+		args[8 + i] = extra[i];
 	static const char *const env[] = {"LIBSEAT_BACKEND=noop", NULL};
 	s->server = th_server_start_env(args, env);
 	if (!th_check(s->server, "sluice did not start"))
@@ -402,7 +405,7 @@ static void
 test_keyboard(void)
 {
 	struct session s;
-	if (session_start(&s, true)) {
+	if (session_start(&s, NULL)) {
 		th_check(s.seen.keymap_format == WL_KEYBOARD_KEYMAP_FORMAT_XKB_V1 &&
 				 s.seen.keymap_size > 0 && s.seen.keymap_compiles,
 			 "keymap format %u, %u bytes", s.seen.keymap_format, s.seen.keymap_size);
@@ -428,7 +431,7 @@ static void
 test_pointer(void)
 {
 	struct session s;
-	if (session_start(&s, true)) {
+	if (session_start(&s, NULL)) {
 		th_check(s.seen.pointer_focus == s.window->surface,
 			 "the window under the pointer did not get it");
 		s.seen.motion = false;
@@ -469,7 +472,7 @@ static void
 test_quit_key(void)
 {
 	struct session s;
-	if (session_start(&s, true)) {
+	if (session_start(&s, NULL)) {
 		quit_combination(&s);
 		th_check(th_server_exits_within(s.server, 10000),
 			 "Ctrl+Alt+BackSpace did not stop sluice");
@@ -481,7 +484,8 @@ static void
 test_no_quit_key(void)
 {
 	struct session s;
-	if (session_start(&s, false)) {
+	static const char *const no_quit_key[] = {"--no-quit-key", NULL};
+	if (session_start(&s, no_quit_key)) {
 		s.seen.key_event = false;
 		quit_combination(&s);
 		bool got = false;
@@ -496,15 +500,79 @@ test_no_quit_key(void)
 	session_finish(&s);
 }
 
+/* The ACTIVE property of vkms's one CRTC, read as any DRM client may; -1 if unknown. */
+static int
+crtc_active(int fd)
+{
+	drmModeRes *res = drmModeGetResources(fd);
+	int active = -1;
+	if (res && res->count_crtcs > 0) {
+		drmModeObjectProperties *props =
+			drmModeObjectGetProperties(fd, res->crtcs[0], DRM_MODE_OBJECT_CRTC);
+		for (uint32_t i = 0; props && i < props->count_props; i++) {
+			drmModePropertyRes *prop = drmModeGetProperty(fd, props->props[i]);
+			if (prop && strcmp(prop->name, "ACTIVE") == 0)
+				active = (int)props->prop_values[i];
+			drmModeFreeProperty(prop);
+		}
+		drmModeFreeObjectProperties(props);
+	}
+	drmModeFreeResources(res);
+	return active;
+}
+
+static bool
+wait_crtc_active(int fd, int want, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 100) {
+		if (crtc_active(fd) == want)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/*
+ * --idle-timeout 3: with no input the CRTC goes inactive (display off); mouse motion lights it
+ * again and the client's next frame is presented (before it goes off again).
+ */
+static void
+test_idle_blanking(void)
+{
+	struct session s = {.keyboard.fd = -1, .mouse.fd = -1};
+	static const char *const idle[] = {"--idle-timeout", "3", NULL};
+	int fd = -1;
+	/* Opened after sluice: the first to open a card becomes its DRM master. */
+	if (session_start(&s, idle) &&
+	    th_check((fd = open(vkms_path, O_RDWR | O_CLOEXEC)) >= 0, "open %s: %s", vkms_path,
+		     strerror(errno)) &&
+	    /* ACTIVE is an atomic property: only atomic clients see it. */
+	    th_check(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0, "no atomic KMS")) {
+		th_check(wait_crtc_active(fd, 0, 15000), "no blanking after 3 s without input");
+		uinput_emit(&s.mouse, EV_REL, REL_X, 5);
+		th_check(wait_crtc_active(fd, 1, 10000), "input did not light the output again");
+		wl_surface_attach(s.window->surface, s.buffer->buffer, 0, 0);
+		wl_surface_damage_buffer(s.window->surface, 0, 0, 16, 16);
+		struct th_presented p;
+		th_check(th_commit_and_wait(s.client, s.window->surface, &p),
+			 "no frame presented after the output came back");
+		th_check(th_server_log_count(s.server, "blanking the outputs") >= 1 &&
+				 th_server_log_count(s.server, "lighting the outputs") == 1,
+			 "the log does not say it blanked and was lit once");
+	}
+	session_finish(&s);
+	if (fd >= 0)
+		close(fd);
+}
+
 int
 main(int argc, char *argv[])
 {
 	th_require_vkms(vkms_path, sizeof(vkms_path));
 	static const struct th_test tests[] = {
-		{"keyboard", test_keyboard},
-		{"pointer", test_pointer},
-		{"quit-key", test_quit_key},
-		{"no-quit-key", test_no_quit_key},
+		{"keyboard", test_keyboard},	       {"pointer", test_pointer},
+		{"quit-key", test_quit_key},	       {"no-quit-key", test_no_quit_key},
+		{"idle-blanking", test_idle_blanking},
 	};
 	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }
