@@ -15,6 +15,7 @@
 #include <wayland-server-protocol.h>
 #include <xkbcommon/xkbcommon.h>
 
+#include "data-device.h"
 #include "fd.h"
 #include "log.h"
 #include "loop.h"
@@ -174,19 +175,20 @@ set_keyboard_focus(struct sl_seat *seat, struct sl_surface *surface)
 	if (seat->keyboard_focus) {
 		struct wl_client *client = wl_resource_get_client(seat->keyboard_focus->resource);
 		uint32_t serial = wl_display_next_serial(seat->server->display);
-		for_each_of_client(keyboard, &seat->keyboards, client)
-		{
+		for_each_of_client (keyboard, &seat->keyboards, client) {
 			wl_keyboard_send_leave(keyboard, serial, seat->keyboard_focus->resource);
 		}
 		wl_list_remove(&seat->keyboard_focus_destroy.link);
 	}
 	seat->keyboard_focus = surface;
+	/* The selection comes before wl_keyboard.enter, as wl_data_device says. */
+	data_device_set_focus(seat->server->data_device,
+			      surface ? wl_resource_get_client(surface->resource) : NULL);
 	if (!surface)
 		return;
 	wl_signal_add(&surface->events.destroy, &seat->keyboard_focus_destroy);
 	struct wl_client *client = wl_resource_get_client(surface->resource);
-	for_each_of_client(keyboard, &seat->keyboards, client)
-	{
+	for_each_of_client (keyboard, &seat->keyboards, client) {
 		keyboard_enter(seat, keyboard);
 	}
 }
@@ -198,6 +200,7 @@ handle_keyboard_focus_destroy(struct wl_listener *listener, void *data)
 	/* The client destroyed it: no leave for an object it no longer has. */
 	wl_list_remove(&listener->link);
 	seat->keyboard_focus = NULL;
+	data_device_set_focus(seat->server->data_device, NULL);
 }
 
 struct hit {
@@ -249,8 +252,7 @@ pointer_update(struct sl_seat *seat, uint32_t time_ms, bool moved, bool frame)
 		if (!hit.surface || !moved)
 			return;
 		client = wl_resource_get_client(hit.surface->resource);
-		for_each_of_client(pointer, &seat->pointers, client)
-		{
+		for_each_of_client (pointer, &seat->pointers, client) {
 			wl_pointer_send_motion(pointer, time_ms, wl_fixed_from_double(hit.sx),
 					       wl_fixed_from_double(hit.sy));
 			if (frame)
@@ -261,8 +263,7 @@ pointer_update(struct sl_seat *seat, uint32_t time_ms, bool moved, bool frame)
 	if (seat->pointer_focus) {
 		client = wl_resource_get_client(seat->pointer_focus->resource);
 		uint32_t serial = wl_display_next_serial(seat->server->display);
-		for_each_of_client(pointer, &seat->pointers, client)
-		{
+		for_each_of_client (pointer, &seat->pointers, client) {
 			wl_pointer_send_leave(pointer, serial, seat->pointer_focus->resource);
 			pointer_send_frame(pointer);
 		}
@@ -276,8 +277,7 @@ pointer_update(struct sl_seat *seat, uint32_t time_ms, bool moved, bool frame)
 	wl_signal_add(&hit.surface->events.destroy, &seat->pointer_focus_destroy);
 	client = wl_resource_get_client(hit.surface->resource);
 	uint32_t serial = wl_display_next_serial(seat->server->display);
-	for_each_of_client(pointer, &seat->pointers, client)
-	{
+	for_each_of_client (pointer, &seat->pointers, client) {
 		pointer_enter(seat, pointer, serial);
 		if (frame)
 			pointer_send_frame(pointer);
@@ -345,8 +345,7 @@ seat_keyboard_key(struct sl_seat *seat, uint32_t time_ms, uint32_t key, bool pre
 	uint32_t serial = wl_display_next_serial(seat->server->display);
 	struct wl_resource *keyboard;
 	bool modifiers = changed & (XKB_STATE_MODS_EFFECTIVE | XKB_STATE_LAYOUT_EFFECTIVE);
-	for_each_of_client(keyboard, &seat->keyboards, client)
-	{
+	for_each_of_client (keyboard, &seat->keyboards, client) {
 		wl_keyboard_send_key(keyboard, serial, time_ms, key,
 				     pressed ? WL_KEYBOARD_KEY_STATE_PRESSED
 					     : WL_KEYBOARD_KEY_STATE_RELEASED);
@@ -393,8 +392,7 @@ seat_pointer_button(struct sl_seat *seat, uint32_t time_ms, uint32_t button, boo
 	struct wl_client *client = wl_resource_get_client(seat->pointer_focus->resource);
 	uint32_t serial = wl_display_next_serial(seat->server->display);
 	struct wl_resource *pointer;
-	for_each_of_client(pointer, &seat->pointers, client)
-	{
+	for_each_of_client (pointer, &seat->pointers, client) {
 		wl_pointer_send_button(pointer, serial, time_ms, button,
 				       pressed ? WL_POINTER_BUTTON_STATE_PRESSED
 					       : WL_POINTER_BUTTON_STATE_RELEASED);
@@ -408,8 +406,7 @@ seat_pointer_axis(struct sl_seat *seat, uint32_t time_ms, uint32_t axis, double 
 		return;
 	struct wl_client *client = wl_resource_get_client(seat->pointer_focus->resource);
 	struct wl_resource *pointer;
-	for_each_of_client(pointer, &seat->pointers, client)
-	{
+	for_each_of_client (pointer, &seat->pointers, client) {
 		wl_pointer_send_axis(pointer, time_ms, axis, wl_fixed_from_double(value));
 	}
 }
@@ -421,8 +418,7 @@ seat_pointer_frame(struct sl_seat *seat)
 		return;
 	struct wl_client *client = wl_resource_get_client(seat->pointer_focus->resource);
 	struct wl_resource *pointer;
-	for_each_of_client(pointer, &seat->pointers, client)
-	{
+	for_each_of_client (pointer, &seat->pointers, client) {
 		pointer_send_frame(pointer);
 	}
 }

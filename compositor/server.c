@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "data-device.h"
 #include "idle.h"
 #include "input.h"
 #include "log.h"
@@ -49,7 +50,8 @@ server_init(struct sl_server *server, const struct sl_options *options)
 	    !single_pixel_buffer_global_init(server) ||
 	    /* The globals' order is the fuzz corpus's: new ones go last. */
 	    !(server->seat = seat_create(server, &options->seat)) ||
-	    !xdg_decoration_global_init(server) || !xdg_output_global_init(server)) {
+	    !xdg_decoration_global_init(server) || !xdg_output_global_init(server) ||
+	    !(server->data_device = data_device_manager_create(server))) {
 		log_error("server", "cannot create the protocol globals");
 		goto err;
 	}
@@ -83,6 +85,8 @@ server_finish(struct sl_server *server)
 	server->input = NULL;
 	seat_destroy(server->seat);
 	server->seat = NULL;
+	data_device_manager_destroy(server->data_device);
+	server->data_device = NULL;
 	strict_destroy(server->strict);
 	server->strict = NULL;
 	dmabuf_global_finish(server);

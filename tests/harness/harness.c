@@ -444,6 +444,8 @@ registry_handle_global(void *data, struct wl_registry *registry, uint32_t name,
 		client->decoration = BIND(zxdg_decoration_manager_v1_interface, 1);
 	} else if (strcmp(interface, zxdg_output_manager_v1_interface.name) == 0) {
 		client->xdg_output = BIND(zxdg_output_manager_v1_interface, 3);
+	} else if (strcmp(interface, wl_data_device_manager_interface.name) == 0) {
+		client->data_device_manager = BIND(wl_data_device_manager_interface, 3);
 	} else if (strcmp(interface, wl_output_interface.name) == 0 &&
 		   client->n_outputs < TH_MAX_OUTPUTS) {
 		struct th_output *output = &client->outputs[client->n_outputs++];
@@ -543,7 +545,8 @@ th_client_destroy(struct th_client *client)
 			   client->wm_base,	 client->presentation,	client->viewporter,
 			   client->single_pixel, client->seat,		client->capture,
 			   client->dmabuf,	 client->explicit_sync, client->syncobj,
-			   client->decoration,	 client->xdg_output,	client->registry};
+			   client->decoration,	 client->xdg_output,	client->data_device_manager,
+			   client->registry};
 	for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
 		if (proxies[i])
 			wl_proxy_destroy(proxies[i]);

@@ -103,6 +103,7 @@ struct th_client {
 	struct sluice_capture_manager_v1 *capture;
 	struct zxdg_decoration_manager_v1 *decoration;
 	struct zxdg_output_manager_v1 *xdg_output;
+	struct wl_data_device_manager *data_device_manager;
 	struct th_output outputs[TH_MAX_OUTPUTS];
 	int n_outputs;
 	uint32_t clock_id;

@@ -1,10 +1,12 @@
 /*
  * The protocols toolkits and browsers ask for on top of the core ones: xdg-decoration (sluice
- * always answers server_side: fullscreen windows get no title bar from anyone) and xdg-output
- * (each output's place, size and name). Errors each with its code and a message.
+ * always answers server_side: fullscreen windows get no title bar from anyone), xdg-output
+ * (each output's place, size and name) and wl_data_device_manager (the clipboard). Errors each
+ * with its code and a message.
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -198,6 +200,226 @@ test_xdg_output(void)
 	th_check(th_server_stop(server));
 }
 
+/* ---- the clipboard ---- */
+
+struct clipboard {
+	struct wl_data_device *device;
+	struct wl_data_offer *offer; /* the selection's, or NULL */
+	bool selection_event;
+	char mime[64];
+};
+
+static void
+offer_offer(void *data, struct wl_data_offer *offer, const char *mime_type)
+{
+	struct clipboard *c = data;
+	snprintf(c->mime, sizeof(c->mime), "%s", mime_type);
+}
+
+static void
+offer_source_actions(void *data, struct wl_data_offer *offer, uint32_t actions)
+{
+}
+
+static void
+offer_action(void *data, struct wl_data_offer *offer, uint32_t action)
+{
+}
+
+static const struct wl_data_offer_listener offer_listener = {offer_offer, offer_source_actions,
+							     offer_action};
+
+static void
+device_data_offer(void *data, struct wl_data_device *device, struct wl_data_offer *offer)
+{
+	wl_data_offer_add_listener(offer, &offer_listener, data);
+}
+
+static void
+device_enter(void *data, struct wl_data_device *device, uint32_t serial, struct wl_surface *surface,
+	     wl_fixed_t x, wl_fixed_t y, struct wl_data_offer *offer)
+{
+}
+
+static void
+device_leave(void *data, struct wl_data_device *device)
+{
+}
+
+static void
+device_motion(void *data, struct wl_data_device *device, uint32_t time, wl_fixed_t x, wl_fixed_t y)
+{
+}
+
+static void
+device_drop(void *data, struct wl_data_device *device)
+{
+}
+
+static void
+device_selection(void *data, struct wl_data_device *device, struct wl_data_offer *offer)
+{
+	struct clipboard *c = data;
+	if (c->offer && c->offer != offer)
+		wl_data_offer_destroy(c->offer);
+	c->offer = offer;
+	c->selection_event = true;
+}
+
+static const struct wl_data_device_listener device_listener = {
+	device_data_offer, device_enter, device_leave, device_motion, device_drop, device_selection,
+};
+
+static void
+source_target(void *data, struct wl_data_source *source, const char *mime_type)
+{
+}
+
+/* Answers a paste: writes the text into the receiver's pipe. */
+static void
+source_send(void *data, struct wl_data_source *source, const char *mime_type, int32_t fd)
+{
+	const char *text = data;
+	th_check(write(fd, text, strlen(text)) == (ssize_t)strlen(text), "write to the pipe");
+	close(fd);
+}
+
+static bool source_cancelled_seen;
+
+static void
+source_cancelled(void *data, struct wl_data_source *source)
+{
+	source_cancelled_seen = true;
+}
+
+static const struct wl_data_source_listener source_listener = {
+	.target = source_target,
+	.send = source_send,
+	.cancelled = source_cancelled,
+};
+
+struct clipboard_client {
+	struct th_client *client;
+	struct th_window *window;
+	struct th_buffer *buffer;
+	struct clipboard clipboard;
+};
+
+/* Connects, maps a window (which then has keyboard focus) and gets a data device. */
+static bool
+clipboard_client_start(struct th_server *server, struct clipboard_client *cc)
+{
+	*cc = (struct clipboard_client){.client = th_client_connect(server)};
+	cc->window = cc->client ? th_window_create(cc->client) : NULL;
+	if (!th_check(cc->window && cc->client->data_device_manager && cc->client->seat,
+		      "no window, wl_data_device_manager or wl_seat"))
+		return false;
+	cc->buffer = th_shm_buffer_create(cc->client, cc->window->width, cc->window->height, 0);
+	if (!th_check(cc->buffer))
+		return false;
+	wl_surface_attach(cc->window->surface, cc->buffer->buffer, 0, 0);
+	wl_surface_commit(cc->window->surface);
+	cc->clipboard.device = wl_data_device_manager_get_data_device(
+		cc->client->data_device_manager, cc->client->seat);
+	wl_data_device_add_listener(cc->clipboard.device, &device_listener, &cc->clipboard);
+	return th_roundtrip(cc->client);
+}
+
+static void
+clipboard_client_finish(struct clipboard_client *cc)
+{
+	if (cc->clipboard.offer)
+		wl_data_offer_destroy(cc->clipboard.offer);
+	if (cc->clipboard.device)
+		wl_data_device_destroy(cc->clipboard.device);
+	if (cc->buffer)
+		th_buffer_destroy(cc->buffer);
+	if (cc->window)
+		th_window_destroy(cc->window);
+	if (cc->client)
+		th_client_destroy(cc->client);
+}
+
+/* Pastes from `to`'s current offer; `from` owns the source and must answer. */
+static bool
+paste(struct clipboard_client *to, struct clipboard_client *from, char *out, size_t size)
+{
+	int fds[2];
+	if (!to->clipboard.offer || pipe(fds) < 0)
+		return false;
+	wl_data_offer_receive(to->clipboard.offer, to->clipboard.mime, fds[1]);
+	close(fds[1]);
+	wl_display_flush(to->client->display);
+	th_roundtrip(from->client); /* the source's send event, written and closed */
+	ssize_t n = read(fds[0], out, size - 1);
+	close(fds[0]);
+	out[n > 0 ? n : 0] = '\0';
+	return n > 0;
+}
+
+static void
+test_clipboard(void)
+{
+	struct th_server *server = th_server_start(NULL);
+	th_require(server);
+	static const char text[] = "sluice clipboard";
+	struct clipboard_client a, b;
+	if (clipboard_client_start(server, &a)) {
+		struct wl_data_source *source =
+			wl_data_device_manager_create_data_source(a.client->data_device_manager);
+		wl_data_source_add_listener(source, &source_listener, (void *)text);
+		wl_data_source_offer(source, "text/plain;charset=utf-8");
+		wl_data_device_set_selection(a.clipboard.device, source, 0);
+		th_check(th_roundtrip(a.client) && a.clipboard.offer &&
+				 strcmp(a.clipboard.mime, "text/plain;charset=utf-8") == 0,
+			 "the focused client got no offer of its own selection (mime '%s')",
+			 a.clipboard.mime);
+		char got[64];
+		th_check(paste(&a, &a, got, sizeof(got)) && strcmp(got, text) == 0,
+			 "paste within one client: '%s'", got);
+
+		/* A second window takes the focus, and with it the selection. */
+		if (clipboard_client_start(server, &b)) {
+			th_roundtrip(b.client);
+			th_check(b.clipboard.offer != NULL,
+				 "the newly focused client got no offer");
+			th_check(paste(&b, &a, got, sizeof(got)) && strcmp(got, text) == 0,
+				 "paste across clients: '%s'", got);
+			/* A client without focus cannot take the clipboard over. */
+			struct wl_data_source *ignored = wl_data_device_manager_create_data_source(
+				a.client->data_device_manager);
+			wl_data_source_offer(ignored, "text/plain");
+			wl_data_device_set_selection(a.clipboard.device, ignored, 0);
+			th_roundtrip(a.client);
+			th_roundtrip(b.client);
+			th_check(strcmp(b.clipboard.mime, "text/plain;charset=utf-8") == 0 &&
+					 !source_cancelled_seen,
+				 "an unfocused client replaced the selection");
+			wl_data_source_destroy(ignored);
+			/* The owner withdraws it: the focused client hears there is none. */
+			b.clipboard.selection_event = false;
+			wl_data_source_destroy(source);
+			th_roundtrip(a.client);
+			th_check(th_dispatch_until(b.client, &b.clipboard.selection_event, 2000) &&
+					 b.clipboard.offer == NULL,
+				 "no empty selection after the source went away");
+			/* A source can be the selection once. */
+			struct wl_data_source *once = wl_data_device_manager_create_data_source(
+				b.client->data_device_manager);
+			wl_data_device_set_selection(b.clipboard.device, once, 0);
+			wl_data_device_set_selection(b.clipboard.device, NULL, 0);
+			wl_data_device_set_selection(b.clipboard.device, once, 0);
+			const char *const used[] = {"already used", NULL};
+			th_check(th_expect_protocol_error_msg(b.client, &wl_data_source_interface,
+							      WL_DATA_SOURCE_ERROR_INVALID_SOURCE,
+							      used));
+		}
+		clipboard_client_finish(&b);
+	}
+	clipboard_client_finish(&a);
+	th_check(th_server_stop(server));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -205,6 +427,7 @@ main(int argc, char *argv[])
 		{"decoration-server-side", test_decoration_server_side},
 		{"decoration-errors", test_decoration_errors},
 		{"xdg-output", test_xdg_output},
+		{"clipboard", test_clipboard},
 	};
 	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }
