@@ -48,7 +48,7 @@ handle_enable_seat(struct libseat *session, void *data)
 	input->active = true;
 	if (input->libinput)
 		libinput_resume(input->libinput);
-	log_info("input", "session active");
+	log_debug("input", "session active");
 }
 
 static void

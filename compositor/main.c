@@ -492,6 +492,19 @@ main(int argc, char *argv[])
 		return EXIT_FAILURE;
 
 	int status = EXIT_FAILURE;
+	/*
+	 * The session before the display: libseat's builtin backend forks a seatd, which would
+	 * otherwise inherit the DRM fd and keep the card's master after sluice exits.
+	 */
+	if (input == INPUT_LIBINPUT || (input == INPUT_AUTO && backend != BACKEND_HEADLESS)) {
+		server.input = input_create(&server);
+		if (!server.input && input == INPUT_LIBINPUT) {
+			fprintf(stderr, "sluice: no input devices (see the log above)\n");
+			goto out;
+		}
+		if (!server.input)
+			log_warn("main", "running without input devices");
+	}
 	if (backend != BACKEND_HEADLESS) {
 		char err[256];
 		struct kms_device *device = kms_device_create(&server, &kms, err, sizeof(err));
@@ -513,14 +526,10 @@ main(int argc, char *argv[])
 			goto out;
 	if (!dmabuf_global_init(&server) || !explicit_sync_global_init(&server))
 		goto out;
-	if (input == INPUT_LIBINPUT || (input == INPUT_AUTO && backend != BACKEND_HEADLESS)) {
-		server.input = input_create(&server);
-		if (!server.input && input == INPUT_LIBINPUT) {
-			fprintf(stderr, "sluice: no input devices (see the log above)\n");
-			goto out;
-		}
-		if (!server.input)
-			log_warn("main", "running without input devices");
+	if (input == INPUT_AUTO && backend == BACKEND_HEADLESS && server.input) {
+		/* No display found after all: a headless sluice reads no input unless asked. */
+		input_destroy(server.input);
+		server.input = NULL;
 	}
 	if (idle_timeout > 0 && !server.input)
 		log_warn("main",
