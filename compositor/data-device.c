@@ -263,12 +263,6 @@ static const struct wl_data_device_interface device_impl = {
 	.release = device_handle_release,
 };
 
-static void
-unlink_resource(struct wl_resource *resource)
-{
-	wl_list_remove(wl_resource_get_link(resource));
-}
-
 /* ---- the manager ---- */
 
 static void
@@ -297,7 +291,7 @@ manager_handle_get_data_device(struct wl_client *client, struct wl_resource *res
 	struct sl_data_device_manager *manager = wl_resource_get_user_data(resource);
 	struct wl_resource *device = sl_resource_create(client, &wl_data_device_interface,
 							wl_resource_get_version(resource), id,
-							&device_impl, manager, unlink_resource);
+							&device_impl, manager, sl_resource_unlink);
 	if (!device)
 		return;
 	wl_list_insert(&manager->devices, wl_resource_get_link(device));

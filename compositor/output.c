@@ -64,18 +64,12 @@ static const struct wl_output_interface output_impl = {
 };
 
 static void
-output_handle_resource_destroy(struct wl_resource *resource)
-{
-	wl_list_remove(wl_resource_get_link(resource));
-}
-
-static void
 output_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
 	struct sl_output *output = data;
 	struct wl_resource *resource =
 		sl_resource_create(client, &wl_output_interface, (int)version, id, &output_impl,
-				   output, output_handle_resource_destroy);
+				   output, sl_resource_unlink);
 	if (!resource)
 		return;
 	if (!output) {

@@ -10,12 +10,6 @@
 #include "server.h"
 #include "surface.h"
 
-static void
-feedback_handle_resource_destroy(struct wl_resource *resource)
-{
-	wl_list_remove(wl_resource_get_link(resource));
-}
-
 void
 presentation_feedback_discard_list(struct wl_list *feedbacks)
 {
@@ -60,9 +54,8 @@ presentation_handle_feedback(struct wl_client *client, struct wl_resource *resou
 			     struct wl_resource *surface_resource, uint32_t id)
 {
 	struct sl_surface *surface = sl_surface_from_resource(surface_resource);
-	struct wl_resource *feedback =
-		sl_resource_create(client, &wp_presentation_feedback_interface, 1, id, NULL, NULL,
-				   feedback_handle_resource_destroy);
+	struct wl_resource *feedback = sl_resource_create(
+		client, &wp_presentation_feedback_interface, 1, id, NULL, NULL, sl_resource_unlink);
 	if (!feedback)
 		return;
 	wl_list_insert(surface->pending.feedbacks.prev, wl_resource_get_link(feedback));

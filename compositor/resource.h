@@ -21,4 +21,11 @@ sl_resource_create(struct wl_client *client, const struct wl_interface *interfac
 	return resource;
 }
 
+/* The destroy handler of a resource kept in a list by its link (wl_resource_get_link). */
+static inline void
+sl_resource_unlink(struct wl_resource *resource)
+{
+	wl_list_remove(wl_resource_get_link(resource));
+}
+
 #endif

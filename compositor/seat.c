@@ -53,12 +53,6 @@ struct sl_seat {
 	struct wl_listener pointer_focus_destroy;
 };
 
-static void
-unlink_resource(struct wl_resource *resource)
-{
-	wl_list_remove(wl_resource_get_link(resource));
-}
-
 /* ---- keymap ---- */
 
 __attribute__((format(printf, 3, 0))) static void
@@ -467,7 +461,7 @@ seat_child_create(struct wl_client *client, struct wl_resource *seat_resource, u
 {
 	struct wl_resource *resource =
 		sl_resource_create(client, interface, wl_resource_get_version(seat_resource), id,
-				   impl, NULL, unlink_resource);
+				   impl, NULL, sl_resource_unlink);
 	if (resource)
 		wl_list_insert(list, wl_resource_get_link(resource));
 	return resource;
@@ -529,7 +523,7 @@ seat_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
 	struct sl_seat *seat = data;
 	struct wl_resource *resource = sl_resource_create(client, &wl_seat_interface, (int)version,
-							  id, &seat_impl, seat, unlink_resource);
+							  id, &seat_impl, seat, sl_resource_unlink);
 	if (!resource)
 		return;
 	wl_list_insert(&seat->seats, wl_resource_get_link(resource));

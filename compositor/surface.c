@@ -21,12 +21,6 @@
 #include "server.h"
 #include "strict.h"
 
-static void
-remove_resource_link(struct wl_resource *resource)
-{
-	wl_list_remove(wl_resource_get_link(resource));
-}
-
 void
 frame_callbacks_destroy_list(struct wl_list *callbacks)
 {
@@ -655,7 +649,7 @@ surface_handle_damage_buffer(struct wl_client *client, struct wl_resource *resou
 static void
 callback_handle_resource_destroy(struct wl_resource *resource)
 {
-	remove_resource_link(resource);
+	sl_resource_unlink(resource);
 }
 
 static void
