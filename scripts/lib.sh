@@ -10,7 +10,7 @@ SLUICE_BUILD_PACKAGES=(
 # The VM tier: QEMU, the kernel source and what building it takes.
 SLUICE_VM_PACKAGES=(qemu-system-x86 linux-source-6.1 flex bison bc libelf-dev libssl-dev)
 # Peer clients the tests and the demo run against sluice, and Mesa's software EGL for them.
-SLUICE_PEER_PACKAGES=(weston wayland-utils libegl-mesa0 libgl1-mesa-dri gstreamer1.0-tools
+SLUICE_PEER_PACKAGES=(weston wayland-utils libegl-mesa0 libgl1-mesa-dri gstreamer1.0-tools chromium gtk-3-examples
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-bad)
 # The benchmarks' plots; the fuzz run's compiler (libFuzzer comes with clang).
 SLUICE_BENCH_PACKAGES=(python3-matplotlib)
