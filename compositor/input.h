@@ -5,9 +5,8 @@ struct sl_server;
 struct sl_input;
 
 /*
- * Input devices for the seat: libinput on udev's seat0, its devices opened through libseat
- * (seatd, logind, or libseat's own builtin/noop backends as root; LIBSEAT_BACKEND picks one).
- * NULL, with the reason logged, when there is no session or no libinput context.
+ * Input devices for the seat: libinput on the session's udev seat, its devices opened through
+ * server->session. NULL, with the reason logged, without a session or a libinput context.
  */
 struct sl_input *input_create(struct sl_server *server);
 void input_destroy(struct sl_input *input);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <wayland-server-core.h>
 #include <drm_fourcc.h>
@@ -38,6 +39,7 @@
 #include "output.h"
 #include "renderer.h"
 #include "server.h"
+#include "session.h"
 #include "surface.h"
 
 #include <presentation-time-server-protocol.h>
@@ -163,6 +165,8 @@ struct kms_format_modifier {
 
 struct kms_device {
 	struct sl_server *server;
+	struct sl_session *session; /* NULL: opened directly, master for as long as we run */
+	struct wl_listener session_active;
 	int fd;
 	char path[64];
 	char driver[32];
@@ -1092,13 +1096,40 @@ find_writeback(struct kms_device *dev, drmModeRes *res)
 	}
 }
 
-/* Opens path if it is a KMS device we can drive; err says why not. */
-static int
-open_kms(const char *path, char *driver, size_t driver_size, char *err, size_t err_size)
+/* Linux's major number of DRM device nodes (card*, renderD*). */
+#define DRM_CHAR_MAJOR 226
+
+static void
+device_close(struct sl_session *session, int fd)
 {
-	int fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
+	if (session)
+		session_close_device(session, fd);
+	else
+		close(fd);
+}
+
+/*
+ * Opens path, through the session if there is one (which makes us master of it while the
+ * session is active), if it is a KMS device we can drive; err says why not.
+ */
+static int
+open_kms(struct sl_session *session, const char *path, char *driver, size_t driver_size, char *err,
+	 size_t err_size)
+{
+	/* A session opens device nodes only, and what it refuses it calls missing. */
+	struct stat st;
+	if (stat(path, &st) < 0) {
 		snprintf(err, err_size, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != DRM_CHAR_MAJOR) {
+		snprintf(err, err_size, "%s is not a DRM device", path);
+		return -1;
+	}
+	int fd = session ? session_open_device(session, path) : open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, err_size, "cannot open %s: %s", path,
+			 strerror(session ? -fd : errno));
 		return -1;
 	}
 	drmVersionPtr version = drmGetVersion(fd);
@@ -1109,14 +1140,14 @@ open_kms(const char *path, char *driver, size_t driver_size, char *err, size_t e
 	drmModeFreeResources(res);
 	if (!kms) {
 		snprintf(err, err_size, "%s (%s) is not a display device", path, driver);
-		close(fd);
+		device_close(session, fd);
 		return -1;
 	}
 	if (drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) < 0 ||
 	    drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) < 0) {
 		snprintf(err, err_size, "%s (%s) does not support atomic modesetting", path,
 			 driver);
-		close(fd);
+		device_close(session, fd);
 		return -1;
 	}
 	if (!drmIsMaster(fd) && drmSetMaster(fd) < 0) {
@@ -1124,7 +1155,7 @@ open_kms(const char *path, char *driver, size_t driver_size, char *err, size_t e
 			 "%s: DRM master is held by another process (is another compositor "
 			 "running?)",
 			 path);
-		close(fd);
+		device_close(session, fd);
 		return -1;
 	}
 	return fd;
@@ -1285,6 +1316,24 @@ device_publish_dmabuf_info(struct kms_device *dev)
 	server->backend_import_dmabuf = kms_import_dmabuf;
 }
 
+/*
+ * The session went away: master is about to be taken, so no frame is made until it is back.
+ * It came back: another master may have changed anything (mode, planes, CRTC off), so each
+ * output's next frame is a full modeset that sets every property we use.
+ */
+static void
+handle_session_active(struct wl_listener *listener, void *data)
+{
+	struct kms_device *dev = wl_container_of(listener, dev, session_active);
+	bool active = dev->session->active;
+	struct kms_output *ko;
+	wl_list_for_each (ko, &dev->outputs, link) {
+		if (active)
+			ko->modeset_done = false;
+		sl_output_set_paused(ko->output, !active);
+	}
+}
+
 struct kms_device *
 kms_device_create(struct sl_server *server, const struct kms_options *options, char *err,
 		  size_t err_size)
@@ -1295,6 +1344,7 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 		return NULL;
 	}
 	dev->server = server;
+	dev->session = server->session;
 	dev->fd = -1;
 	wl_list_init(&dev->outputs);
 	wl_list_init(&dev->dmabuf_fbs);
@@ -1308,7 +1358,8 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 
 	if (options->device) {
 		snprintf(dev->path, sizeof(dev->path), "%s", options->device);
-		dev->fd = open_kms(dev->path, dev->driver, sizeof(dev->driver), err, err_size);
+		dev->fd = open_kms(dev->session, dev->path, dev->driver, sizeof(dev->driver), err,
+				   err_size);
 	} else {
 		snprintf(err, err_size, "no KMS device in /dev/dri");
 		for (int i = 0; i < 16 && dev->fd < 0; i++) {
@@ -1316,8 +1367,8 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 			snprintf(path, sizeof(path), "/dev/dri/card%d", i);
 			if (access(path, F_OK) != 0)
 				continue;
-			dev->fd =
-				open_kms(path, dev->driver, sizeof(dev->driver), why, sizeof(why));
+			dev->fd = open_kms(dev->session, path, dev->driver, sizeof(dev->driver),
+					   why, sizeof(why));
 			if (dev->fd >= 0)
 				snprintf(dev->path, sizeof(dev->path), "%s", path);
 			else
@@ -1427,6 +1478,10 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 		snprintf(err, err_size, "cannot watch %s", dev->path);
 		goto err;
 	}
+	if (dev->session) {
+		dev->session_active.notify = handle_session_active;
+		wl_signal_add(&dev->session->active_changed, &dev->session_active);
+	}
 	device_publish_dmabuf_info(dev);
 	log_info("kms", "using %s (%s)", dev->path, dev->driver);
 	return dev;
@@ -1464,7 +1519,9 @@ kms_device_destroy(struct kms_device *dev)
 	for (size_t i = 0; i < dev->n_planes; i++)
 		free(dev->planes[i].formats);
 	free(dev->planes);
+	if (dev->session_active.notify)
+		wl_list_remove(&dev->session_active.link);
 	if (dev->fd >= 0)
-		close(dev->fd);
+		device_close(dev->session, dev->fd);
 	free(dev);
 }

@@ -16,6 +16,7 @@
 #include "headless.h"
 #include "idle.h"
 #include "input.h"
+#include "session.h"
 #include "kiosk.h"
 #include "kms.h"
 #include "log.h"
@@ -53,6 +54,9 @@ static const char usage[] =
 	"                            clients flooding sluice cannot make it miss frames\n"
 	"      --input MODE          auto (default: libinput with the drm backend, none with\n"
 	"                            headless), libinput (fail without it) or none\n"
+	"      --session MODE        auto (default: a libseat session with the drm backend, else\n"
+	"                            devices opened directly, as root), libseat (fail without\n"
+	"                            one) or none (devices opened directly: no VT switching)\n"
 	"      --keyboard-layout L   XKB layout, optionally :variant (e.g. de:nodeadkeys); "
 	"default\n"
 	"                            from XKB_DEFAULT_LAYOUT, else us\n"
@@ -175,6 +179,7 @@ main(int argc, char *argv[])
 		OPT_REALTIME,
 		OPT_EXTRA_COMMITS,
 		OPT_INPUT,
+		OPT_SESSION,
 		OPT_KEYBOARD_LAYOUT,
 		OPT_NO_QUIT_KEY,
 		OPT_IDLE_TIMEOUT,
@@ -201,6 +206,7 @@ main(int argc, char *argv[])
 		{"realtime", no_argument, NULL, OPT_REALTIME},
 		{"extra-commits", required_argument, NULL, OPT_EXTRA_COMMITS},
 		{"input", required_argument, NULL, OPT_INPUT},
+		{"session", required_argument, NULL, OPT_SESSION},
 		{"keyboard-layout", required_argument, NULL, OPT_KEYBOARD_LAYOUT},
 		{"no-quit-key", no_argument, NULL, OPT_NO_QUIT_KEY},
 		{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
@@ -216,6 +222,7 @@ main(int argc, char *argv[])
 				     .extra_commits_per_s = SL_LOOP_EXTRA_COMMITS_PER_S,
 				     .seat = {.quit_key = true}};
 	enum { INPUT_AUTO, INPUT_LIBINPUT, INPUT_NONE } input = INPUT_AUTO;
+	enum { SESSION_AUTO, SESSION_LIBSEAT, SESSION_NONE } session = SESSION_AUTO;
 	long idle_timeout = 0;
 	struct headless_mode modes[MAX_OUTPUTS];
 	int n_modes = 0;
@@ -330,6 +337,21 @@ main(int argc, char *argv[])
 			} else {
 				fprintf(stderr,
 					"sluice: invalid input mode '%s' (auto, libinput or "
+					"none)\n",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			break;
+		case OPT_SESSION:
+			if (strcmp(optarg, "auto") == 0) {
+				session = SESSION_AUTO;
+			} else if (strcmp(optarg, "libseat") == 0) {
+				session = SESSION_LIBSEAT;
+			} else if (strcmp(optarg, "none") == 0) {
+				session = SESSION_NONE;
+			} else {
+				fprintf(stderr,
+					"sluice: invalid session mode '%s' (auto, libseat or "
 					"none)\n",
 					optarg);
 				return EXIT_FAILURE;
@@ -482,6 +504,12 @@ main(int argc, char *argv[])
 	else if (wants_drm)
 		backend = BACKEND_DRM;
 
+	if (input == INPUT_LIBINPUT && session == SESSION_NONE) {
+		fprintf(stderr, "sluice: --input libinput opens its devices through a session: not "
+				"with --session none\n");
+		return EXIT_FAILURE;
+	}
+
 	log_init(level);
 	wl_log_set_handler_server(handle_wayland_log);
 	/* A client that disconnects while we write must not kill the compositor. */
@@ -496,6 +524,19 @@ main(int argc, char *argv[])
 	 * The session before the display: libseat's builtin backend forks a seatd, which would
 	 * otherwise inherit the DRM fd and keep the card's master after sluice exits.
 	 */
+	bool wants_session = session == SESSION_LIBSEAT ||
+			     (session == SESSION_AUTO &&
+			      (backend != BACKEND_HEADLESS || input == INPUT_LIBINPUT));
+	if (wants_session) {
+		server.session = session_create(&server);
+		if (!server.session && session == SESSION_LIBSEAT) {
+			fprintf(stderr, "sluice: no libseat session (see the log above)\n");
+			goto out;
+		}
+		if (!server.session)
+			log_warn("main", "no session: opening devices directly (needs root; no VT "
+					 "switching)");
+	}
 	if (input == INPUT_LIBINPUT || (input == INPUT_AUTO && backend != BACKEND_HEADLESS)) {
 		server.input = input_create(&server);
 		if (!server.input && input == INPUT_LIBINPUT) {
@@ -530,6 +571,11 @@ main(int argc, char *argv[])
 		/* No display found after all: a headless sluice reads no input unless asked. */
 		input_destroy(server.input);
 		server.input = NULL;
+	}
+	if (backend == BACKEND_HEADLESS && session == SESSION_AUTO && !server.input &&
+	    server.session) {
+		session_destroy(server.session);
+		server.session = NULL;
 	}
 	if (idle_timeout > 0 && !server.input)
 		log_warn("main",

@@ -114,7 +114,8 @@ static void
 output_power_off(struct sl_output *output)
 {
 	output->power_off_pending = false;
-	if (output->impl->set_power && !output->impl->set_power(output, false)) {
+	/* While paused the display is someone else's; it is found off when the session returns. */
+	if (!output->paused && output->impl->set_power && !output->impl->set_power(output, false)) {
 		log_error("output", "%s: cannot turn the display off", output->name);
 		return;
 	}
@@ -148,11 +149,25 @@ sl_output_set_power(struct sl_output *output, bool on)
 }
 
 void
+sl_output_set_paused(struct sl_output *output, bool paused)
+{
+	if (output->paused == paused)
+		return;
+	output->paused = paused;
+	log_info("output", "%s: %s", output->name, paused ? "paused" : "resumed");
+	if (paused)
+		return;
+	/* Another DRM master may have drawn anything meanwhile: everything is drawn again. */
+	output->composition_valid = false;
+	sl_output_damage_whole(output);
+}
+
+void
 sl_output_schedule_frame(struct sl_output *output)
 {
 	output->frame_wanted = true;
-	if (output->repaint_state != SL_REPAINT_IDLE || output->powered_off)
-		return; /* handled when the frame in flight is presented, or at power on */
+	if (output->repaint_state != SL_REPAINT_IDLE || output->powered_off || output->paused)
+		return; /* handled when the frame in flight is presented, at power on or resume */
 
 	int64_t now = monotonic_ns();
 	int64_t window = (int64_t)output->server->options.repaint_window_ms * 1000000;
@@ -269,6 +284,17 @@ drop_signalled_fences(struct collect_ctx *ctx)
 
 static void output_repaint_now(struct sl_output *output);
 
+/* A repaint due while the output is off or paused: the frame waits for it to come back. */
+static bool
+repaint_deferred(struct sl_output *output)
+{
+	if (!output->powered_off && !output->paused)
+		return false;
+	output->repaint_state = SL_REPAINT_IDLE;
+	output->frame_wanted = true;
+	return true;
+}
+
 static int
 handle_fence_hold(int fd, uint32_t mask, void *data)
 {
@@ -276,7 +302,8 @@ handle_fence_hold(int fd, uint32_t mask, void *data)
 	wl_event_source_remove(output->fence_hold);
 	output->fence_hold = NULL;
 	fd_close(&output->fence_hold_fd);
-	output_repaint_now(output);
+	if (!repaint_deferred(output))
+		output_repaint_now(output);
 	return 0;
 }
 
@@ -466,12 +493,8 @@ static void
 output_repaint(void *data)
 {
 	struct sl_output *output = data;
-	if (output->powered_off) {
-		/* Armed before the output went off: the frame waits for it to come back. */
-		output->repaint_state = SL_REPAINT_IDLE;
-		output->frame_wanted = true;
+	if (repaint_deferred(output))
 		return;
-	}
 	int64_t delay = monotonic_ns() - sl_timer_due_ns(output->repaint_timer);
 	struct sl_stats *stats = &output->server->stats;
 	if (delay > 0 && (uint64_t)delay / 1000 > stats->repaint_delay_max_us)

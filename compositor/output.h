@@ -84,6 +84,7 @@ struct sl_output {
 	bool frame_wanted;
 	bool powered_off;	/* blanked (idle.c): no repaints until it is on again */
 	bool power_off_pending; /* once the frame in flight is presented */
+	bool paused;		/* the session is away (session.c): the display is not ours */
 	struct sl_timer *repaint_timer;
 	pixman_region32_t damage; /* output-local, since the last drawn frame */
 	struct sl_damage_ring damage_ring;
@@ -135,6 +136,8 @@ void sl_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc
 void sl_output_frame_failed(struct sl_output *output);
 /* Blanks the output (after the frame in flight) or lights it again with a fresh frame. */
 void sl_output_set_power(struct sl_output *output, bool on);
+/* While paused no frame is made; resuming draws everything again (the backend re-modesets). */
+void sl_output_set_paused(struct sl_output *output, bool paused);
 
 /* Resources of client bound to this output, for wl_surface.enter and sync_output. */
 void sl_output_send_surface_enter(struct sl_output *output, struct wl_resource *surface);

@@ -2,7 +2,8 @@
  * wl_seat: always advertised, because many clients refuse to start without one. Its capabilities
  * follow the input devices (input.c); the headless backend has none, so it announces none.
  * Keyboard focus is the toplevel on screen; pointer focus the surface of its tree under the
- * pointer. sluice draws no cursor: a kiosk shows the app's own pointer feedback, if any.
+ * pointer; each finger on a touch screen belongs to the surface it came down on. sluice draws
+ * no cursor: a kiosk shows the app's own pointer feedback, if any.
  */
 #include "seat.h"
 
@@ -30,6 +31,22 @@
 #define REPEAT_RATE 25	 /* per second */
 #define REPEAT_DELAY 600 /* ms */
 
+/* Fingers on a touch screen at once that are followed; more are ignored until one lifts. */
+#define MAX_TOUCH_POINTS 10
+
+/*
+ * A finger down: it belongs to the surface it touched first until it lifts (wl_touch), wherever
+ * it moves; none if it came down outside every surface or the surface is gone.
+ */
+struct touch_point {
+	struct sl_seat *seat;
+	bool down;
+	int32_t id;
+	struct sl_surface *surface;
+	double origin_x, origin_y; /* the surface's position on the output when it was touched */
+	struct wl_listener surface_destroy;
+};
+
 struct sl_seat {
 	struct sl_server *server;
 	struct wl_global *global;
@@ -51,6 +68,12 @@ struct sl_seat {
 	double sx, sy; /* the same, in pointer_focus's coordinates */
 	struct sl_surface *pointer_focus;
 	struct wl_listener pointer_focus_destroy;
+
+	struct wl_list touches; /* wl_touch resources */
+	struct touch_point touch_points[MAX_TOUCH_POINTS];
+	/* Clients sent touch events since the last frame, which must end them with one. */
+	struct wl_client *touch_frame_clients[MAX_TOUCH_POINTS];
+	int n_touch_frame_clients;
 };
 
 /* ---- keymap ---- */
@@ -417,6 +440,148 @@ seat_pointer_frame(struct sl_seat *seat)
 	}
 }
 
+/* ---- touch ---- */
+
+static void
+touch_point_release(struct touch_point *point)
+{
+	if (point->surface)
+		wl_list_remove(&point->surface_destroy.link);
+	point->surface = NULL;
+	point->down = false;
+}
+
+static void
+handle_touch_surface_destroy(struct wl_listener *listener, void *data)
+{
+	struct touch_point *point = wl_container_of(listener, point, surface_destroy);
+	wl_list_remove(&listener->link);
+	point->surface = NULL; /* the finger stays down, owned by nobody, until it lifts */
+}
+
+static struct touch_point *
+touch_point_find(struct sl_seat *seat, int32_t id)
+{
+	for (int i = 0; i < MAX_TOUCH_POINTS; i++)
+		if (seat->touch_points[i].down && seat->touch_points[i].id == id)
+			return &seat->touch_points[i];
+	return NULL;
+}
+
+/* The client of point's surface gets a frame at the end of the device's frame. */
+static struct wl_client *
+touch_client(struct sl_seat *seat, struct touch_point *point)
+{
+	if (!point || !point->surface)
+		return NULL;
+	struct wl_client *client = wl_resource_get_client(point->surface->resource);
+	for (int i = 0; i < seat->n_touch_frame_clients; i++)
+		if (seat->touch_frame_clients[i] == client)
+			return client;
+	if (seat->n_touch_frame_clients < MAX_TOUCH_POINTS)
+		seat->touch_frame_clients[seat->n_touch_frame_clients++] = client;
+	return client;
+}
+
+static void
+touch_to_output(struct sl_seat *seat, double x, double y, double *ox, double *oy)
+{
+	/* Touch screens map onto the primary output, the one the kiosk app fills. */
+	struct sl_output *output = server_primary_output(seat->server);
+	*ox = output ? x * output->width : 0;
+	*oy = output ? y * output->height : 0;
+}
+
+void
+seat_touch_down(struct sl_seat *seat, uint32_t time_ms, int32_t id, double x, double y)
+{
+	if (touch_point_find(seat, id))
+		return;
+	struct touch_point *point = NULL;
+	for (int i = 0; i < MAX_TOUCH_POINTS && !point; i++)
+		if (!seat->touch_points[i].down)
+			point = &seat->touch_points[i];
+	if (!point)
+		return;
+	struct hit hit = {0};
+	touch_to_output(seat, x, y, &hit.x, &hit.y);
+	struct sl_output *output = server_primary_output(seat->server);
+	if (output)
+		scene_for_each_surface(seat->server, output, hit_test, &hit);
+	point->down = true;
+	point->id = id;
+	if (!hit.surface)
+		return;
+	point->surface = hit.surface;
+	point->origin_x = hit.x - hit.sx;
+	point->origin_y = hit.y - hit.sy;
+	wl_signal_add(&hit.surface->events.destroy, &point->surface_destroy);
+	struct wl_client *client = touch_client(seat, point);
+	uint32_t serial = wl_display_next_serial(seat->server->display);
+	struct wl_resource *touch;
+	for_each_of_client (touch, &seat->touches, client)
+		wl_touch_send_down(touch, serial, time_ms, hit.surface->resource, id,
+				   wl_fixed_from_double(hit.sx), wl_fixed_from_double(hit.sy));
+}
+
+void
+seat_touch_motion(struct sl_seat *seat, uint32_t time_ms, int32_t id, double x, double y)
+{
+	struct touch_point *point = touch_point_find(seat, id);
+	struct wl_client *client = touch_client(seat, point);
+	if (!client)
+		return;
+	double ox, oy;
+	touch_to_output(seat, x, y, &ox, &oy);
+	struct wl_resource *touch;
+	for_each_of_client (touch, &seat->touches, client)
+		wl_touch_send_motion(touch, time_ms, id, wl_fixed_from_double(ox - point->origin_x),
+				     wl_fixed_from_double(oy - point->origin_y));
+}
+
+void
+seat_touch_up(struct sl_seat *seat, uint32_t time_ms, int32_t id)
+{
+	struct touch_point *point = touch_point_find(seat, id);
+	struct wl_client *client = touch_client(seat, point);
+	if (client) {
+		uint32_t serial = wl_display_next_serial(seat->server->display);
+		struct wl_resource *touch;
+		for_each_of_client (touch, &seat->touches, client)
+			wl_touch_send_up(touch, serial, time_ms, id);
+	}
+	if (point)
+		touch_point_release(point);
+}
+
+void
+seat_touch_frame(struct sl_seat *seat)
+{
+	for (int i = 0; i < seat->n_touch_frame_clients; i++) {
+		struct wl_resource *touch;
+		for_each_of_client (touch, &seat->touches, seat->touch_frame_clients[i])
+			wl_touch_send_frame(touch);
+	}
+	seat->n_touch_frame_clients = 0;
+}
+
+void
+seat_touch_cancel(struct sl_seat *seat)
+{
+	/* Every client with a finger down loses all of them (the device went away, say). */
+	seat->n_touch_frame_clients = 0;
+	for (int i = 0; i < MAX_TOUCH_POINTS; i++) {
+		touch_client(seat, &seat->touch_points[i]);
+		touch_point_release(&seat->touch_points[i]);
+	}
+	for (int i = 0; i < seat->n_touch_frame_clients; i++) {
+		struct wl_resource *touch;
+		for_each_of_client (touch, &seat->touches, seat->touch_frame_clients[i])
+			wl_touch_send_cancel(touch);
+	}
+	seat->n_touch_frame_clients = 0;
+}
+
 /* ---- protocol ---- */
 
 static void
@@ -505,10 +670,19 @@ seat_handle_get_keyboard(struct wl_client *client, struct wl_resource *resource,
 		keyboard_enter(seat, keyboard);
 }
 
+static const struct wl_touch_interface touch_impl = {
+	.release = handle_release,
+};
+
 static void
 seat_handle_get_touch(struct wl_client *client, struct wl_resource *resource, uint32_t id)
 {
-	seat_missing_capability(resource, "touch");
+	struct sl_seat *seat = seat_from_resource(resource);
+	if (!(seat->ever_capabilities & WL_SEAT_CAPABILITY_TOUCH)) {
+		seat_missing_capability(resource, "touch");
+		return;
+	}
+	seat_child_create(client, resource, id, &wl_touch_interface, &touch_impl, &seat->touches);
 }
 
 static const struct wl_seat_interface seat_impl = {
@@ -550,9 +724,10 @@ seat_set_capabilities(struct sl_seat *seat, uint32_t capabilities)
 	struct wl_resource *resource;
 	wl_resource_for_each (resource, &seat->seats)
 		wl_seat_send_capabilities(resource, capabilities);
-	log_info("seat", "capabilities:%s%s%s", capabilities ? "" : " none",
+	log_info("seat", "capabilities:%s%s%s%s", capabilities ? "" : " none",
 		 capabilities & WL_SEAT_CAPABILITY_KEYBOARD ? " keyboard" : "",
-		 capabilities & WL_SEAT_CAPABILITY_POINTER ? " pointer" : "");
+		 capabilities & WL_SEAT_CAPABILITY_POINTER ? " pointer" : "",
+		 capabilities & WL_SEAT_CAPABILITY_TOUCH ? " touch" : "");
 }
 
 struct sl_seat *
@@ -567,6 +742,11 @@ seat_create(struct sl_server *server, const struct sl_seat_options *options)
 	wl_list_init(&seat->seats);
 	wl_list_init(&seat->keyboards);
 	wl_list_init(&seat->pointers);
+	wl_list_init(&seat->touches);
+	for (int i = 0; i < MAX_TOUCH_POINTS; i++) {
+		seat->touch_points[i].seat = seat;
+		seat->touch_points[i].surface_destroy.notify = handle_touch_surface_destroy;
+	}
 	wl_array_init(&seat->pressed);
 	seat->keyboard_focus_destroy.notify = handle_keyboard_focus_destroy;
 	seat->pointer_focus_destroy.notify = handle_pointer_focus_destroy;
@@ -601,6 +781,9 @@ seat_destroy(struct sl_seat *seat)
 	forget_resources(&seat->seats);
 	forget_resources(&seat->keyboards);
 	forget_resources(&seat->pointers);
+	forget_resources(&seat->touches);
+	for (int i = 0; i < MAX_TOUCH_POINTS; i++)
+		touch_point_release(&seat->touch_points[i]);
 	wl_global_destroy(seat->global);
 	wl_array_release(&seat->pressed);
 	fd_close(&seat->keymap_fd);

@@ -38,5 +38,11 @@ void seat_pointer_button(struct sl_seat *seat, uint32_t time_ms, uint32_t button
 /* axis: WL_POINTER_AXIS_*; value in wl_pointer.axis units (15 per wheel notch). */
 void seat_pointer_axis(struct sl_seat *seat, uint32_t time_ms, uint32_t axis, double value);
 void seat_pointer_frame(struct sl_seat *seat);
+/* Touch points by the device's seat-wide slot, x and y from 0 to 1 across the primary output. */
+void seat_touch_down(struct sl_seat *seat, uint32_t time_ms, int32_t id, double x, double y);
+void seat_touch_motion(struct sl_seat *seat, uint32_t time_ms, int32_t id, double x, double y);
+void seat_touch_up(struct sl_seat *seat, uint32_t time_ms, int32_t id);
+void seat_touch_frame(struct sl_seat *seat);
+void seat_touch_cancel(struct sl_seat *seat);
 
 #endif

@@ -6,6 +6,7 @@
 #include "data-device.h"
 #include "idle.h"
 #include "input.h"
+#include "session.h"
 #include "log.h"
 #include "loop.h"
 #include "output.h"
@@ -96,6 +97,9 @@ server_finish(struct sl_server *server)
 	struct sl_output *output, *tmp;
 	wl_list_for_each_safe (output, tmp, &server->outputs, link)
 		sl_output_destroy(output);
+	/* After the backend and input, which close their devices through it. */
+	session_destroy(server->session);
+	server->session = NULL;
 	shm_global_finish(server);
 	wl_display_destroy(server->display);
 	server->display = NULL;

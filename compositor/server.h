@@ -14,6 +14,7 @@ struct sl_buffer;
 struct sl_dmabuf;
 struct sl_loop;
 struct sl_input;
+struct sl_session;
 struct sl_data_device_manager;
 struct sl_idle;
 struct sl_renderer;
@@ -55,8 +56,9 @@ struct sl_server {
 	struct wl_global *single_pixel_global;
 	struct sl_seat *seat;
 	struct sl_data_device_manager *data_device;
-	struct sl_input *input;		  /* NULL without input devices (headless, --input none) */
-	struct sl_idle *idle;		  /* NULL without --idle-timeout */
+	struct sl_session *session; /* NULL: devices opened directly (headless, --session none) */
+	struct sl_input *input;	    /* NULL without input devices (headless, --input none) */
+	struct sl_idle *idle;	    /* NULL without --idle-timeout */
 	struct wl_global *capture_global; /* NULL unless options.capture */
 
 	/* Previous SIGBUS disposition, restored by shm_finish(). */

@@ -33,7 +33,7 @@ expect_error() {
 }
 
 echo "TAP version 13"
-echo "1..36"
+echo "1..38"
 expect_error "unknown-option" "unknown option '--bogus'" "$sluice" --bogus
 expect_error "missing-argument" "needs an argument" "$sluice" --socket
 expect_error "positional-argument" "unexpected argument 'extra'" "$sluice" extra
@@ -49,6 +49,11 @@ expect_error "repaint-window" "invalid repaint window '-1'" "$sluice" --repaint-
 expect_error "extra-commits" "invalid extra commit rate 'lots'" "$sluice" --extra-commits lots
 expect_error "bad-input" "invalid input mode 'sometimes' (auto, libinput or none)" \
 	"$sluice" --input sometimes
+expect_error "bad-session" "invalid session mode 'logind' (auto, libseat or none)" \
+	"$sluice" --session logind
+expect_error "input-without-session" \
+	"--input libinput opens its devices through a session: not with --session none" \
+	"$sluice" --input libinput --session none
 expect_error "bad-keyboard-layout" "invalid keyboard layout 'zz'" \
 	"$sluice" --backend headless --keyboard-layout zz
 expect_error "bad-idle-timeout" "invalid idle timeout '-5' (0 to 86400 seconds)" \
@@ -68,7 +73,7 @@ expect_error "mode-needs-drm" "--drm-device and --mode need the drm backend" \
 	"$sluice" --backend headless --mode 640x480
 expect_error "drm-device-missing" "cannot open /nonexistent/card0: No such file or directory" \
 	"$sluice" --drm-device /nonexistent/card0
-expect_error "drm-device-not-kms" "/dev/null (unknown) is not a display device" \
+expect_error "drm-device-not-kms" "/dev/null is not a DRM device" \
 	"$sluice" --drm-device /dev/null
 expect_error "no-runtime-dir" "XDG_RUNTIME_DIR is not set" env -u XDG_RUNTIME_DIR "$sluice"
 

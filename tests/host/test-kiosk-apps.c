@@ -36,7 +36,8 @@ count_processes(const char *needle)
 	while ((entry = readdir(proc))) {
 		char path[300];
 		snprintf(path, sizeof(path), "/proc/%s/cmdline", entry->d_name);
-		FILE *f = entry->d_name[0] >= '1' && entry->d_name[0] <= '9' ? fopen(path, "r") : NULL;
+		FILE *f = entry->d_name[0] >= '1' && entry->d_name[0] <= '9' ? fopen(path, "r")
+									     : NULL;
 		if (!f)
 			continue;
 		char cmdline[4096];
@@ -112,8 +113,8 @@ page_shown(const struct th_capture *cap)
 		int32_t x, y;
 		uint32_t want;
 	} probes[] = {
-		{0, 0, BLUE},	       {w / 2 - 2, h / 2, BLUE}, {0, h - 1, BLUE},
-		{w / 2 + 2, 0, RED}, {w - 1, h / 2, RED},	   {w - 1, h - 1, RED},
+		{0, 0, BLUE},	     {w / 2 - 2, h / 2, BLUE}, {0, h - 1, BLUE},
+		{w / 2 + 2, 0, RED}, {w - 1, h / 2, RED},      {w - 1, h - 1, RED},
 	};
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
 		if ((th_capture_pixel(cap, probes[i].x, probes[i].y) & 0xffffff) != probes[i].want)
@@ -137,21 +138,12 @@ test_chromium(void)
 	fclose(f);
 
 	/* An output size no browser defaults to: the page must follow sluice's configure. */
-	const char *const args[] = {"--headless",
-				    "800x600",
-				    "--kiosk",
-				    "--",
-				    "chromium",
-				    "--ozone-platform=wayland",
-				    "--kiosk",
+	const char *const args[] = {"--headless", "800x600", "--kiosk", "--", "chromium",
+				    "--ozone-platform=wayland", "--kiosk",
 				    /* The test runs as root, where Chromium's sandbox refuses to
 				     * start; it is not what is tested here. */
-				    "--no-sandbox",
-				    "--no-first-run",
-				    "--disable-sync",
-				    profile_arg,
-				    url,
-				    NULL};
+				    "--no-sandbox", "--no-first-run", "--disable-sync", profile_arg,
+				    url, NULL};
 	struct th_server *server = th_server_start(args);
 	th_require(server);
 	bool shown = wait_until_shown(server, page_shown, 60000, "chromium");

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/input.h>
 #include <linux/uinput.h>
+#include <linux/vt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,51 @@ uinput_create(struct uinput *dev, bool keyboard)
 	return th_check(ok, "cannot create the uinput %s", keyboard ? "keyboard" : "mouse");
 }
 
+/* A single-screen touch device, 0..1023 x 0..767 like vkms's mode, with multitouch slots. */
+static bool
+uinput_create_touchscreen(struct uinput *dev)
+{
+	*dev = (struct uinput){.fd = open("/dev/uinput", O_WRONLY | O_NONBLOCK | O_CLOEXEC)};
+	if (!th_check(dev->fd >= 0, "open /dev/uinput: %s", strerror(errno)))
+		return false;
+	ioctl(dev->fd, UI_SET_EVBIT, EV_SYN);
+	ioctl(dev->fd, UI_SET_EVBIT, EV_KEY);
+	ioctl(dev->fd, UI_SET_KEYBIT, BTN_TOUCH);
+	ioctl(dev->fd, UI_SET_EVBIT, EV_ABS);
+	ioctl(dev->fd, UI_SET_PROPBIT, INPUT_PROP_DIRECT);
+	static const struct {
+		uint16_t code;
+		int32_t max;
+	} axes[] = {
+		{ABS_X, 1023},
+		{ABS_Y, 767},
+		{ABS_MT_SLOT, 9},
+		{ABS_MT_POSITION_X, 1023},
+		{ABS_MT_POSITION_Y, 767},
+		{ABS_MT_TRACKING_ID, 65535},
+	};
+	bool ok = true;
+	for (size_t i = 0; i < sizeof(axes) / sizeof(axes[0]); i++) {
+		ioctl(dev->fd, UI_SET_ABSBIT, axes[i].code);
+		/* 10 units per mm: a 10 cm screen, which libinput wants to know. */
+		struct uinput_abs_setup abs = {
+			.code = axes[i].code,
+			.absinfo = {.maximum = axes[i].max,
+				    .resolution = axes[i].code == ABS_MT_SLOT ||
+								  axes[i].code == ABS_MT_TRACKING_ID
+							  ? 0
+							  : 10}};
+		ok = ok && ioctl(dev->fd, UI_ABS_SETUP, &abs) == 0;
+	}
+	struct uinput_setup setup = {
+		.id = {.bustype = BUS_VIRTUAL, .vendor = 0x5e5e, .product = 3}};
+	snprintf(setup.name, sizeof(setup.name), "sluice test touchscreen");
+	ok = ok && ioctl(dev->fd, UI_DEV_SETUP, &setup) == 0 &&
+	     ioctl(dev->fd, UI_DEV_CREATE) == 0 &&
+	     uinput_register(dev, "E:ID_INPUT_TOUCHSCREEN=1\n");
+	return th_check(ok, "cannot create the uinput touchscreen");
+}
+
 static void
 uinput_destroy(struct uinput *dev)
 {
@@ -113,6 +159,19 @@ uinput_emit(struct uinput *dev, uint16_t type, uint16_t code, int32_t value)
 	struct input_event syn = {.type = EV_SYN, .code = SYN_REPORT};
 	th_check(write(dev->fd, &syn, sizeof(syn)) == sizeof(syn), "uinput write: %s",
 		 strerror(errno));
+}
+
+/* Writes events and ends them with one SYN_REPORT: one frame of the device. */
+static void
+uinput_frame(struct uinput *dev, const struct input_event *events, size_t count)
+{
+	for (size_t i = 0; i <= count; i++) {
+		struct input_event event =
+			i < count ? events[i]
+				  : (struct input_event){.type = EV_SYN, .code = SYN_REPORT};
+		th_check(write(dev->fd, &event, sizeof(event)) == sizeof(event), "uinput write: %s",
+			 strerror(errno));
+	}
 }
 
 /* What the client saw. */
@@ -311,9 +370,10 @@ struct session {
 	struct seen seen;
 };
 
-/* extra: up to two more sluice arguments, NULL-terminated (or NULL). */
+/* extra: up to two more sluice arguments, NULL-terminated (or NULL); env: sluice's extra
+ * environment (NULL: libseat's noop backend, no VT). */
 static bool
-session_start(struct session *s, const char *const *extra)
+session_start_env(struct session *s, const char *const *extra, const char *const *env)
 {
 	*s = (struct session){.keyboard.fd = -1, .mouse.fd = -1};
 	if (!uinput_create(&s->keyboard, true) || !uinput_create(&s->mouse, false))
@@ -322,8 +382,8 @@ session_start(struct session *s, const char *const *extra)
 				"--renderer", "pixman", "--input",	"libinput"};
 	for (int i = 0; extra && extra[i] && i < 3; i++)
 		args[8 + i] = extra[i];
-	static const char *const env[] = {"LIBSEAT_BACKEND=noop", NULL};
-	s->server = th_server_start_env(args, env);
+	static const char *const noop[] = {"LIBSEAT_BACKEND=noop", NULL};
+	s->server = th_server_start_env(args, env ? env : noop);
 	if (!th_check(s->server, "sluice did not start"))
 		return false;
 	th_check(th_server_log_count(s->server, "added sluice test keyboard") == 1 &&
@@ -358,6 +418,12 @@ session_start(struct session *s, const char *const *extra)
 	s->wl_pointer = wl_seat_get_pointer(s->seat);
 	wl_pointer_add_listener(s->wl_pointer, &pointer_listener, &s->seen);
 	return th_check(th_roundtrip(s->client) && th_roundtrip(s->client));
+}
+
+static bool
+session_start(struct session *s, const char *const *extra)
+{
+	return session_start_env(s, extra, NULL);
 }
 
 static void
@@ -500,9 +566,12 @@ test_no_quit_key(void)
 	session_finish(&s);
 }
 
-/* The ACTIVE property of vkms's one CRTC, read as any DRM client may; -1 if unknown. */
+/*
+ * The ACTIVE property of vkms's one CRTC, read as any DRM client may; -1 if unknown. The CRTC's
+ * and the property's ids go to *crtc and *prop_id when asked for.
+ */
 static int
-crtc_active(int fd)
+crtc_active_prop(int fd, uint32_t *crtc, uint32_t *prop_id)
 {
 	drmModeRes *res = drmModeGetResources(fd);
 	int active = -1;
@@ -511,14 +580,25 @@ crtc_active(int fd)
 			drmModeObjectGetProperties(fd, res->crtcs[0], DRM_MODE_OBJECT_CRTC);
 		for (uint32_t i = 0; props && i < props->count_props; i++) {
 			drmModePropertyRes *prop = drmModeGetProperty(fd, props->props[i]);
-			if (prop && strcmp(prop->name, "ACTIVE") == 0)
+			if (prop && strcmp(prop->name, "ACTIVE") == 0) {
 				active = (int)props->prop_values[i];
+				if (crtc)
+					*crtc = res->crtcs[0];
+				if (prop_id)
+					*prop_id = prop->prop_id;
+			}
 			drmModeFreeProperty(prop);
 		}
 		drmModeFreeObjectProperties(props);
 	}
 	drmModeFreeResources(res);
 	return active;
+}
+
+static int
+crtc_active(int fd)
+{
+	return crtc_active_prop(fd, NULL, NULL);
 }
 
 static bool
@@ -565,14 +645,263 @@ test_idle_blanking(void)
 		close(fd);
 }
 
+/* What a wl_touch saw: the last event of each kind. */
+struct touch_seen {
+	int downs, motions, ups, frames, cancels;
+	struct wl_surface *surface;
+	int32_t id;
+	double x, y; /* of the last down or motion */
+};
+
+static void
+touch_down(void *data, struct wl_touch *touch, uint32_t serial, uint32_t time,
+	   struct wl_surface *surface, int32_t id, wl_fixed_t x, wl_fixed_t y)
+{
+	struct touch_seen *seen = data;
+	seen->downs++;
+	seen->surface = surface;
+	seen->id = id;
+	seen->x = wl_fixed_to_double(x);
+	seen->y = wl_fixed_to_double(y);
+}
+
+static void
+touch_up(void *data, struct wl_touch *touch, uint32_t serial, uint32_t time, int32_t id)
+{
+	struct touch_seen *seen = data;
+	seen->ups += id == seen->id;
+}
+
+static void
+touch_motion(void *data, struct wl_touch *touch, uint32_t time, int32_t id, wl_fixed_t x,
+	     wl_fixed_t y)
+{
+	struct touch_seen *seen = data;
+	seen->motions += id == seen->id;
+	seen->x = wl_fixed_to_double(x);
+	seen->y = wl_fixed_to_double(y);
+}
+
+static void
+touch_frame(void *data, struct wl_touch *touch)
+{
+	((struct touch_seen *)data)->frames++;
+}
+
+static void
+touch_cancel(void *data, struct wl_touch *touch)
+{
+	((struct touch_seen *)data)->cancels++;
+}
+
+static void
+touch_shape(void *data, struct wl_touch *touch, int32_t id, wl_fixed_t major, wl_fixed_t minor)
+{
+}
+
+static void
+touch_orientation(void *data, struct wl_touch *touch, int32_t id, wl_fixed_t orientation)
+{
+}
+
+static const struct wl_touch_listener touch_listener = {
+	touch_down,   touch_up,	   touch_motion,      touch_frame,
+	touch_cancel, touch_shape, touch_orientation,
+};
+
+/* Dispatches until *counter reaches want; false after 5 s. */
+static bool
+dispatch_until_count(struct th_client *client, const int *counter, int want)
+{
+	for (int i = 0; i < 50 && *counter < want; i++) {
+		bool never = false;
+		th_dispatch_until(client, &never, 100);
+	}
+	return *counter >= want;
+}
+
+/*
+ * A touch screen: the seat gains the touch capability; a finger down on the window gives
+ * wl_touch down at the same place in surface coordinates (the window fills the 1024x768
+ * output, the screen's axes span it), then motion, up, each followed by a frame.
+ */
+static void
+test_touch(void)
+{
+	struct uinput screen = {.fd = -1};
+	struct session s = {.keyboard.fd = -1, .mouse.fd = -1};
+	struct wl_touch *touch = NULL;
+	struct touch_seen seen = {0};
+	if (uinput_create_touchscreen(&screen) && session_start(&s, NULL) &&
+	    th_check(th_server_log_count(s.server, "added sluice test touchscreen") == 1,
+		     "sluice did not find the touchscreen") &&
+	    th_check(s.seen.capabilities & WL_SEAT_CAPABILITY_TOUCH, "capabilities %u: no touch",
+		     s.seen.capabilities)) {
+		touch = wl_seat_get_touch(s.seat);
+		wl_touch_add_listener(touch, &touch_listener, &seen);
+		th_roundtrip(s.client);
+		const struct input_event down[] = {
+			{.type = EV_ABS, .code = ABS_MT_SLOT, .value = 0},
+			{.type = EV_ABS, .code = ABS_MT_TRACKING_ID, .value = 7},
+			{.type = EV_ABS, .code = ABS_MT_POSITION_X, .value = 256},
+			{.type = EV_ABS, .code = ABS_MT_POSITION_Y, .value = 192},
+			{.type = EV_KEY, .code = BTN_TOUCH, .value = 1},
+			{.type = EV_ABS, .code = ABS_X, .value = 256},
+			{.type = EV_ABS, .code = ABS_Y, .value = 192},
+		};
+		uinput_frame(&screen, down, sizeof(down) / sizeof(down[0]));
+		if (th_check(dispatch_until_count(s.client, &seen.frames, 1), "no touch frame") &&
+		    th_check(seen.downs == 1, "%d downs", seen.downs)) {
+			th_check(seen.surface == s.window->surface, "the down went elsewhere");
+			th_check(seen.x > 250 && seen.x < 262 && seen.y > 186 && seen.y < 198,
+				 "down at %.1f,%.1f, not near 256,192", seen.x, seen.y);
+		}
+		const struct input_event move[] = {
+			{.type = EV_ABS, .code = ABS_MT_POSITION_X, .value = 512},
+			{.type = EV_ABS, .code = ABS_X, .value = 512},
+		};
+		uinput_frame(&screen, move, sizeof(move) / sizeof(move[0]));
+		if (th_check(dispatch_until_count(s.client, &seen.frames, 2), "no second frame"))
+			th_check(seen.motions == 1 && seen.x > 506 && seen.x < 518 &&
+					 seen.y > 186 && seen.y < 198,
+				 "%d motions, at %.1f,%.1f, not near 512,192", seen.motions, seen.x,
+				 seen.y);
+		const struct input_event up[] = {
+			{.type = EV_ABS, .code = ABS_MT_TRACKING_ID, .value = -1},
+			{.type = EV_KEY, .code = BTN_TOUCH, .value = 0},
+		};
+		uinput_frame(&screen, up, sizeof(up) / sizeof(up[0]));
+		th_check(dispatch_until_count(s.client, &seen.frames, 3) && seen.ups == 1,
+			 "%d ups, %d frames", seen.ups, seen.frames);
+		th_check(seen.cancels == 0, "touch cancelled");
+	}
+	if (touch)
+		wl_touch_destroy(touch);
+	session_finish(&s);
+	uinput_destroy(&screen);
+}
+
+/* Makes vt the foreground VT and waits up to 10 s for the kernel to finish the switch. */
+static bool
+vt_switch(int tty0, int vt)
+{
+	if (!th_check(ioctl(tty0, VT_ACTIVATE, vt) == 0, "VT_ACTIVATE %d: %s", vt, strerror(errno)))
+		return false;
+	for (int waited = 0; waited < 10000; waited += 100) {
+		struct vt_stat state;
+		if (ioctl(tty0, VT_GETSTATE, &state) == 0 && state.v_active == vt)
+			return true;
+		usleep(100000);
+	}
+	return th_check(false, "VT %d did not become active: sluice's session did not let go", vt);
+}
+
+static bool
+wait_log(struct th_server *server, const char *needle, int count, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 100) {
+		if (th_server_log_count(server, needle) >= count)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/* The middle pixel of what sluice shows (captured through vkms's writeback connector). */
+static uint32_t
+shown_pixel(struct th_client *client)
+{
+	struct th_capture cap;
+	if (!th_capture_output(client, 0, &cap))
+		return 0xdeadbeefu;
+	uint32_t pixel = th_capture_pixel(&cap, cap.width / 2, cap.height / 2) & 0xffffff;
+	th_capture_finish(&cap);
+	return pixel;
+}
+
+/*
+ * The kiosk on a VT, its session from libseat's builtin backend (a seatd of its own, as root):
+ * switching to another VT takes DRM master and the input devices away from sluice (this test
+ * then becomes master and turns the display off, as a console or another compositor would);
+ * keys typed meanwhile reach nobody; switching back gives both back, the display lit again
+ * with a full modeset, new frames presented and keys delivered.
+ */
+static void
+test_vt_switch(void)
+{
+	struct session s = {.keyboard.fd = -1, .mouse.fd = -1};
+	static const char *const builtin[] = {"LIBSEAT_BACKEND=builtin", NULL};
+	int tty0 = open("/dev/tty0", O_RDWR | O_CLOEXEC), fd = -1, home = 0;
+	struct vt_stat state;
+	uint32_t crtc = 0, active_prop = 0;
+	if (th_check(tty0 >= 0 && ioctl(tty0, VT_GETSTATE, &state) == 0, "no VT: %s",
+		     strerror(errno)) &&
+	    session_start_env(&s, NULL, builtin) &&
+	    th_check(th_server_log_count(s.server, "session on seat0") == 1,
+		     "sluice is not on a libseat session") &&
+	    th_check((fd = open(vkms_path, O_RDWR | O_CLOEXEC)) >= 0, "open %s: %s", vkms_path,
+		     strerror(errno)) &&
+	    th_check(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0, "no atomic KMS") &&
+	    th_check(crtc_active_prop(fd, &crtc, &active_prop) == 1, "the CRTC is not lit") &&
+	    th_check(drmSetMaster(fd) != 0, "sluice is not DRM master of %s", vkms_path)) {
+		home = state.v_active;
+		int away = home == 2 ? 3 : 2;
+		th_check(shown_pixel(s.client) == 0x336699, "the window is not shown");
+		if (vt_switch(tty0, away) &&
+		    th_check(wait_log(s.server, ": paused", 1, 10000), "sluice did not pause")) {
+			th_check(drmSetMaster(fd) == 0, "sluice kept DRM master: %s",
+				 strerror(errno));
+			drmModeAtomicReq *req = drmModeAtomicAlloc();
+			drmModeAtomicAddProperty(req, crtc, active_prop, 0);
+			th_check(drmModeAtomicCommit(fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET,
+						     NULL) == 0,
+				 "the new master cannot turn the display off: %s", strerror(errno));
+			drmModeAtomicFree(req);
+			s.seen.key_event = false;
+			uinput_emit(&s.keyboard, EV_KEY, KEY_Q, 1);
+			uinput_emit(&s.keyboard, EV_KEY, KEY_Q, 0);
+			th_dispatch_until(s.client, &s.seen.key_event, 1000);
+			th_check(!s.seen.key_event, "a key typed on another VT reached the client");
+			drmDropMaster(fd);
+		}
+		if (vt_switch(tty0, home)) {
+			th_check(wait_log(s.server, ": resumed", 1, 10000),
+				 "sluice did not resume");
+			th_check(wait_crtc_active(fd, 1, 10000), "the display was not lit again");
+			th_buffer_fill(s.buffer, 0, 0, s.window->width, s.window->height,
+				       0xff993366u);
+			wl_surface_attach(s.window->surface, s.buffer->buffer, 0, 0);
+			wl_surface_damage_buffer(s.window->surface, 0, 0, s.window->width,
+						 s.window->height);
+			struct th_presented p;
+			th_check(th_commit_and_wait(s.client, s.window->surface, &p) && p.presented,
+				 "no frame presented after switching back");
+			th_check(shown_pixel(s.client) == 0x993366,
+				 "the new frame is not what the display shows");
+			press_and_release(&s, KEY_B);
+		}
+	}
+	session_finish(&s);
+	if (tty0 >= 0 && home)
+		ioctl(tty0, VT_ACTIVATE, home);
+	if (fd >= 0)
+		close(fd);
+	if (tty0 >= 0)
+		close(tty0);
+}
+
 int
 main(int argc, char *argv[])
 {
 	th_require_vkms(vkms_path, sizeof(vkms_path));
 	static const struct th_test tests[] = {
-		{"keyboard", test_keyboard},	       {"pointer", test_pointer},
-		{"quit-key", test_quit_key},	       {"no-quit-key", test_no_quit_key},
+		{"keyboard", test_keyboard},
+		{"pointer", test_pointer},
+		{"quit-key", test_quit_key},
+		{"no-quit-key", test_no_quit_key},
 		{"idle-blanking", test_idle_blanking},
+		{"vt-switch", test_vt_switch},
+		{"touch", test_touch},
 	};
 	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -1,0 +1,159 @@
+/*
+ * `sluice --kiosk` on vkms in VT-less root mode (`--session none`: the card opened directly, no
+ * VT or seat touched), with a real client (weston-simple-shm) as the app: a crash restarts it
+ * on the display, a clean exit ends sluice with the app's status; `always` restarts an app
+ * that keeps exiting up to the limit.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static char vkms_path[64];
+
+static bool
+wait_log(struct th_server *server, const char *needle, int count, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 100) {
+		if (th_server_log_count(server, needle) >= count)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/* The pid in the newest "started NAME (pid N)" line of sluice's log; 0 if none. */
+static pid_t
+app_pid(struct th_server *server)
+{
+	char *log = th_read_file(server->log_path);
+	pid_t pid = 0;
+	for (const char *p = log; p && (p = strstr(p, "(pid ")); p++)
+		pid = (pid_t)atoi(p + 5);
+	free(log);
+	return pid;
+}
+
+/* Non-black pixels on the display now (vkms's writeback connector). */
+static int
+lit_pixels(struct th_client *client)
+{
+	struct th_capture cap;
+	if (!th_capture_output(client, 0, &cap))
+		return -1;
+	int lit = 0;
+	for (int32_t y = 0; y < cap.height; y++)
+		for (int32_t x = 0; x < cap.width; x++)
+			lit += (th_capture_pixel(&cap, x, y) & 0xffffff) != 0;
+	th_capture_finish(&cap);
+	return lit;
+}
+
+/* Waits until the display shows something (lit) or nothing (!lit). */
+static bool
+wait_display(struct th_client *client, bool lit, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 200) {
+		int n = lit_pixels(client);
+		if (n < 0)
+			return false;
+		if ((n > 0) == lit)
+			return true;
+		usleep(200000);
+	}
+	return false;
+}
+
+static struct th_server *
+start_kiosk(const char *restart, const char *limit, const char *const *app)
+{
+	const char *args[32] = {
+		"--backend", "drm",	  "--drm-device", vkms_path,	     "--renderer",
+		"pixman",    "--session", "none",	  "--input",	     "none",
+		"--kiosk",   "--restart", restart,	  "--restart-limit", limit,
+		"--"};
+	int n = 16;
+	for (int i = 0; app[i] && n < 31; i++)
+		args[n++] = app[i];
+	return th_server_start(args);
+}
+
+/* The VT in front, from the kernel; -1 where there are no VTs. */
+static int
+active_vt(void)
+{
+	char *text = th_read_file("/sys/class/tty/tty0/active");
+	int vt = text && strncmp(text, "tty", 3) == 0 ? atoi(text + 3) : -1;
+	free(text);
+	return vt;
+}
+
+static void
+test_crash_restarts(void)
+{
+	static const char *const app[] = {"weston-simple-shm", NULL};
+	int vt = active_vt();
+	struct th_server *server = start_kiosk("on-failure", "3", app);
+	th_require(server);
+	struct th_client *watcher = th_client_connect(server);
+	th_require(watcher);
+	th_check(th_server_log_count(server, "session") == 0, "a session was opened");
+
+	pid_t first = wait_log(server, "started weston-simple-shm", 1, 10000) ? app_pid(server) : 0;
+	if (th_check(first > 0, "the app was not started") &&
+	    th_check(wait_display(watcher, true, 15000), "the app never showed on the display")) {
+		/* A crash: on-failure brings it back, on the same display. */
+		kill(first, SIGSEGV);
+		th_check(wait_log(server, "killed by signal 11", 1, 10000),
+			 "the crash went unseen");
+		th_check(wait_log(server, "started weston-simple-shm", 2, 10000),
+			 "the crashed app was not restarted");
+		pid_t second = app_pid(server);
+		th_check(second > 0 && second != first, "no new app process");
+		th_check(wait_display(watcher, true, 15000),
+			 "the restarted app never showed on the display");
+		/* A clean exit (simple-shm ends with 0 on SIGINT): sluice ends with it. */
+		kill(second, SIGINT);
+		th_check(th_server_exits_within(server, 10000),
+			 "sluice did not exit when the app exited with 0");
+		th_check(th_server_log_count(server, "started weston-simple-shm") == 2,
+			 "a successful exit was restarted under on-failure");
+	}
+	th_client_destroy(watcher);
+	th_check(th_server_stop(server), "sluice's exit status was not the app's 0");
+	th_check(active_vt() == vt, "the foreground VT changed (%d, was %d)", active_vt(), vt);
+}
+
+/* An app that shows frames for a moment and exits with 0 by itself, three times. */
+static void
+test_always_until_limit(void)
+{
+	static const char *const app[] = {
+		"sh", "-c", "weston-simple-shm & sleep 2; kill -INT $!; wait $!", NULL};
+	struct th_server *server = start_kiosk("always", "2", app);
+	th_require(server);
+	th_check(th_server_exits_within(server, 60000), "sluice did not give up after 3 runs");
+	th_check(th_server_log_count(server, "started sh") == 3, "%d runs, not 3",
+		 th_server_log_count(server, "started sh"));
+	th_check(th_server_log_count(server, "sh exited with status 0") == 3,
+		 "the app did not exit cleanly three times");
+	th_check(th_server_log_count(server, "giving up") == 1, "no give-up line");
+	/* Each run of the client had frames presented on vkms. */
+	th_check(th_server_log_count(server, "toplevel mapped") >= 3, "not every run mapped");
+	th_check(th_server_stop(server), "sluice's exit status was not the last run's 0");
+}
+
+int
+main(int argc, char *argv[])
+{
+	th_require_vkms(vkms_path, sizeof(vkms_path));
+	static const struct th_test tests[] = {
+		{"crash-restarts", test_crash_restarts},
+		{"always-until-limit", test_always_until_limit},
+	};
+	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
