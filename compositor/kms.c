@@ -28,6 +28,7 @@
 #include <wayland-server-core.h>
 #include <drm_fourcc.h>
 #include <libliftoff.h>
+#include <libudev.h>
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
@@ -165,6 +166,13 @@ struct kms_format_modifier {
 
 struct kms_device {
 	struct sl_server *server;
+	struct kms_options options; /* for outputs of connectors plugged in later */
+	dev_t devnum;
+	/* Connector hotplug: the card's "change" uevents. */
+	struct udev *udev;
+	struct udev_monitor *monitor;
+	struct wl_event_source *monitor_source;
+	bool rescan_pending;	    /* a uevent came while the session was away */
 	struct sl_session *session; /* NULL: opened directly, master for as long as we run */
 	struct wl_listener session_active;
 	int fd;
@@ -248,6 +256,12 @@ struct kms_output {
 	struct wl_event_source *writeback_source;
 	int64_t flip_time_ns;
 	uint64_t flip_seq;
+
+	/*
+	 * The connector went away: no new frames; once nothing is in flight the CRTC is turned
+	 * off (disabling: that commit's event is awaited), then the output is destroyed.
+	 */
+	bool unplugged, disabling;
 };
 
 static bool
@@ -573,6 +587,8 @@ kms_submit_frame(struct sl_output *output, bool drew)
 	return true;
 }
 
+static void kms_output_disable(struct kms_output *ko);
+
 static void
 kms_output_finish_frame(struct kms_output *ko)
 {
@@ -588,6 +604,8 @@ kms_output_finish_frame(struct kms_output *ko)
 					       ko->flip_seq, "no front buffer");
 	}
 	sl_output_presented(output, ko->flip_time_ns, ko->flip_seq);
+	if (ko->unplugged)
+		kms_output_disable(ko);
 }
 
 static int
@@ -603,11 +621,21 @@ handle_writeback_fence(int fd, uint32_t mask, void *data)
 	return 0;
 }
 
+static void device_scan_connectors(struct kms_device *dev);
+
 static void
 handle_page_flip(int fd, unsigned int seq, unsigned int sec, unsigned int usec,
 		 unsigned int crtc_id, void *data)
 {
 	struct kms_output *ko = data;
+	if (ko->disabling) {
+		/* The CRTC is off: nothing reads our buffers any more. */
+		struct kms_device *dev = ko->device;
+		sl_output_destroy(ko->output);
+		/* The connector may have come back meanwhile. */
+		device_scan_connectors(dev);
+		return;
+	}
 	if (ko->pending >= 0)
 		ko->front = ko->pending;
 	ko->pending = -1;
@@ -666,6 +694,8 @@ kms_output_destroy(struct sl_output *output)
 	if (ko->mode_blob)
 		drmModeDestroyPropertyBlob(fd, ko->mode_blob);
 	ko->device->used_crtcs &= ~(1u << ko->crtc_index);
+	if (ko->uses_writeback)
+		ko->device->writeback_claimed = false;
 	wl_list_remove(&ko->link);
 	free(ko);
 }
@@ -1316,6 +1346,150 @@ device_publish_dmabuf_info(struct kms_device *dev)
 	server->backend_import_dmabuf = kms_import_dmabuf;
 }
 
+/* ---- connector hotplug ---- */
+
+/*
+ * Turns the CRTC of an unplugged output off with every plane on it (and the writeback connector
+ * routed to it), without blocking: the output is destroyed when that commit's event comes. If
+ * the kernel refuses, it is destroyed now; its buffers' removal then turns the planes off.
+ */
+static void
+kms_output_disable(struct kms_output *ko)
+{
+	struct kms_device *dev = ko->device;
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	struct atomic atomic = {.req = req, .failed = !req};
+	atomic_add(&atomic, ko->connector_id, ko->connector_props[CONN_CRTC_ID], 0);
+	atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_ACTIVE], 0);
+	atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_MODE_ID], 0);
+	if (ko->uses_writeback)
+		atomic_add(&atomic, ko->writeback_connector, dev->writeback_props[CONN_CRTC_ID], 0);
+	for (size_t i = 0; i < dev->n_planes; i++) {
+		drmModePlane *plane = drmModeGetPlane(dev->fd, dev->planes[i].id);
+		if (plane && plane->crtc_id == ko->crtc_id) {
+			atomic_add(&atomic, plane->plane_id, dev->planes[i].props[PLANE_FB_ID], 0);
+			atomic_add(&atomic, plane->plane_id, dev->planes[i].props[PLANE_CRTC_ID],
+				   0);
+		}
+		drmModeFreePlane(plane);
+	}
+	if (!atomic.failed &&
+	    drmModeAtomicCommit(dev->fd, req,
+				DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_ATOMIC_ALLOW_MODESET |
+					DRM_MODE_PAGE_FLIP_EVENT,
+				ko) == 0) {
+		ko->disabling = true;
+	} else {
+		log_errno("kms", "%s: cannot turn the CRTC off", ko->output->name);
+		sl_output_destroy(ko->output);
+	}
+	drmModeAtomicFree(req);
+}
+
+static void
+kms_output_unplug(struct kms_output *ko)
+{
+	log_info("kms", "%s disconnected", ko->output->name);
+	ko->unplugged = true;
+	sl_output_set_paused(ko->output, true);
+	/* With a frame in flight, kms_output_finish_frame disables it after the flip. */
+	if (ko->pending < 0 && !ko->writeback_pending)
+		kms_output_disable(ko);
+}
+
+static bool
+connector_has_output(struct kms_device *dev, uint32_t connector_id)
+{
+	struct kms_output *ko;
+	wl_list_for_each (ko, &dev->outputs, link)
+		if (ko->connector_id == connector_id)
+			return true;
+	return false;
+}
+
+/*
+ * Outputs for what is connected now, none for what is not. drmModeGetConnector probes the
+ * connector: after a hotplug uevent the kernel has detected it already, this reads the modes.
+ */
+static void
+device_scan_connectors(struct kms_device *dev)
+{
+	if (dev->session && !dev->session->active) {
+		dev->rescan_pending = true;
+		return;
+	}
+	dev->rescan_pending = false;
+	struct kms_output *ko, *tmp;
+	wl_list_for_each_safe (ko, tmp, &dev->outputs, link) {
+		if (ko->unplugged)
+			continue;
+		drmModeConnector *c = drmModeGetConnector(dev->fd, ko->connector_id);
+		bool connected = c && c->connection == DRM_MODE_CONNECTED;
+		drmModeFreeConnector(c);
+		if (!connected)
+			kms_output_unplug(ko);
+	}
+	drmModeRes *res = drmModeGetResources(dev->fd);
+	if (!res) {
+		log_errno("kms", "%s: cannot read KMS resources", dev->path);
+		return;
+	}
+	for (int i = 0; i < res->count_connectors; i++) {
+		/* One still being turned off comes back once it is (handle_page_flip). */
+		if (connector_has_output(dev, res->connectors[i]))
+			continue;
+		drmModeConnector *c = drmModeGetConnector(dev->fd, res->connectors[i]);
+		if (c && c->connection == DRM_MODE_CONNECTED &&
+		    c->connector_type != DRM_MODE_CONNECTOR_WRITEBACK) {
+			char name[32], err[256];
+			connector_name(c, name, sizeof(name));
+			log_info("kms", "%s connected", name);
+			if (!output_create(dev, res, c, &dev->options, err, sizeof(err)))
+				log_error("kms", "%s", err);
+		}
+		drmModeFreeConnector(c);
+	}
+	drmModeFreeResources(res);
+}
+
+static int
+handle_uevent(int fd, uint32_t mask, void *data)
+{
+	struct kms_device *dev = data;
+	struct udev_device *device = udev_monitor_receive_device(dev->monitor);
+	if (!device)
+		return 0;
+	const char *action = udev_device_get_action(device);
+	/* A card says HOTPLUG=1 when a connector changed; any change of ours is worth a look. */
+	if (action && strcmp(action, "change") == 0 &&
+	    udev_device_get_devnum(device) == dev->devnum)
+		device_scan_connectors(dev);
+	udev_device_unref(device);
+	return 0;
+}
+
+/*
+ * Listens for the card's uevents: from udevd once it has processed them, or straight from the
+ * kernel where no udevd runs (containers, the test VM), which then means as root.
+ */
+static void
+device_watch_hotplug(struct kms_device *dev)
+{
+	const char *source = access("/run/udev/control", F_OK) == 0 ? "udev" : "kernel";
+	dev->udev = udev_new();
+	dev->monitor = dev->udev ? udev_monitor_new_from_netlink(dev->udev, source) : NULL;
+	if (!dev->monitor ||
+	    udev_monitor_filter_add_match_subsystem_devtype(dev->monitor, "drm", "drm_minor") < 0 ||
+	    udev_monitor_enable_receiving(dev->monitor) < 0 ||
+	    !(dev->monitor_source =
+		      wl_event_loop_add_fd(dev->server->loop, udev_monitor_get_fd(dev->monitor),
+					   WL_EVENT_READABLE, handle_uevent, dev))) {
+		log_warn("kms", "no connector hotplug: cannot listen for %s uevents", source);
+		return;
+	}
+	log_debug("kms", "connector hotplug from %s uevents", source);
+}
+
 /*
  * The session went away: master is about to be taken, so no frame is made until it is back.
  * It came back: another master may have changed anything (mode, planes, CRTC off), so each
@@ -1328,10 +1502,14 @@ handle_session_active(struct wl_listener *listener, void *data)
 	bool active = dev->session->active;
 	struct kms_output *ko;
 	wl_list_for_each (ko, &dev->outputs, link) {
+		if (ko->unplugged)
+			continue;
 		if (active)
 			ko->modeset_done = false;
 		sl_output_set_paused(ko->output, !active);
 	}
+	if (active && dev->rescan_pending)
+		device_scan_connectors(dev);
 }
 
 struct kms_device *
@@ -1344,6 +1522,7 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 		return NULL;
 	}
 	dev->server = server;
+	dev->options = *options;
 	dev->session = server->session;
 	dev->fd = -1;
 	wl_list_init(&dev->outputs);
@@ -1478,6 +1657,11 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 		snprintf(err, err_size, "cannot watch %s", dev->path);
 		goto err;
 	}
+	struct stat st;
+	if (fstat(dev->fd, &st) == 0) {
+		dev->devnum = st.st_rdev;
+		device_watch_hotplug(dev);
+	}
 	if (dev->session) {
 		dev->session_active.notify = handle_session_active;
 		wl_signal_add(&dev->session->active_changed, &dev->session_active);
@@ -1496,6 +1680,12 @@ kms_device_destroy(struct kms_device *dev)
 {
 	if (!dev)
 		return;
+	if (dev->monitor_source)
+		wl_event_source_remove(dev->monitor_source);
+	if (dev->monitor)
+		udev_monitor_unref(dev->monitor);
+	if (dev->udev)
+		udev_unref(dev->udev);
 	struct kms_output *ko, *tmp;
 	wl_list_for_each_safe (ko, tmp, &dev->outputs, link)
 		sl_output_destroy(ko->output);

@@ -32,6 +32,7 @@
 #include "surface.h"
 #include "time-util.h"
 #include "timer.h"
+#include "xdg-shell.h"
 
 #define BACKGROUND_RGB 0x000000
 
@@ -109,6 +110,38 @@ predict_next_vblank(struct sl_output *output, int64_t now)
 }
 
 static void output_repaint(void *data);
+
+static void
+frame_callbacks_send_done(struct wl_list *callbacks, int64_t time_ns)
+{
+	uint32_t ms = (uint32_t)(time_ns / 1000000);
+	struct wl_resource *callback, *tmp;
+	wl_resource_for_each_safe (callback, tmp, callbacks) {
+		wl_callback_send_done(callback, ms);
+		wl_resource_destroy(callback);
+	}
+}
+
+/*
+ * Outputs side by side in creation order; what moved is sent again. Toplevels follow the
+ * primary output's size (none: 0x0, the client picks).
+ */
+static void
+outputs_changed(struct sl_server *server)
+{
+	int32_t x = 0;
+	struct sl_output *output;
+	wl_list_for_each (output, &server->outputs, link) {
+		if (output->x != x) {
+			output->x = x;
+			struct wl_resource *resource;
+			wl_resource_for_each (resource, &output->resources)
+				output_send_state(output, resource);
+		}
+		x += output->width;
+	}
+	xdg_shell_reconfigure_all(server);
+}
 
 static void
 output_power_off(struct sl_output *output)
@@ -523,12 +556,7 @@ sl_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc)
 	presentation_feedback_send_presented(&output->feedbacks_zero_copy, output, time_ns, msc,
 					     output->presentation_flags |
 						     WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY);
-	uint32_t ms = (uint32_t)(time_ns / 1000000);
-	struct wl_resource *callback, *tmp;
-	wl_resource_for_each_safe (callback, tmp, &output->frame_callbacks) {
-		wl_callback_send_done(callback, ms);
-		wl_resource_destroy(callback);
-	}
+	frame_callbacks_send_done(&output->frame_callbacks, time_ns);
 
 	if (output->power_off_pending)
 		output_power_off(output);
@@ -587,9 +615,6 @@ sl_output_create(struct sl_server *server, const struct sl_output_impl *impl, co
 	output->height = height;
 	output->refresh_mhz = refresh_mhz;
 	output->refresh_ns = refresh_mhz > 0 ? 1000000000000LL / refresh_mhz : 0;
-	/* Outputs side by side, in creation order. */
-	wl_list_for_each (other, &server->outputs, link)
-		output->x += other->width;
 	wl_list_init(&output->resources);
 	wl_list_init(&output->frame_callbacks);
 	wl_list_init(&output->feedbacks);
@@ -613,8 +638,13 @@ sl_output_create(struct sl_server *server, const struct sl_output_impl *impl, co
 		free(output);
 		return NULL;
 	}
+	/* Last, so that it is placed right of the others before anyone sees it. */
 	wl_list_insert(server->outputs.prev, &output->link);
+	wl_list_for_each (other, &server->outputs, link)
+		if (other != output)
+			output->x += other->width;
 	log_info("output", "%s: %dx%d@%.3f Hz", name, width, height, refresh_mhz / 1000.0);
+	outputs_changed(server);
 	return output;
 }
 
@@ -624,6 +654,7 @@ sl_output_destroy(struct sl_output *output)
 	if (!output)
 		return;
 	wl_signal_emit_mutable(&output->events.destroy, output);
+	scene_output_removed(output);
 	capture_output_destroyed(output);
 	if (output->server->strict)
 		strict_output_frame_failed(output->server->strict, output);
@@ -632,7 +663,9 @@ sl_output_destroy(struct sl_output *output)
 	fd_close(&output->fence_hold_fd);
 	presentation_feedback_discard_list(&output->feedbacks);
 	presentation_feedback_discard_list(&output->feedbacks_zero_copy);
-	frame_callbacks_destroy_list(&output->frame_callbacks);
+	/* Taken for a frame that will not be shown: done now, or their clients would wait forever
+	 * (the surfaces' next callbacks wait for an output that shows them). */
+	frame_callbacks_send_done(&output->frame_callbacks, monotonic_ns());
 
 	struct wl_resource *resource, *tmp;
 	wl_resource_for_each_safe (resource, tmp, &output->resources) {
@@ -640,9 +673,11 @@ sl_output_destroy(struct sl_output *output)
 		wl_list_remove(wl_resource_get_link(resource));
 		wl_list_init(wl_resource_get_link(resource));
 	}
-	wl_global_destroy(output->global);
+	wl_global_set_user_data(output->global, NULL);
+	server_retire_global(output->server, output->global);
 	sl_timer_destroy(output->repaint_timer);
 	wl_list_remove(&output->link);
+	outputs_changed(output->server);
 	sl_damage_ring_finish(&output->damage_ring);
 	pixman_region32_fini(&output->damage);
 	output->impl->destroy(output);

@@ -130,27 +130,36 @@ scene_surface_committed(struct sl_surface *surface, const pixman_region32_t *dam
 	surface->commit_frame = frame;
 }
 
-/* The tree is no longer shown: it leaves the outputs, and its unshown updates are discarded. */
 static void
-tree_leave(struct sl_surface *surface)
+surface_leave_output(struct sl_surface *surface, struct sl_output *output)
 {
-	presentation_feedback_discard_list(&surface->current.feedbacks);
+	uint32_t bit = 1u << output->index;
+	if (!(surface->entered_outputs & bit))
+		return;
+	surface->entered_outputs &= ~bit;
+	struct wl_resource *resource;
+	wl_resource_for_each (resource, &output->resources)
+		if (wl_resource_get_client(resource) == wl_resource_get_client(surface->resource))
+			wl_surface_send_leave(surface->resource, resource);
+}
+
+/*
+ * The tree leaves output (NULL: every output, since it is no longer shown, and its unshown
+ * updates are discarded).
+ */
+static void
+tree_leave(struct sl_surface *surface, struct sl_output *only)
+{
+	if (!only)
+		presentation_feedback_discard_list(&surface->current.feedbacks);
 	struct sl_output *output;
-	wl_list_for_each (output, &surface->server->outputs, link) {
-		uint32_t bit = 1u << output->index;
-		if (!(surface->entered_outputs & bit))
-			continue;
-		surface->entered_outputs &= ~bit;
-		struct wl_resource *resource;
-		wl_resource_for_each (resource, &output->resources)
-			if (wl_resource_get_client(resource) ==
-			    wl_resource_get_client(surface->resource))
-				wl_surface_send_leave(surface->resource, resource);
-	}
+	wl_list_for_each (output, &surface->server->outputs, link)
+		if (!only || output == only)
+			surface_leave_output(surface, output);
 	struct sl_subsurface_node *node;
 	wl_list_for_each (node, &surface->subsurfaces, link)
 		if (node->subsurface)
-			tree_leave(node->subsurface->surface);
+			tree_leave(node->subsurface->surface, only);
 }
 
 void
@@ -162,7 +171,19 @@ scene_surface_gone(struct sl_surface *surface)
 		if (surface_position(output, surface, &x, &y))
 			sl_output_damage_whole(output);
 	}
-	tree_leave(surface);
+	tree_leave(surface, NULL);
+}
+
+void
+scene_output_removed(struct sl_output *output)
+{
+	/* Only toplevel trees ever enter outputs. */
+	struct sl_xdg_toplevel *toplevel;
+	wl_list_for_each (toplevel, &output->server->toplevels, link) {
+		struct sl_surface *surface = xdg_toplevel_surface(toplevel);
+		if (surface)
+			tree_leave(surface, output);
+	}
 }
 
 void
@@ -172,7 +193,7 @@ scene_restack(struct sl_server *server)
 	wl_list_for_each (toplevel, &server->toplevels, link) {
 		struct sl_surface *surface = xdg_toplevel_surface(toplevel);
 		if (toplevel != top && surface)
-			tree_leave(surface);
+			tree_leave(surface, NULL);
 	}
 	struct sl_output *output;
 	wl_list_for_each (output, &server->outputs, link)

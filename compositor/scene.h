@@ -29,5 +29,7 @@ void scene_surface_committed(struct sl_surface *surface, const pixman_region32_t
 void scene_restack(struct sl_server *server);
 /* A surface is being destroyed or unmapped: send wl_surface.leave and damage where it was. */
 void scene_surface_gone(struct sl_surface *surface);
+/* output is going away: every surface on it leaves it (wl_surface.leave), while it still can. */
+void scene_output_removed(struct sl_output *output);
 
 #endif

@@ -375,7 +375,8 @@ static void
 pointer_clamp(struct sl_seat *seat)
 {
 	struct sl_output *output = server_primary_output(seat->server);
-	double w = output ? output->width : 0, h = output ? output->height : 0;
+	/* Without an output (before the first, after the last is unplugged) it rests at 0,0. */
+	double w = output ? output->width : 1, h = output ? output->height : 1;
 	seat->x = seat->x < 0 ? 0 : seat->x > w - 1 ? w - 1 : seat->x;
 	seat->y = seat->y < 0 ? 0 : seat->y > h - 1 ? h - 1 : seat->y;
 }

@@ -22,12 +22,57 @@ server_primary_output(struct sl_server *server)
 	return output;
 }
 
+/* How long a removed global stays bindable (inert) for clients that had not seen it go. */
+#define RETIRE_MS 5000
+
+struct retired_global {
+	struct wl_list link; /* sl_server.retired_globals */
+	struct wl_global *global;
+	struct wl_event_source *timer;
+};
+
+static void
+retired_global_free(struct retired_global *retired)
+{
+	wl_event_source_remove(retired->timer);
+	wl_list_remove(&retired->link);
+	free(retired);
+}
+
+static int
+handle_retired_global_timer(void *data)
+{
+	struct retired_global *retired = data;
+	wl_global_destroy(retired->global);
+	retired_global_free(retired);
+	return 0;
+}
+
+void
+server_retire_global(struct sl_server *server, struct wl_global *global)
+{
+	wl_global_remove(global);
+	struct retired_global *retired = calloc(1, sizeof(*retired));
+	if (retired)
+		retired->timer =
+			wl_event_loop_add_timer(server->loop, handle_retired_global_timer, retired);
+	if (!retired || !retired->timer) {
+		/* Then it lives on, inert, until the display is destroyed. */
+		free(retired);
+		return;
+	}
+	retired->global = global;
+	wl_event_source_timer_update(retired->timer, RETIRE_MS);
+	wl_list_insert(&server->retired_globals, &retired->link);
+}
+
 bool
 server_init(struct sl_server *server, const struct sl_options *options)
 {
 	*server = (struct sl_server){.options = *options, .main_device_fd = -1};
 	wl_list_init(&server->outputs);
 	wl_list_init(&server->toplevels);
+	wl_list_init(&server->retired_globals);
 
 	server->display = wl_display_create();
 	if (!server->display) {
@@ -101,6 +146,10 @@ server_finish(struct sl_server *server)
 	session_destroy(server->session);
 	server->session = NULL;
 	shm_global_finish(server);
+	/* Their globals go with the display. */
+	struct retired_global *retired, *retired_tmp;
+	wl_list_for_each_safe (retired, retired_tmp, &server->retired_globals, link)
+		retired_global_free(retired);
 	wl_display_destroy(server->display);
 	server->display = NULL;
 	sl_loop_destroy(server->main_loop);

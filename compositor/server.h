@@ -46,6 +46,8 @@ struct sl_server {
 
 	struct wl_list outputs;	  /* sl_output.link, in creation order; the first is primary */
 	struct wl_list toplevels; /* sl_xdg_toplevel.link, most recently mapped first */
+	struct wl_list
+		retired_globals; /* removed, destroyed a while later (server_retire_global) */
 
 	struct wl_global *compositor_global;
 	struct wl_global *subcompositor_global;
@@ -87,6 +89,12 @@ struct sl_server {
 bool server_init(struct sl_server *server, const struct sl_options *options);
 void server_finish(struct sl_server *server);
 struct sl_output *server_primary_output(struct sl_server *server);
+/*
+ * Removes a global from clients' view now and destroys it a few seconds later, so that a client
+ * binding it meanwhile (it had not seen global_remove yet) gets an inert object instead of an
+ * error. The global's bind handler must cope with NULL user data by then.
+ */
+void server_retire_global(struct sl_server *server, struct wl_global *global);
 
 /* Globals, one module each; each returns false (with a log line) on failure. */
 bool compositor_global_init(struct sl_server *server);

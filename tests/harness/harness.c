@@ -22,6 +22,7 @@
 #include <linux/udmabuf.h>
 #include <sys/ioctl.h>
 #include <xf86drm.h>
+#include <xf86drmMode.h>
 
 #include "fd.h"
 #include "formats.h"
@@ -449,6 +450,7 @@ registry_handle_global(void *data, struct wl_registry *registry, uint32_t name,
 	} else if (strcmp(interface, wl_output_interface.name) == 0 &&
 		   client->n_outputs < TH_MAX_OUTPUTS) {
 		struct th_output *output = &client->outputs[client->n_outputs++];
+		output->global_name = name;
 		output->output = BIND(wl_output_interface, 4);
 		wl_output_add_listener(output->output, &output_listener, output);
 	}
@@ -458,6 +460,16 @@ registry_handle_global(void *data, struct wl_registry *registry, uint32_t name,
 static void
 registry_handle_global_remove(void *data, struct wl_registry *registry, uint32_t name)
 {
+	struct th_client *client = data;
+	for (int i = 0; i < client->n_outputs; i++) {
+		struct th_output *output = &client->outputs[i];
+		if (output->output && output->global_name == name) {
+			/* Indices stay: outputs[i] of a removed output is NULL from now on. */
+			wl_output_release(output->output);
+			output->output = NULL;
+			client->n_outputs_removed++;
+		}
+	}
 }
 
 static const struct wl_registry_listener registry_listener = {
@@ -540,7 +552,8 @@ th_client_destroy(struct th_client *client)
 		return;
 	/* Disconnecting destroys every object server-side; the proxies are ours to free. */
 	for (int i = 0; i < client->n_outputs; i++)
-		wl_output_destroy(client->outputs[i].output);
+		if (client->outputs[i].output)
+			wl_output_destroy(client->outputs[i].output);
 	void *proxies[] = {client->compositor,	 client->subcompositor, client->shm,
 			   client->wm_base,	 client->presentation,	client->viewporter,
 			   client->single_pixel, client->seat,		client->capture,
@@ -882,7 +895,8 @@ th_capture_output(struct th_client *client, int output, struct th_capture *captu
 {
 	*capture = (struct th_capture){0};
 	if (!th_check(client->capture, "no sluice_capture_manager_v1") ||
-	    !th_check(output < client->n_outputs, "no output %d", output))
+	    !th_check(output < client->n_outputs && client->outputs[output].output, "no output %d",
+		      output))
 		return false;
 	struct capture_ctx ctx = {.capture = capture};
 	struct sluice_capture_frame_v1 *frame = sluice_capture_manager_v1_capture_output(
@@ -1659,4 +1673,51 @@ th_realtime_end(void)
 {
 	struct sched_param normal = {0};
 	sched_setscheduler(0, SCHED_OTHER, &normal);
+}
+
+int
+th_crtc_active(int fd, uint32_t *crtc, uint32_t *prop_id)
+{
+	drmModeRes *res = drmModeGetResources(fd);
+	int active = -1;
+	if (res && res->count_crtcs > 0) {
+		drmModeObjectProperties *props =
+			drmModeObjectGetProperties(fd, res->crtcs[0], DRM_MODE_OBJECT_CRTC);
+		for (uint32_t i = 0; props && i < props->count_props; i++) {
+			drmModePropertyRes *prop = drmModeGetProperty(fd, props->props[i]);
+			if (prop && strcmp(prop->name, "ACTIVE") == 0) {
+				active = (int)props->prop_values[i];
+				if (crtc)
+					*crtc = res->crtcs[0];
+				if (prop_id)
+					*prop_id = prop->prop_id;
+			}
+			drmModeFreeProperty(prop);
+		}
+		drmModeFreeObjectProperties(props);
+	}
+	drmModeFreeResources(res);
+	return active;
+}
+
+bool
+th_wait_crtc_active(int fd, int want, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 100) {
+		if (th_crtc_active(fd, NULL, NULL) == want)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+bool
+th_server_wait_log(struct th_server *server, const char *needle, int count, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 100) {
+		if (th_server_log_count(server, needle) >= count)
+			return true;
+		usleep(100000);
+	}
+	return false;
 }

@@ -77,13 +77,16 @@ bool th_server_alive(struct th_server *server);
 bool th_server_exits_within(struct th_server *server, int timeout_ms);
 /* Number of lines in sluice's log containing needle. */
 int th_server_log_count(struct th_server *server, const char *needle);
+/* Polls the log until count lines contain needle; false after timeout_ms. */
+bool th_server_wait_log(struct th_server *server, const char *needle, int count, int timeout_ms);
 
 /* ---- clients ---- */
 
 #define TH_MAX_OUTPUTS 8
 
 struct th_output {
-	struct wl_output *output;
+	struct wl_output *output; /* NULL once its global was removed */
+	uint32_t global_name;
 	int32_t width, height, refresh_mhz;
 	char name[32];
 	bool done;
@@ -105,7 +108,8 @@ struct th_client {
 	struct zxdg_output_manager_v1 *xdg_output;
 	struct wl_data_device_manager *data_device_manager;
 	struct th_output outputs[TH_MAX_OUTPUTS];
-	int n_outputs;
+	int n_outputs; /* ever announced, removed ones included */
+	int n_outputs_removed;
 	uint32_t clock_id;
 	uint32_t shm_formats[64];
 	int n_shm_formats;
@@ -354,5 +358,13 @@ int64_t th_now_ns(void);
 void th_require_vkms(char *path, size_t size);
 /* Finds the /dev/dri/card* node whose driver is named driver (e.g. "vkms"); false if none. */
 bool th_find_drm_device(const char *driver, char *path, size_t size);
+/*
+ * The ACTIVE property of the card's first CRTC (vkms has one), read as any atomic DRM client may
+ * (fd needs DRM_CLIENT_CAP_ATOMIC); -1 if unknown. The CRTC's and the property's ids go to *crtc
+ * and *prop_id when asked for.
+ */
+int th_crtc_active(int fd, uint32_t *crtc, uint32_t *prop_id);
+/* Polls th_crtc_active until it is want; false after timeout_ms. */
+bool th_wait_crtc_active(int fd, int want, int timeout_ms);
 
 #endif

@@ -567,52 +567,6 @@ test_no_quit_key(void)
 }
 
 /*
- * The ACTIVE property of vkms's one CRTC, read as any DRM client may; -1 if unknown. The CRTC's
- * and the property's ids go to *crtc and *prop_id when asked for.
- */
-static int
-crtc_active_prop(int fd, uint32_t *crtc, uint32_t *prop_id)
-{
-	drmModeRes *res = drmModeGetResources(fd);
-	int active = -1;
-	if (res && res->count_crtcs > 0) {
-		drmModeObjectProperties *props =
-			drmModeObjectGetProperties(fd, res->crtcs[0], DRM_MODE_OBJECT_CRTC);
-		for (uint32_t i = 0; props && i < props->count_props; i++) {
-			drmModePropertyRes *prop = drmModeGetProperty(fd, props->props[i]);
-			if (prop && strcmp(prop->name, "ACTIVE") == 0) {
-				active = (int)props->prop_values[i];
-				if (crtc)
-					*crtc = res->crtcs[0];
-				if (prop_id)
-					*prop_id = prop->prop_id;
-			}
-			drmModeFreeProperty(prop);
-		}
-		drmModeFreeObjectProperties(props);
-	}
-	drmModeFreeResources(res);
-	return active;
-}
-
-static int
-crtc_active(int fd)
-{
-	return crtc_active_prop(fd, NULL, NULL);
-}
-
-static bool
-wait_crtc_active(int fd, int want, int timeout_ms)
-{
-	for (int waited = 0; waited <= timeout_ms; waited += 100) {
-		if (crtc_active(fd) == want)
-			return true;
-		usleep(100000);
-	}
-	return false;
-}
-
-/*
  * --idle-timeout 3: with no input the CRTC goes inactive (display off); mouse motion lights it
  * again and the client's next frame is presented (before it goes off again).
  */
@@ -628,9 +582,9 @@ test_idle_blanking(void)
 		     strerror(errno)) &&
 	    /* ACTIVE is an atomic property: only atomic clients see it. */
 	    th_check(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0, "no atomic KMS")) {
-		th_check(wait_crtc_active(fd, 0, 15000), "no blanking after 3 s without input");
+		th_check(th_wait_crtc_active(fd, 0, 15000), "no blanking after 3 s without input");
 		uinput_emit(&s.mouse, EV_REL, REL_X, 5);
-		th_check(wait_crtc_active(fd, 1, 10000), "input did not light the output again");
+		th_check(th_wait_crtc_active(fd, 1, 10000), "input did not light the output again");
 		wl_surface_attach(s.window->surface, s.buffer->buffer, 0, 0);
 		wl_surface_damage_buffer(s.window->surface, 0, 0, 16, 16);
 		struct th_presented p;
@@ -796,17 +750,6 @@ vt_switch(int tty0, int vt)
 	return th_check(false, "VT %d did not become active: sluice's session did not let go", vt);
 }
 
-static bool
-wait_log(struct th_server *server, const char *needle, int count, int timeout_ms)
-{
-	for (int waited = 0; waited <= timeout_ms; waited += 100) {
-		if (th_server_log_count(server, needle) >= count)
-			return true;
-		usleep(100000);
-	}
-	return false;
-}
-
 /* The middle pixel of what sluice shows (captured through vkms's writeback connector). */
 static uint32_t
 shown_pixel(struct th_client *client)
@@ -842,13 +785,14 @@ test_vt_switch(void)
 	    th_check((fd = open(vkms_path, O_RDWR | O_CLOEXEC)) >= 0, "open %s: %s", vkms_path,
 		     strerror(errno)) &&
 	    th_check(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0, "no atomic KMS") &&
-	    th_check(crtc_active_prop(fd, &crtc, &active_prop) == 1, "the CRTC is not lit") &&
+	    th_check(th_crtc_active(fd, &crtc, &active_prop) == 1, "the CRTC is not lit") &&
 	    th_check(drmSetMaster(fd) != 0, "sluice is not DRM master of %s", vkms_path)) {
 		home = state.v_active;
 		int away = home == 2 ? 3 : 2;
 		th_check(shown_pixel(s.client) == 0x336699, "the window is not shown");
 		if (vt_switch(tty0, away) &&
-		    th_check(wait_log(s.server, ": paused", 1, 10000), "sluice did not pause")) {
+		    th_check(th_server_wait_log(s.server, ": paused", 1, 10000),
+			     "sluice did not pause")) {
 			th_check(drmSetMaster(fd) == 0, "sluice kept DRM master: %s",
 				 strerror(errno));
 			drmModeAtomicReq *req = drmModeAtomicAlloc();
@@ -865,9 +809,10 @@ test_vt_switch(void)
 			drmDropMaster(fd);
 		}
 		if (vt_switch(tty0, home)) {
-			th_check(wait_log(s.server, ": resumed", 1, 10000),
+			th_check(th_server_wait_log(s.server, ": resumed", 1, 10000),
 				 "sluice did not resume");
-			th_check(wait_crtc_active(fd, 1, 10000), "the display was not lit again");
+			th_check(th_wait_crtc_active(fd, 1, 10000),
+				 "the display was not lit again");
 			th_buffer_fill(s.buffer, 0, 0, s.window->width, s.window->height,
 				       0xff993366u);
 			wl_surface_attach(s.window->surface, s.buffer->buffer, 0, 0);
