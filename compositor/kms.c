@@ -1397,6 +1397,20 @@ kms_output_unplug(struct kms_output *ko)
 		kms_output_disable(ko);
 }
 
+/* Connected, a display (not writeback), and the one --output names if it names one. */
+static bool
+connector_wanted(struct kms_device *dev, drmModeConnector *c)
+{
+	if (!c || c->connection != DRM_MODE_CONNECTED ||
+	    c->connector_type == DRM_MODE_CONNECTOR_WRITEBACK)
+		return false;
+	if (!dev->options.output)
+		return true;
+	char name[32];
+	connector_name(c, name, sizeof(name));
+	return strcmp(name, dev->options.output) == 0;
+}
+
 static bool
 connector_has_output(struct kms_device *dev, uint32_t connector_id)
 {
@@ -1439,8 +1453,7 @@ device_scan_connectors(struct kms_device *dev)
 		if (connector_has_output(dev, res->connectors[i]))
 			continue;
 		drmModeConnector *c = drmModeGetConnector(dev->fd, res->connectors[i]);
-		if (c && c->connection == DRM_MODE_CONNECTED &&
-		    c->connector_type != DRM_MODE_CONNECTOR_WRITEBACK) {
+		if (connector_wanted(dev, c)) {
 			char name[32], err[256];
 			connector_name(c, name, sizeof(name));
 			log_info("kms", "%s connected", name);
@@ -1512,6 +1525,28 @@ handle_session_active(struct wl_listener *listener, void *data)
 		device_scan_connectors(dev);
 }
 
+/* err for --output NAME when NAME is not among the connected connectors, which it lists. */
+static void
+connector_missing_error(struct kms_device *dev, drmModeRes *res, const char *output, char *err,
+			size_t err_size)
+{
+	char connected[160] = "";
+	size_t len = 0;
+	for (int i = 0; i < res->count_connectors; i++) {
+		drmModeConnector *c = drmModeGetConnector(dev->fd, res->connectors[i]);
+		if (c && c->connection == DRM_MODE_CONNECTED &&
+		    c->connector_type != DRM_MODE_CONNECTOR_WRITEBACK && len < sizeof(connected)) {
+			char name[32];
+			connector_name(c, name, sizeof(name));
+			len += (size_t)snprintf(connected + len, sizeof(connected) - len, "%s%s",
+						len ? ", " : "", name);
+		}
+		drmModeFreeConnector(c);
+	}
+	snprintf(err, err_size, "%s: no connected connector %s (connected: %s)", dev->path, output,
+		 len ? connected : "none");
+}
+
 struct kms_device *
 kms_device_create(struct sl_server *server, const struct kms_options *options, char *err,
 		  size_t err_size)
@@ -1573,13 +1608,15 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 		find_writeback(dev, res);
 
 	/* Every connected connector needs a mode before anything is allocated or GL starts. */
-	snprintf(err, err_size, "%s: no connected connector", dev->path);
+	if (options->output)
+		connector_missing_error(dev, res, options->output, err, err_size);
+	else
+		snprintf(err, err_size, "%s: no connected connector", dev->path);
 	bool failed = false, any = false;
 	for (int i = 0; i < res->count_connectors && !failed; i++) {
 		drmModeConnector *c = drmModeGetConnector(dev->fd, res->connectors[i]);
 		drmModeModeInfo mode;
-		if (c && c->connection == DRM_MODE_CONNECTED &&
-		    c->connector_type != DRM_MODE_CONNECTOR_WRITEBACK) {
+		if (connector_wanted(dev, c)) {
 			any = true;
 			if (!pick_mode(c, options, &mode)) {
 				connector_mode_error(dev, c, options, err, err_size);
@@ -1642,8 +1679,7 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 	failed = false;
 	for (int i = 0; i < res->count_connectors && !failed; i++) {
 		drmModeConnector *c = drmModeGetConnector(dev->fd, res->connectors[i]);
-		if (c && c->connection == DRM_MODE_CONNECTED &&
-		    c->connector_type != DRM_MODE_CONNECTOR_WRITEBACK)
+		if (connector_wanted(dev, c))
 			failed = !output_create(dev, res, c, options, err, err_size);
 		drmModeFreeConnector(c);
 	}

@@ -20,6 +20,7 @@ struct kms_options {
 	bool has_mode;	    /* else the connector's preferred mode */
 	int32_t width, height;
 	int32_t refresh_mhz; /* 0: any refresh at that size (the highest) */
+	const char *output;  /* --output: drive only this connector (e.g. HDMI-A-1); NULL: all */
 };
 
 /*

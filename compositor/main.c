@@ -38,6 +38,8 @@ static const char usage[] =
 	"      --backend NAME        auto (default: KMS if a display device can be used, else\n"
 	"                            headless), drm or headless\n"
 	"      --drm-device PATH     the DRM device (default: the first KMS-capable card)\n"
+	"      --output NAME         drive only this connector (e.g. HDMI-A-1; default: every\n"
+	"                            connected one), also when it is plugged in later\n"
 	"      --mode WxH[@HZ]       the display mode (default: the connector's preferred mode)\n"
 	"      --renderer NAME       on KMS: auto (default: gl, pixman where GL is software or\n"
 	"                            missing), gl or pixman\n"
@@ -169,6 +171,7 @@ main(int argc, char *argv[])
 		OPT_BACKEND,
 		OPT_DRM_DEVICE,
 		OPT_MODE,
+		OPT_OUTPUT,
 		OPT_RENDERER,
 		OPT_STATS,
 		OPT_KIOSK,
@@ -193,6 +196,7 @@ main(int argc, char *argv[])
 		{"backend", required_argument, NULL, OPT_BACKEND},
 		{"drm-device", required_argument, NULL, OPT_DRM_DEVICE},
 		{"mode", required_argument, NULL, OPT_MODE},
+		{"output", required_argument, NULL, OPT_OUTPUT},
 		{"renderer", required_argument, NULL, OPT_RENDERER},
 		{"capture", no_argument, NULL, OPT_CAPTURE},
 		{"repaint-window", required_argument, NULL, OPT_REPAINT_WINDOW},
@@ -288,6 +292,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_DRM_DEVICE:
 			kms.device = optarg;
+			break;
+		case OPT_OUTPUT:
+			kms.output = optarg;
 			break;
 		case OPT_MODE: {
 			struct headless_mode mode;
@@ -489,14 +496,14 @@ main(int argc, char *argv[])
 			options.seat.keyboard_layout);
 		return EXIT_FAILURE;
 	}
-	bool wants_drm = kms.device || kms.has_mode;
+	bool wants_drm = kms.device || kms.has_mode || kms.output;
 	if (n_modes > 0 && (backend == BACKEND_DRM || wants_drm)) {
 		fprintf(stderr, "sluice: --headless cannot be combined with --backend drm, "
-				"--drm-device or --mode\n");
+				"--drm-device, --output or --mode\n");
 		return EXIT_FAILURE;
 	}
 	if (backend == BACKEND_HEADLESS && wants_drm) {
-		fprintf(stderr, "sluice: --drm-device and --mode need the drm backend\n");
+		fprintf(stderr, "sluice: --drm-device, --output and --mode need the drm backend\n");
 		return EXIT_FAILURE;
 	}
 	if (n_modes > 0 || backend == BACKEND_HEADLESS)

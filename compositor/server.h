@@ -46,8 +46,7 @@ struct sl_server {
 
 	struct wl_list outputs;	  /* sl_output.link, in creation order; the first is primary */
 	struct wl_list toplevels; /* sl_xdg_toplevel.link, most recently mapped first */
-	struct wl_list
-		retired_globals; /* removed, destroyed a while later (server_retire_global) */
+	struct wl_list retired_globals; /* see server_retire_global */
 
 	struct wl_global *compositor_global;
 	struct wl_global *subcompositor_global;

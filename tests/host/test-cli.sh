@@ -33,7 +33,7 @@ expect_error() {
 }
 
 echo "TAP version 13"
-echo "1..38"
+echo "1..39"
 expect_error "unknown-option" "unknown option '--bogus'" "$sluice" --bogus
 expect_error "missing-argument" "needs an argument" "$sluice" --socket
 expect_error "positional-argument" "unexpected argument 'extra'" "$sluice" extra
@@ -69,8 +69,10 @@ expect_error "bad-acquire-fences" "invalid acquire-fence mode 'later' (wait or k
 expect_error "bad-drm-mode" "invalid mode '1920x'" "$sluice" --mode 1920x
 expect_error "headless-with-drm" "--headless cannot be combined with --backend drm" \
 	"$sluice" --headless 640x480 --backend drm
-expect_error "mode-needs-drm" "--drm-device and --mode need the drm backend" \
+expect_error "mode-needs-drm" "--drm-device, --output and --mode need the drm backend" \
 	"$sluice" --backend headless --mode 640x480
+expect_error "output-needs-drm" "--drm-device, --output and --mode need the drm backend" \
+	"$sluice" --backend headless --output HDMI-A-1
 expect_error "drm-device-missing" "cannot open /nonexistent/card0: No such file or directory" \
 	"$sluice" --drm-device /nonexistent/card0
 expect_error "drm-device-not-kms" "/dev/null is not a DRM device" \

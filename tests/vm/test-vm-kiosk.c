@@ -187,9 +187,11 @@ static void
 test_hotplug(void)
 {
 	const char *card = strrchr(vkms_path, '/') + 1;
-	const char *const args[] = {
-		"--backend", "drm",  "--drm-device", vkms_path, "--renderer", "pixman",
-		"--session", "none", "--input",	     "none",	NULL};
+	/* Named: only that connector is driven, when it comes back as well. */
+	const char *const args[] = {"--backend", "drm",	      "--drm-device", vkms_path,
+				    "--output",	 "Virtual-1", "--renderer",   "pixman",
+				    "--session", "none",      "--input",      "none",
+				    NULL};
 	struct th_server *server = th_server_start(args);
 	th_require(server);
 	struct th_client *client = th_client_connect(server);

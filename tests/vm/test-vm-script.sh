@@ -24,7 +24,7 @@ check() {
 }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..9"
 check "no-command" 125 "no command given" "$vm"
 check "bad-timeout" 125 "--timeout needs a number of seconds" "$vm" --timeout soon -- true
 check "bad-rw" 125 "--rw /nonexistent: no such directory" "$vm" --rw /nonexistent -- true
@@ -38,4 +38,9 @@ check "status-and-output" 7 "hello from $(uname -m)" "$vm" -- sh -c 'echo hello 
 check "no-connected-connector" 1 "sluice: /dev/dri/card1: no connected connector" \
 	"$vm" --append video=Virtual-1:d -- env XDG_RUNTIME_DIR=/tmp "${SLUICE_BIN:?}" \
 	--backend drm --drm-device /dev/dri/card1
+# --output names a connector the card does not have connected: the error lists those it has.
+check "output-not-connected" 1 \
+	"sluice: /dev/dri/card1: no connected connector HDMI-A-9 (connected: Virtual-1)" \
+	"$vm" -- env XDG_RUNTIME_DIR=/tmp "${SLUICE_BIN:?}" --backend drm \
+	--drm-device /dev/dri/card1 --output HDMI-A-9
 [ "$failed" -eq 0 ]
