@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -125,6 +127,23 @@ th_server_start(const char *const *extra_args)
 struct th_server *
 th_server_start_env(const char *const *extra_args, const char *const *env)
 {
+	return th_server_start_user(extra_args, env, NULL, NULL);
+}
+
+struct th_server *
+th_server_start_user(const char *const *extra_args, const char *const *env, const char *user,
+		     const char *group)
+{
+	uid_t uid = 0;
+	gid_t gid = 0;
+	if (user) {
+		struct passwd *pw = getpwnam(user);
+		struct group *gr = getgrnam(group);
+		if (!th_check(pw && gr, "no user %s or group %s", user, group))
+			return NULL;
+		uid = pw->pw_uid;
+		gid = gr->gr_gid;
+	}
 	struct th_server *server = calloc(1, sizeof(*server));
 	if (!server)
 		return NULL;
@@ -136,6 +155,13 @@ th_server_start_env(const char *const *extra_args, const char *const *env)
 	}
 	snprintf(server->socket, sizeof(server->socket), "sluice-test");
 	snprintf(server->log_path, sizeof(server->log_path), "%s/sluice.log", server->runtime_dir);
+	/* Its runtime dir is the user's own, as a login session's would be. */
+	if (user && !th_check(chown(server->runtime_dir, uid, gid) == 0, "chown %s: %s",
+			      server->runtime_dir, strerror(errno))) {
+		rmdir(server->runtime_dir);
+		free(server);
+		return NULL;
+	}
 
 	const char *bin = getenv("SLUICE_BIN");
 	if (!bin)
@@ -188,6 +214,10 @@ th_server_start_env(const char *const *extra_args, const char *const *env)
 		/* Last, so that a test can override the above. */
 		for (int i = 0; env && env[i]; i++)
 			putenv((char *)env[i]);
+		if (user && (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0)) {
+			fprintf(stderr, "cannot become %s:%s: %s\n", user, group, strerror(errno));
+			_exit(127);
+		}
 		execvp(bin, (char *const *)argv);
 		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
 		_exit(127);

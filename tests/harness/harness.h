@@ -70,6 +70,9 @@ struct th_server {
 struct th_server *th_server_start(const char *const *extra_args);
 /* The same with extra "NAME=value" environment strings (NULL-terminated). */
 struct th_server *th_server_start_env(const char *const *extra_args, const char *const *env);
+/* The same run as user:group (the test runs as root), with a runtime dir of the user's. */
+struct th_server *th_server_start_user(const char *const *extra_args, const char *const *env,
+				       const char *user, const char *group);
 /* SIGTERM, wait; returns true if sluice exited with status 0 (so no sanitizer report either). */
 bool th_server_stop(struct th_server *server);
 bool th_server_alive(struct th_server *server);

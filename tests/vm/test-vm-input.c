@@ -12,12 +12,15 @@
 #include <linux/input.h>
 #include <linux/uinput.h>
 #include <linux/vt.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -370,10 +373,13 @@ struct session {
 	struct seen seen;
 };
 
-/* extra: up to two more sluice arguments, NULL-terminated (or NULL); env: sluice's extra
- * environment (NULL: libseat's noop backend, no VT). */
+/*
+ * extra: up to two more sluice arguments, NULL-terminated (or NULL); env: sluice's extra
+ * environment (NULL: libseat's noop backend, no VT); user: run sluice as user:video (NULL: root).
+ */
 static bool
-session_start_env(struct session *s, const char *const *extra, const char *const *env)
+session_start_env(struct session *s, const char *const *extra, const char *const *env,
+		  const char *user)
 {
 	*s = (struct session){.keyboard.fd = -1, .mouse.fd = -1};
 	if (!uinput_create(&s->keyboard, true) || !uinput_create(&s->mouse, false))
@@ -383,7 +389,7 @@ session_start_env(struct session *s, const char *const *extra, const char *const
 	for (int i = 0; extra && extra[i] && i < 3; i++)
 		args[8 + i] = extra[i];
 	static const char *const noop[] = {"LIBSEAT_BACKEND=noop", NULL};
-	s->server = th_server_start_env(args, env ? env : noop);
+	s->server = th_server_start_user(args, env ? env : noop, user, user ? "video" : NULL);
 	if (!th_check(s->server, "sluice did not start"))
 		return false;
 	th_check(th_server_log_count(s->server, "added sluice test keyboard") == 1 &&
@@ -423,7 +429,7 @@ session_start_env(struct session *s, const char *const *extra, const char *const
 static bool
 session_start(struct session *s, const char *const *extra)
 {
-	return session_start_env(s, extra, NULL);
+	return session_start_env(s, extra, NULL, NULL);
 }
 
 static void
@@ -762,26 +768,40 @@ shown_pixel(struct th_client *client)
 	return pixel;
 }
 
+/* The uid a process runs as, from /proc; -1 if unknown. */
+static long
+process_uid(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	char *status = th_read_file(path);
+	const char *uid = status ? strstr(status, "\nUid:") : NULL;
+	long value = uid ? strtol(uid + 5, NULL, 10) : -1;
+	free(status);
+	return value;
+}
+
 /*
- * The kiosk on a VT, its session from libseat's builtin backend (a seatd of its own, as root):
- * switching to another VT takes DRM master and the input devices away from sluice (this test
- * then becomes master and turns the display off, as a console or another compositor would);
- * keys typed meanwhile reach nobody; switching back gives both back, the display lit again
- * with a full modeset, new frames presented and keys delivered.
+ * The kiosk on a VT, its session from libseat (env picks the backend; user: sluice runs as that
+ * user): switching to another VT takes DRM master and the input devices away from sluice (this
+ * test then becomes master and turns the display off, as a console or another compositor
+ * would); keys typed meanwhile reach nobody; switching back gives both back, the display lit
+ * again with a full modeset, new frames presented and keys delivered.
  */
 static void
-test_vt_switch(void)
+vt_switch_round(const char *const *env, const char *user)
 {
 	struct session s = {.keyboard.fd = -1, .mouse.fd = -1};
-	static const char *const builtin[] = {"LIBSEAT_BACKEND=builtin", NULL};
 	int tty0 = open("/dev/tty0", O_RDWR | O_CLOEXEC), fd = -1, home = 0;
 	struct vt_stat state;
 	uint32_t crtc = 0, active_prop = 0;
 	if (th_check(tty0 >= 0 && ioctl(tty0, VT_GETSTATE, &state) == 0, "no VT: %s",
 		     strerror(errno)) &&
-	    session_start_env(&s, NULL, builtin) &&
+	    session_start_env(&s, NULL, env, user) &&
 	    th_check(th_server_log_count(s.server, "session on seat0") == 1,
 		     "sluice is not on a libseat session") &&
+	    th_check(!user || process_uid(s.server->pid) == (long)getpwnam(user)->pw_uid,
+		     "sluice does not run as %s", user) &&
 	    th_check((fd = open(vkms_path, O_RDWR | O_CLOEXEC)) >= 0, "open %s: %s", vkms_path,
 		     strerror(errno)) &&
 	    th_check(drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) == 0, "no atomic KMS") &&
@@ -835,18 +855,52 @@ test_vt_switch(void)
 		close(tty0);
 }
 
+/* As root with no session manager: libseat's builtin backend, a seatd of sluice's own. */
+static void
+test_vt_switch(void)
+{
+	static const char *const builtin[] = {"LIBSEAT_BACKEND=builtin", NULL};
+	vt_switch_round(builtin, NULL);
+}
+
+/*
+ * The way a device without root runs it: seatd (started here, as a system service would be,
+ * for group video) hands an ordinary user's sluice the card and the input devices. The user is
+ * nobody, in group video only: it could open neither itself. Then the same VT round trip.
+ */
+static void
+test_seatd_user(void)
+{
+	pid_t seatd = fork();
+	if (seatd == 0) {
+		execlp("seatd", "seatd", "-g", "video", (char *)NULL);
+		_exit(127);
+	}
+	bool up = false;
+	for (int i = 0; i < 50 && !up; i++) {
+		up = access("/run/seatd.sock", F_OK) == 0;
+		if (!up)
+			usleep(100000);
+	}
+	if (th_check(seatd > 0 && up, "seatd did not start (is it installed?)")) {
+		static const char *const env[] = {"LIBSEAT_BACKEND=seatd", NULL};
+		vt_switch_round(env, "nobody");
+	}
+	if (seatd > 0) {
+		kill(seatd, SIGTERM);
+		waitpid(seatd, NULL, 0);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
 	th_require_vkms(vkms_path, sizeof(vkms_path));
 	static const struct th_test tests[] = {
-		{"keyboard", test_keyboard},
-		{"pointer", test_pointer},
-		{"quit-key", test_quit_key},
-		{"no-quit-key", test_no_quit_key},
-		{"idle-blanking", test_idle_blanking},
-		{"vt-switch", test_vt_switch},
-		{"touch", test_touch},
+		{"keyboard", test_keyboard},	       {"pointer", test_pointer},
+		{"quit-key", test_quit_key},	       {"no-quit-key", test_no_quit_key},
+		{"idle-blanking", test_idle_blanking}, {"vt-switch", test_vt_switch},
+		{"seatd-user", test_seatd_user},       {"touch", test_touch},
 	};
 	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }
