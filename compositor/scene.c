@@ -46,6 +46,8 @@ root_position(struct sl_server *server, struct sl_output *output, struct sl_surf
 static bool
 surface_position(struct sl_output *output, struct sl_surface *surface, int32_t *x, int32_t *y)
 {
+	if (seat_cursor_position(output->server->seat, output, surface, x, y))
+		return true;
 	int32_t dx = 0, dy = 0;
 	struct sl_subsurface *sub;
 	while ((sub = sl_subsurface_from_surface(surface))) {
@@ -91,6 +93,10 @@ scene_for_each_surface(struct sl_server *server, struct sl_output *output, scene
 	int32_t x, y;
 	if (root && root_position(server, output, root, &x, &y))
 		for_each_in_tree(root, x, y, fn, data);
+	/* The cursor on top of everything. */
+	struct sl_surface *cursor = seat_cursor_surface(server->seat);
+	if (cursor && seat_cursor_position(server->seat, output, cursor, &x, &y))
+		fn(cursor, x, y, data);
 }
 
 void
@@ -177,13 +183,16 @@ scene_surface_gone(struct sl_surface *surface)
 void
 scene_output_removed(struct sl_output *output)
 {
-	/* Only toplevel trees ever enter outputs. */
+	/* Only toplevel trees and the cursor ever enter outputs. */
 	struct sl_xdg_toplevel *toplevel;
 	wl_list_for_each (toplevel, &output->server->toplevels, link) {
 		struct sl_surface *surface = xdg_toplevel_surface(toplevel);
 		if (surface)
 			tree_leave(surface, output);
 	}
+	struct sl_surface *cursor = seat_cursor_surface(output->server->seat);
+	if (cursor)
+		tree_leave(cursor, output);
 }
 
 void

@@ -2,8 +2,9 @@
  * wl_seat: always advertised, because many clients refuse to start without one. Its capabilities
  * follow the input devices (input.c); the headless backend has none, so it announces none.
  * Keyboard focus is the toplevel on screen; pointer focus the surface of its tree under the
- * pointer; each finger on a touch screen belongs to the surface it came down on. sluice draws
- * no cursor: a kiosk shows the app's own pointer feedback, if any.
+ * pointer; each finger on a touch screen belongs to the surface it came down on. The cursor is
+ * the image the client under the pointer sets (wl_pointer.set_cursor), drawn on top on the
+ * primary output; none until it sets one.
  */
 #include "seat.h"
 
@@ -68,6 +69,14 @@ struct sl_seat {
 	double sx, sy; /* the same, in pointer_focus's coordinates */
 	struct sl_surface *pointer_focus;
 	struct wl_listener pointer_focus_destroy;
+	uint32_t pointer_enter_serial; /* set_cursor must quote it */
+
+	/* The focused client's cursor image (wl_pointer.set_cursor), drawn on top at the pointer.
+	 */
+	struct sl_surface *cursor;
+	int32_t hotspot_x, hotspot_y;
+	struct wl_listener cursor_destroy;
+	pixman_box32_t cursor_box; /* where it was drawn last; empty if nowhere */
 
 	struct wl_list touches; /* wl_touch resources */
 	struct touch_point touch_points[MAX_TOUCH_POINTS];
@@ -220,6 +229,103 @@ handle_keyboard_focus_destroy(struct wl_listener *listener, void *data)
 	data_device_set_focus(seat->server->data_device, NULL);
 }
 
+/* ---- the cursor ---- */
+
+static void cursor_surface_commit(struct sl_surface *surface);
+
+static const struct sl_surface_role cursor_role = {
+	.name = "wl_pointer-cursor",
+	.commit = cursor_surface_commit,
+};
+
+static bool
+cursor_visible(struct sl_seat *seat)
+{
+	return seat->cursor && seat->cursor->current.buffer && seat->pointer_focus &&
+	       wl_resource_get_client(seat->cursor->resource) ==
+		       wl_resource_get_client(seat->pointer_focus->resource) &&
+	       server_primary_output(seat->server);
+}
+
+bool
+seat_cursor_position(struct sl_seat *seat, struct sl_output *output, struct sl_surface *surface,
+		     int32_t *x, int32_t *y)
+{
+	if (!seat || surface != seat->cursor || !cursor_visible(seat) ||
+	    output != server_primary_output(seat->server))
+		return false;
+	*x = (int32_t)seat->x - seat->hotspot_x;
+	*y = (int32_t)seat->y - seat->hotspot_y;
+	return true;
+}
+
+struct sl_surface *
+seat_cursor_surface(struct sl_seat *seat)
+{
+	return seat && cursor_visible(seat) ? seat->cursor : NULL;
+}
+
+/*
+ * Damages where the cursor was and where it is now, on the primary output (the pointer's).
+ * contents: its image changed too, so even an unmoved cursor is drawn again.
+ */
+static void
+cursor_damage(struct sl_seat *seat, bool contents)
+{
+	struct sl_output *output = server_primary_output(seat->server);
+	pixman_box32_t box = {0};
+	int32_t x, y;
+	if (output && seat_cursor_position(seat, output, seat->cursor, &x, &y))
+		box = (pixman_box32_t){x, y, x + seat->cursor->geometry.width,
+				       y + seat->cursor->geometry.height};
+	bool moved = box.x1 != seat->cursor_box.x1 || box.y1 != seat->cursor_box.y1 ||
+		     box.x2 != seat->cursor_box.x2 || box.y2 != seat->cursor_box.y2;
+	if (!output || (!moved && !contents))
+		return;
+	pixman_region32_t damage;
+	pixman_region32_init(&damage);
+	const pixman_box32_t *boxes[] = {&seat->cursor_box, &box};
+	for (int i = 0; i < 2; i++)
+		if (boxes[i]->x2 > boxes[i]->x1 && boxes[i]->y2 > boxes[i]->y1)
+			pixman_region32_union_rect(&damage, &damage, boxes[i]->x1, boxes[i]->y1,
+						   (unsigned)(boxes[i]->x2 - boxes[i]->x1),
+						   (unsigned)(boxes[i]->y2 - boxes[i]->y1));
+	sl_output_add_damage(output, &damage);
+	pixman_region32_fini(&damage);
+	seat->cursor_box = box;
+}
+
+static void
+cursor_surface_commit(struct sl_surface *surface)
+{
+	/* The scene damages what the commit changed; a new size moves the box. */
+	struct sl_seat *seat = surface->role_data;
+	if (seat && seat->cursor == surface)
+		cursor_damage(seat, false);
+}
+
+static void
+set_cursor(struct sl_seat *seat, struct sl_surface *surface, int32_t hotspot_x, int32_t hotspot_y)
+{
+	if (seat->cursor)
+		wl_list_remove(&seat->cursor_destroy.link);
+	seat->cursor = surface;
+	seat->hotspot_x = hotspot_x;
+	seat->hotspot_y = hotspot_y;
+	if (surface)
+		wl_signal_add(&surface->events.destroy, &seat->cursor_destroy);
+	cursor_damage(seat, true);
+}
+
+static void
+handle_cursor_destroy(struct wl_listener *listener, void *data)
+{
+	struct sl_seat *seat = wl_container_of(listener, seat, cursor_destroy);
+	wl_list_remove(&listener->link);
+	seat->cursor = NULL;
+	cursor_damage(seat, false);
+}
+
 struct hit {
 	double x, y;
 	struct sl_surface *surface;
@@ -230,6 +336,9 @@ static void
 hit_test(struct sl_surface *surface, int32_t x, int32_t y, void *data)
 {
 	struct hit *hit = data;
+	/* The cursor is drawn where the pointer is: it is never what is under it. */
+	if (surface->role == &cursor_role)
+		return;
 	/* Bottom to top: the last surface that contains the point is the one on top. */
 	if (hit->x >= x && hit->y >= y && hit->x < x + surface->geometry.width &&
 	    hit->y < y + surface->geometry.height) {
@@ -266,6 +375,7 @@ pointer_update(struct sl_seat *seat, uint32_t time_ms, bool moved, bool frame)
 	if (hit.surface == seat->pointer_focus) {
 		seat->sx = hit.sx;
 		seat->sy = hit.sy;
+		cursor_damage(seat, false);
 		if (!hit.surface || !moved)
 			return;
 		client = wl_resource_get_client(hit.surface->resource);
@@ -289,11 +399,14 @@ pointer_update(struct sl_seat *seat, uint32_t time_ms, bool moved, bool frame)
 	seat->pointer_focus = hit.surface;
 	seat->sx = hit.sx;
 	seat->sy = hit.sy;
+	/* What the cursor looks like over the new surface is for its client to say. */
+	set_cursor(seat, NULL, 0, 0);
 	if (!hit.surface)
 		return;
 	wl_signal_add(&hit.surface->events.destroy, &seat->pointer_focus_destroy);
 	client = wl_resource_get_client(hit.surface->resource);
 	uint32_t serial = wl_display_next_serial(seat->server->display);
+	seat->pointer_enter_serial = serial;
 	for_each_of_client (pointer, &seat->pointers, client) {
 		pointer_enter(seat, pointer, serial);
 		if (frame)
@@ -307,6 +420,7 @@ handle_pointer_focus_destroy(struct wl_listener *listener, void *data)
 	struct sl_seat *seat = wl_container_of(listener, seat, pointer_focus_destroy);
 	wl_list_remove(&listener->link);
 	seat->pointer_focus = NULL;
+	cursor_damage(seat, false);
 }
 
 void
@@ -593,9 +707,24 @@ handle_release(struct wl_client *client, struct wl_resource *resource)
 
 static void
 pointer_handle_set_cursor(struct wl_client *client, struct wl_resource *resource, uint32_t serial,
-			  struct wl_resource *surface, int32_t hotspot_x, int32_t hotspot_y)
+			  struct wl_resource *surface_resource, int32_t hotspot_x,
+			  int32_t hotspot_y)
 {
-	/* No cursor is drawn (see the top of this file); the request is valid all the same. */
+	struct sl_seat *seat = wl_resource_get_user_data(resource);
+	struct sl_surface *surface =
+		surface_resource ? sl_surface_from_resource(surface_resource) : NULL;
+	/* The role comes first: a surface with another role is an error whatever the serial. */
+	if (surface &&
+	    !sl_surface_set_role(surface, &cursor_role, seat, resource, WL_POINTER_ERROR_ROLE))
+		return;
+	/* Only the client under the pointer, since its enter (serials wrap); else ignored. */
+	if (!seat || !seat->pointer_focus ||
+	    wl_resource_get_client(seat->pointer_focus->resource) != client ||
+	    serial - seat->pointer_enter_serial > UINT32_MAX / 2)
+		return;
+	log_debug("seat", "cursor: %s%u, hotspot %d,%d", surface ? "wl_surface@" : "none ",
+		  surface ? wl_resource_get_id(surface->resource) : 0, hotspot_x, hotspot_y);
+	set_cursor(seat, surface, hotspot_x, hotspot_y);
 }
 
 static const struct wl_pointer_interface pointer_impl = {
@@ -643,10 +772,13 @@ seat_handle_get_pointer(struct wl_client *client, struct wl_resource *resource, 
 	}
 	struct wl_resource *pointer = seat_child_create(client, resource, id, &wl_pointer_interface,
 							&pointer_impl, &seat->pointers);
+	if (pointer)
+		wl_resource_set_user_data(pointer, seat); /* for set_cursor */
 	if (pointer && seat->pointer_focus &&
 	    wl_resource_get_client(seat->pointer_focus->resource) == client) {
-		/* Already under the pointer: this new object learns it now. */
-		pointer_enter(seat, pointer, wl_display_next_serial(seat->server->display));
+		/* Already under the pointer: this new object learns it now, with the same serial
+		 * (set_cursor quotes it). */
+		pointer_enter(seat, pointer, seat->pointer_enter_serial);
 		pointer_send_frame(pointer);
 	}
 }
@@ -751,6 +883,7 @@ seat_create(struct sl_server *server, const struct sl_seat_options *options)
 	wl_array_init(&seat->pressed);
 	seat->keyboard_focus_destroy.notify = handle_keyboard_focus_destroy;
 	seat->pointer_focus_destroy.notify = handle_pointer_focus_destroy;
+	seat->cursor_destroy.notify = handle_cursor_destroy;
 	seat->global = wl_global_create(server->display, &wl_seat_interface, SEAT_VERSION, seat,
 					seat_bind);
 	if (!seat->global) {
@@ -779,6 +912,8 @@ seat_destroy(struct sl_seat *seat)
 	set_keyboard_focus(seat, NULL);
 	if (seat->pointer_focus)
 		wl_list_remove(&seat->pointer_focus_destroy.link);
+	if (seat->cursor)
+		wl_list_remove(&seat->cursor_destroy.link);
 	forget_resources(&seat->seats);
 	forget_resources(&seat->keyboards);
 	forget_resources(&seat->pointers);

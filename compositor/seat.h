@@ -4,8 +4,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct sl_output;
 struct sl_server;
 struct sl_seat;
+struct sl_surface;
 
 /*
  * wl_seat "seat0": keyboard and pointer focus and the events for them, whatever feeds it
@@ -44,5 +46,11 @@ void seat_touch_motion(struct sl_seat *seat, uint32_t time_ms, int32_t id, doubl
 void seat_touch_up(struct sl_seat *seat, uint32_t time_ms, int32_t id);
 void seat_touch_frame(struct sl_seat *seat);
 void seat_touch_cancel(struct sl_seat *seat);
+
+/* The cursor surface if it is shown now (on the primary output), else NULL. */
+struct sl_surface *seat_cursor_surface(struct sl_seat *seat);
+/* Where surface is drawn on output if it is the cursor shown there (seat may be NULL). */
+bool seat_cursor_position(struct sl_seat *seat, struct sl_output *output,
+			  struct sl_surface *surface, int32_t *x, int32_t *y);
 
 #endif

@@ -184,6 +184,7 @@ struct seen {
 	uint32_t keymap_format, keymap_size;
 	bool keymap_compiles; /* looks like an XKB keymap */
 	struct wl_surface *keyboard_focus, *pointer_focus;
+	uint32_t enter_serial;
 	bool key_event;
 	uint32_t key, key_state;
 	bool modifiers_event;
@@ -277,6 +278,7 @@ pointer_enter(void *data, struct wl_pointer *pointer, uint32_t serial, struct wl
 {
 	struct seen *seen = data;
 	seen->pointer_focus = surface;
+	seen->enter_serial = serial;
 	seen->sx = wl_fixed_to_double(sx);
 	seen->sy = wl_fixed_to_double(sy);
 }
@@ -741,6 +743,85 @@ test_touch(void)
 	uinput_destroy(&screen);
 }
 
+/* The pixel the display shows at x, y (writeback capture). */
+static uint32_t
+display_pixel(struct th_client *client, int32_t x, int32_t y)
+{
+	struct th_capture cap;
+	if (!th_capture_output(client, 0, &cap))
+		return 0xdeadbeefu;
+	uint32_t pixel = th_capture_pixel(&cap, x, y) & 0xffffff;
+	th_capture_finish(&cap);
+	return pixel;
+}
+
+/* Moves the mouse and returns once the client knows where the pointer is now. */
+static bool
+move_mouse(struct session *s, int32_t dx, int32_t dy)
+{
+	s->seen.motion = false;
+	uinput_frame(&s->mouse,
+		     (const struct input_event[]){{.type = EV_REL, .code = REL_X, .value = dx},
+						  {.type = EV_REL, .code = REL_Y, .value = dy}},
+		     2);
+	return th_check(th_dispatch_until(s->client, &s->seen.motion, 5000), "no motion");
+}
+
+/*
+ * The cursor: the client under the pointer sets a 16x16 red image with hotspot 4,4; the
+ * display shows it on top of the window with the hotspot at the pointer (the position the
+ * client was told), follows the mouse and restores what was under it; a stale serial is
+ * ignored; a null surface hides it.
+ */
+static void
+test_cursor(void)
+{
+	struct session s;
+	struct wl_surface *cursor = NULL;
+	struct th_buffer *image = NULL;
+	if (session_start(&s, NULL) && move_mouse(&s, 200, 150)) {
+		th_check(s.seen.pointer_focus == s.window->surface, "no pointer focus");
+		cursor = wl_compositor_create_surface(s.client->compositor);
+		image = th_shm_buffer_create(s.client, 16, 16, 0);
+		th_require(image);
+		th_buffer_fill(image, 0, 0, 16, 16, 0xffff0000u);
+		wl_surface_attach(cursor, image->buffer, 0, 0);
+		wl_surface_damage_buffer(cursor, 0, 0, 16, 16);
+		wl_surface_commit(cursor);
+		/* An old serial first: nothing may change. */
+		wl_pointer_set_cursor(s.wl_pointer, s.seen.enter_serial - 1, cursor, 4, 4);
+		th_roundtrip(s.client);
+		int32_t x = (int32_t)s.seen.sx, y = (int32_t)s.seen.sy;
+		th_check(display_pixel(s.client, x + 4, y + 4) == 0x336699,
+			 "a cursor set with a stale serial is shown");
+		wl_pointer_set_cursor(s.wl_pointer, s.seen.enter_serial, cursor, 4, 4);
+		th_roundtrip(s.client);
+		/* The image's top-left is the pointer minus the hotspot; it covers 16x16. */
+		th_check(display_pixel(s.client, x - 4, y - 4) == 0xff0000 &&
+				 display_pixel(s.client, x + 11, y + 11) == 0xff0000 &&
+				 display_pixel(s.client, x - 5, y - 5) == 0x336699 &&
+				 display_pixel(s.client, x + 12, y + 12) == 0x336699,
+			 "the cursor is not 16x16 at %d,%d minus its hotspot", x, y);
+		if (move_mouse(&s, 100, 0)) {
+			int32_t nx = (int32_t)s.seen.sx, ny = (int32_t)s.seen.sy;
+			th_check(nx > x + 20, "the pointer did not move right (%d -> %d)", x, nx);
+			th_check(display_pixel(s.client, x, y) == 0x336699,
+				 "the window was not restored where the cursor was");
+			th_check(display_pixel(s.client, nx, ny) == 0xff0000,
+				 "the cursor did not follow the pointer to %d,%d", nx, ny);
+			wl_pointer_set_cursor(s.wl_pointer, s.seen.enter_serial, NULL, 0, 0);
+			th_roundtrip(s.client);
+			th_check(display_pixel(s.client, nx, ny) == 0x336699,
+				 "a null cursor surface did not hide it");
+		}
+	}
+	if (cursor)
+		wl_surface_destroy(cursor);
+	if (image)
+		th_buffer_destroy(image);
+	session_finish(&s);
+}
+
 /* Makes vt the foreground VT and waits up to 10 s for the kernel to finish the switch. */
 static bool
 vt_switch(int tty0, int vt)
@@ -897,10 +978,15 @@ main(int argc, char *argv[])
 {
 	th_require_vkms(vkms_path, sizeof(vkms_path));
 	static const struct th_test tests[] = {
-		{"keyboard", test_keyboard},	       {"pointer", test_pointer},
-		{"quit-key", test_quit_key},	       {"no-quit-key", test_no_quit_key},
-		{"idle-blanking", test_idle_blanking}, {"vt-switch", test_vt_switch},
-		{"seatd-user", test_seatd_user},       {"touch", test_touch},
+		{"keyboard", test_keyboard},
+		{"pointer", test_pointer},
+		{"quit-key", test_quit_key},
+		{"no-quit-key", test_no_quit_key},
+		{"idle-blanking", test_idle_blanking},
+		{"vt-switch", test_vt_switch},
+		{"seatd-user", test_seatd_user},
+		{"touch", test_touch},
+		{"cursor", test_cursor},
 	};
 	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }
