@@ -33,7 +33,10 @@ struct sl_loop {
 
 	uint64_t frames;
 	struct wl_list throttled; /* throttled_client.link, those not read from */
-	unsigned n_budgets;	  /* clients with a throttled_client */
+	struct wl_list budgets;	  /* throttled_client.budget_link, every one */
+	/* Budgets of clients that made an extra commit lately, which share the rate. */
+	unsigned n_active;
+	int64_t active_counted_ns;
 	unsigned extra_commits_per_s;
 	struct sl_timer *resume_timer;
 	bool resume_armed;
@@ -46,6 +49,8 @@ struct throttled_client {
 	struct wl_client *client;
 	struct wl_listener destroy;
 	struct wl_list link; /* sl_loop.throttled while paused, else empty */
+	struct wl_list budget_link;
+	int64_t last_charge_ns;
 	double tokens;
 	int64_t refilled_ns;
 	/* libwayland's registration of the client: its copy of the fd, and its source. */
@@ -179,11 +184,33 @@ find_epoll_entry(int epoll_fd, int fd, int *watched_fd, uint64_t *data)
 	return found;
 }
 
+/*
+ * A client that made an extra commit within this time shares the rate; one that stopped does
+ * not dilute the others' shares for ever.
+ */
+#define ACTIVE_WINDOW_NS 1000000000LL
+
+/* The clients sharing the rate now; recounted at most every 100 ms. */
+static unsigned
+active_budgets(struct sl_loop *loop, int64_t now)
+{
+	if (loop->n_active > 0 && now - loop->active_counted_ns < ACTIVE_WINDOW_NS / 10)
+		return loop->n_active;
+	unsigned n = 0;
+	struct throttled_client *t;
+	wl_list_for_each (t, &loop->budgets, budget_link)
+		n += t->paused || now - t->last_charge_ns < ACTIVE_WINDOW_NS;
+	loop->n_active = n ? n : 1;
+	loop->active_counted_ns = now;
+	return loop->n_active;
+}
+
 /* How often paused clients are looked at: when each has earned a commit, or each refresh. */
 static int64_t
-resume_period_ns(const struct sl_loop *loop)
+resume_period_ns(struct sl_loop *loop)
 {
-	int64_t period = 1000000000LL * loop->n_budgets / loop->extra_commits_per_s;
+	int64_t period =
+		1000000000LL * active_budgets(loop, monotonic_ns()) / loop->extra_commits_per_s;
 	return period > 16666666 ? period : 16666666;
 }
 
@@ -233,7 +260,7 @@ static void
 throttle_refill(struct throttled_client *t, int64_t now)
 {
 	/* Shared: 64 clients flooding get, together, what one alone would. */
-	double rate = (double)t->loop->extra_commits_per_s / t->loop->n_budgets;
+	double rate = (double)t->loop->extra_commits_per_s / active_budgets(t->loop, now);
 	t->tokens += (double)(now - t->refilled_ns) * rate / 1e9;
 	if (t->tokens > SL_LOOP_EXTRA_COMMITS_BURST)
 		t->tokens = SL_LOOP_EXTRA_COMMITS_BURST;
@@ -264,8 +291,9 @@ throttle_handle_client_destroy(struct wl_listener *listener, void *data)
 	struct throttled_client *t = wl_container_of(listener, t, destroy);
 	/* libwayland takes the fd out of its epoll set itself (or finds it gone): no resume. */
 	wl_list_remove(&t->link);
+	wl_list_remove(&t->budget_link);
 	wl_list_remove(&t->destroy.link);
-	t->loop->n_budgets--;
+	t->loop->n_active = 0; /* recount */
 	free(t);
 }
 
@@ -289,10 +317,12 @@ sl_loop_charge_extra_commit(struct sl_loop *loop, struct wl_client *client)
 		t->tokens = SL_LOOP_EXTRA_COMMITS_BURST;
 		t->refilled_ns = now;
 		wl_list_init(&t->link);
+		wl_list_insert(&loop->budgets, &t->budget_link);
 		t->destroy.notify = throttle_handle_client_destroy;
 		wl_client_add_destroy_listener(client, &t->destroy);
-		loop->n_budgets++;
+		loop->n_active = 0; /* recount */
 	}
+	t->last_charge_ns = now;
 	throttle_refill(t, now);
 	t->tokens -= 1;
 	if (t->tokens < 0 && !t->paused && !loop->cannot_throttle)
@@ -336,6 +366,7 @@ sl_loop_create(struct wl_display *display, struct sl_stats *stats, unsigned extr
 	loop->extra_commits_per_s = extra_commits_per_s;
 	loop->frames = 1; /* a surface's "last committed in frame" starts at 0 */
 	wl_list_init(&loop->throttled);
+	wl_list_init(&loop->budgets);
 	loop->clients = wl_display_get_event_loop(display);
 	loop->priority = wl_event_loop_create();
 	if (!loop->priority)
