@@ -160,6 +160,23 @@ parse_int(const char *text, long min, long max, long *out)
 	return true;
 }
 
+/*
+ * The index of arg among choices (NULL-terminated); else -1, after the one-line error "sluice:
+ * invalid WHAT 'ARG' (a, b or c)".
+ */
+static int
+parse_choice(const char *what, const char *arg, const char *const *choices)
+{
+	for (int i = 0; choices[i]; i++)
+		if (strcmp(arg, choices[i]) == 0)
+			return i;
+	fprintf(stderr, "sluice: invalid %s '%s' (", what, arg);
+	for (int i = 0; choices[i]; i++)
+		fprintf(stderr, "%s%s", i == 0 ? "" : choices[i + 1] ? ", " : " or ", choices[i]);
+	fprintf(stderr, ")\n");
+	return -1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -262,34 +279,22 @@ main(int argc, char *argv[])
 			}
 			n_modes++;
 			break;
-		case OPT_BACKEND:
-			if (strcmp(optarg, "auto") == 0) {
-				backend = BACKEND_AUTO;
-			} else if (strcmp(optarg, "drm") == 0) {
-				backend = BACKEND_DRM;
-			} else if (strcmp(optarg, "headless") == 0) {
-				backend = BACKEND_HEADLESS;
-			} else {
-				fprintf(stderr,
-					"sluice: invalid backend '%s' (auto, drm or headless)\n",
-					optarg);
+		case OPT_BACKEND: {
+			static const char *const choices[] = {"auto", "drm", "headless", NULL};
+			int choice = parse_choice("backend", optarg, choices);
+			if (choice < 0)
 				return EXIT_FAILURE;
-			}
+			backend = choice;
 			break;
-		case OPT_RENDERER:
-			if (strcmp(optarg, "auto") == 0) {
-				kms.renderer = KMS_RENDERER_AUTO;
-			} else if (strcmp(optarg, "gl") == 0) {
-				kms.renderer = KMS_RENDERER_GL;
-			} else if (strcmp(optarg, "pixman") == 0) {
-				kms.renderer = KMS_RENDERER_PIXMAN;
-			} else {
-				fprintf(stderr,
-					"sluice: invalid renderer '%s' (auto, gl or pixman)\n",
-					optarg);
+		}
+		case OPT_RENDERER: {
+			static const char *const choices[] = {"auto", "gl", "pixman", NULL};
+			int choice = parse_choice("renderer", optarg, choices);
+			if (choice < 0)
 				return EXIT_FAILURE;
-			}
+			kms.renderer = (enum kms_renderer)choice;
 			break;
+		}
 		case OPT_DRM_DEVICE:
 			kms.device = optarg;
 			break;
@@ -334,36 +339,22 @@ main(int argc, char *argv[])
 			}
 			options.extra_commits_per_s = (unsigned)value;
 			break;
-		case OPT_INPUT:
-			if (strcmp(optarg, "auto") == 0) {
-				input = INPUT_AUTO;
-			} else if (strcmp(optarg, "libinput") == 0) {
-				input = INPUT_LIBINPUT;
-			} else if (strcmp(optarg, "none") == 0) {
-				input = INPUT_NONE;
-			} else {
-				fprintf(stderr,
-					"sluice: invalid input mode '%s' (auto, libinput or "
-					"none)\n",
-					optarg);
+		case OPT_INPUT: {
+			static const char *const choices[] = {"auto", "libinput", "none", NULL};
+			int choice = parse_choice("input mode", optarg, choices);
+			if (choice < 0)
 				return EXIT_FAILURE;
-			}
+			input = choice;
 			break;
-		case OPT_SESSION:
-			if (strcmp(optarg, "auto") == 0) {
-				session = SESSION_AUTO;
-			} else if (strcmp(optarg, "libseat") == 0) {
-				session = SESSION_LIBSEAT;
-			} else if (strcmp(optarg, "none") == 0) {
-				session = SESSION_NONE;
-			} else {
-				fprintf(stderr,
-					"sluice: invalid session mode '%s' (auto, libseat or "
-					"none)\n",
-					optarg);
+		}
+		case OPT_SESSION: {
+			static const char *const choices[] = {"auto", "libseat", "none", NULL};
+			int choice = parse_choice("session mode", optarg, choices);
+			if (choice < 0)
 				return EXIT_FAILURE;
-			}
+			session = choice;
 			break;
+		}
 		case OPT_KEYBOARD_LAYOUT:
 			options.seat.keyboard_layout = optarg;
 			break;
@@ -430,18 +421,14 @@ main(int argc, char *argv[])
 		case OPT_REALTIME:
 			realtime = true;
 			break;
-		case OPT_ACQUIRE_FENCES:
-			if (strcmp(optarg, "wait") == 0) {
-				options.acquire_fences_to_kms = false;
-			} else if (strcmp(optarg, "kms") == 0) {
-				options.acquire_fences_to_kms = true;
-			} else {
-				fprintf(stderr,
-					"sluice: invalid acquire-fence mode '%s' (wait or kms)\n",
-					optarg);
+		case OPT_ACQUIRE_FENCES: {
+			static const char *const choices[] = {"wait", "kms", NULL};
+			int choice = parse_choice("acquire-fence mode", optarg, choices);
+			if (choice < 0)
 				return EXIT_FAILURE;
-			}
+			options.acquire_fences_to_kms = choice == 1;
 			break;
+		}
 		case OPT_STATS:
 			if (!*optarg) {
 				fprintf(stderr, "sluice: --stats needs a file name\n");

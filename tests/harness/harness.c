@@ -1751,3 +1751,17 @@ th_server_wait_log(struct th_server *server, const char *needle, int count, int 
 	}
 	return false;
 }
+
+int
+th_lit_pixels(struct th_client *client, int output)
+{
+	struct th_capture cap;
+	if (!th_capture_output(client, output, &cap))
+		return -1;
+	int lit = 0;
+	for (int32_t y = 0; y < cap.height; y++)
+		for (int32_t x = 0; x < cap.width; x++)
+			lit += (th_capture_pixel(&cap, x, y) & 0xffffff) != 0;
+	th_capture_finish(&cap);
+	return lit;
+}

@@ -22,21 +22,6 @@ median(int *values, int n)
 	return n ? values[n / 2] : -1;
 }
 
-/* Non-black pixels of output 0 right now. */
-static int
-lit_pixels(struct th_client *client)
-{
-	struct th_capture cap;
-	if (!th_capture_output(client, 0, &cap))
-		return -1;
-	int lit = 0;
-	for (int32_t y = 0; y < cap.height; y++)
-		for (int32_t x = 0; x < cap.width; x++)
-			lit += (th_capture_pixel(&cap, x, y) & 0xffffff) != 0;
-	th_capture_finish(&cap);
-	return lit;
-}
-
 /*
  * weston-simple-shm draws on every frame callback. WAYLAND_DEBUG shows each wl_callback.done with
  * its timestamp, which sluice takes from the vblank that presented the frame: 120 frames or more,
@@ -162,7 +147,7 @@ run_showcase(const void *arg)
 		struct timespec pause = {0, 200000000};
 		nanosleep(&pause, NULL);
 		mapped = th_server_log_count(server, "toplevel mapped");
-		lit = lit_pixels(watcher);
+		lit = th_lit_pixels(watcher, 0);
 		if (mapped > 0 && (lit > 0 || !client->draws_visible))
 			break;
 	}

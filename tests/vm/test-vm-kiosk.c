@@ -29,27 +29,12 @@ app_pid(struct th_server *server)
 	return pid;
 }
 
-/* Non-black pixels on the display now (vkms's writeback connector). */
-static int
-lit_pixels(struct th_client *client)
-{
-	struct th_capture cap;
-	if (!th_capture_output(client, 0, &cap))
-		return -1;
-	int lit = 0;
-	for (int32_t y = 0; y < cap.height; y++)
-		for (int32_t x = 0; x < cap.width; x++)
-			lit += (th_capture_pixel(&cap, x, y) & 0xffffff) != 0;
-	th_capture_finish(&cap);
-	return lit;
-}
-
 /* Waits until the display shows something (lit) or nothing (!lit). */
 static bool
 wait_display(struct th_client *client, bool lit, int timeout_ms)
 {
 	for (int waited = 0; waited <= timeout_ms; waited += 200) {
-		int n = lit_pixels(client);
+		int n = th_lit_pixels(client, 0);
 		if (n < 0)
 			return false;
 		if ((n > 0) == lit)
