@@ -52,12 +52,21 @@ th_now_ns(void)
 void
 th_note(const char *fmt, ...)
 {
+	/* Every line a TAP comment: a note may quote a peer's multi-line output. */
+	char *text = NULL;
 	va_list args;
 	va_start(args, fmt);
-	printf("# ");
-	vprintf(fmt, args);
-	printf("\n");
+	int len = vasprintf(&text, fmt, args);
 	va_end(args);
+	if (len < 0)
+		return;
+	for (char *line = text, *end; line; line = end ? end + 1 : NULL) {
+		end = strchr(line, '\n');
+		if (end && !end[1])
+			*end = '\0', end = NULL; /* a trailing newline makes no empty comment */
+		printf("# %.*s\n", end ? (int)(end - line) : (int)strlen(line), line);
+	}
+	free(text);
 	fflush(stdout);
 }
 
