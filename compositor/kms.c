@@ -1126,6 +1126,27 @@ find_writeback(struct kms_device *dev, drmModeRes *res)
 	}
 }
 
+/* /dev/dri/card0 to card15 are looked at. */
+#define KMS_MAX_CARDS 16
+
+/* The path of /dev/dri/cardN into path; false if it does not exist. */
+static bool
+card_path(int n, char *path, size_t size)
+{
+	snprintf(path, size, "/dev/dri/card%d", n);
+	return access(path, F_OK) == 0;
+}
+
+bool
+kms_any_card(void)
+{
+	char path[32];
+	for (int i = 0; i < KMS_MAX_CARDS; i++)
+		if (card_path(i, path, sizeof(path)))
+			return true;
+	return false;
+}
+
 /* Linux's major number of DRM device nodes (card*, renderD*). */
 #define DRM_CHAR_MAJOR 226
 
@@ -1397,12 +1418,19 @@ kms_output_unplug(struct kms_output *ko)
 		kms_output_disable(ko);
 }
 
-/* Connected, a display (not writeback), and the one --output names if it names one. */
+/* A display connected to it (writeback connectors are not displays). */
+static bool
+connector_shows(const drmModeConnector *c)
+{
+	return c && c->connection == DRM_MODE_CONNECTED &&
+	       c->connector_type != DRM_MODE_CONNECTOR_WRITEBACK;
+}
+
+/* Connected, a display, and the one --output names if it names one. */
 static bool
 connector_wanted(struct kms_device *dev, drmModeConnector *c)
 {
-	if (!c || c->connection != DRM_MODE_CONNECTED ||
-	    c->connector_type == DRM_MODE_CONNECTOR_WRITEBACK)
+	if (!connector_shows(c))
 		return false;
 	if (!dev->options.output)
 		return true;
@@ -1534,8 +1562,7 @@ connector_missing_error(struct kms_device *dev, drmModeRes *res, const char *out
 	size_t len = 0;
 	for (int i = 0; i < res->count_connectors; i++) {
 		drmModeConnector *c = drmModeGetConnector(dev->fd, res->connectors[i]);
-		if (c && c->connection == DRM_MODE_CONNECTED &&
-		    c->connector_type != DRM_MODE_CONNECTOR_WRITEBACK && len < sizeof(connected)) {
+		if (connector_shows(c) && len < sizeof(connected)) {
 			char name[32];
 			connector_name(c, name, sizeof(name));
 			len += (size_t)snprintf(connected + len, sizeof(connected) - len, "%s%s",
@@ -1576,10 +1603,9 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 				   err_size);
 	} else {
 		snprintf(err, err_size, "no KMS device in /dev/dri");
-		for (int i = 0; i < 16 && dev->fd < 0; i++) {
+		for (int i = 0; i < KMS_MAX_CARDS && dev->fd < 0; i++) {
 			char path[64], why[256];
-			snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-			if (access(path, F_OK) != 0)
+			if (!card_path(i, path, sizeof(path)))
 				continue;
 			dev->fd = open_kms(dev->session, path, dev->driver, sizeof(dev->driver),
 					   why, sizeof(why));
@@ -1608,10 +1634,6 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 		find_writeback(dev, res);
 
 	/* Every connected connector needs a mode before anything is allocated or GL starts. */
-	if (options->output)
-		connector_missing_error(dev, res, options->output, err, err_size);
-	else
-		snprintf(err, err_size, "%s: no connected connector", dev->path);
 	bool failed = false, any = false;
 	for (int i = 0; i < res->count_connectors && !failed; i++) {
 		drmModeConnector *c = drmModeGetConnector(dev->fd, res->connectors[i]);
@@ -1625,6 +1647,11 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 		}
 		drmModeFreeConnector(c);
 	}
+	/* Only now: listing the connected ones probes every connector again. */
+	if (!any && options->output)
+		connector_missing_error(dev, res, options->output, err, err_size);
+	else if (!any)
+		snprintf(err, err_size, "%s: no connected connector", dev->path);
 	if (failed || !any) {
 		drmModeFreeResources(res);
 		goto err;

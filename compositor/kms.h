@@ -30,6 +30,8 @@ struct kms_options {
 struct kms_device *kms_device_create(struct sl_server *server, const struct kms_options *options,
 				     char *err, size_t err_size);
 void kms_device_destroy(struct kms_device *device);
+/* Whether any /dev/dri/card* exists, KMS-capable or not (cheap: no device is opened). */
+bool kms_any_card(void);
 /* The framebuffer a client dma-buf was added as when it was created, or 0. */
 struct sl_buffer;
 uint32_t kms_buffer_fb_id(struct sl_buffer *buffer);

@@ -160,18 +160,6 @@ parse_int(const char *text, long min, long max, long *out)
 	return true;
 }
 
-static bool
-any_drm_card(void)
-{
-	for (int i = 0; i < 16; i++) {
-		char path[32];
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		if (access(path, F_OK) == 0)
-			return true;
-	}
-	return false;
-}
-
 /*
  * The index of arg among choices (NULL-terminated); else -1, after the one-line error "sluice:
  * invalid WHAT 'ARG' (a, b or c)".
@@ -528,10 +516,10 @@ main(int argc, char *argv[])
 	int status = EXIT_FAILURE;
 	/*
 	 * The session before the display: libseat's builtin backend forks a seatd, which would
-	 * otherwise inherit the DRM fd and keep the card's master after sluice exits.
+	 * otherwise inherit the DRM fd and keep the card's master after sluice exits. With
+	 * --backend auto on a machine without a card, a session would serve nothing.
 	 */
-	/* With --backend auto on a machine without a card, the session would serve nothing. */
-	bool may_use_drm = backend == BACKEND_DRM || (backend == BACKEND_AUTO && any_drm_card());
+	bool may_use_drm = backend == BACKEND_DRM || (backend == BACKEND_AUTO && kms_any_card());
 	bool wants_session = session == SESSION_LIBSEAT ||
 			     (session == SESSION_AUTO && (may_use_drm || input == INPUT_LIBINPUT));
 	if (wants_session) {

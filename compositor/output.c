@@ -638,11 +638,8 @@ sl_output_create(struct sl_server *server, const struct sl_output_impl *impl, co
 		free(output);
 		return NULL;
 	}
-	/* Last, so that it is placed right of the others before anyone sees it. */
+	/* Last: outputs_changed places it right of the others before anyone sees it. */
 	wl_list_insert(server->outputs.prev, &output->link);
-	wl_list_for_each (other, &server->outputs, link)
-		if (other != output)
-			output->x += other->width;
 	log_info("output", "%s: %dx%d@%.3f Hz", name, width, height, refresh_mhz / 1000.0);
 	outputs_changed(server);
 	return output;

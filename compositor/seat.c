@@ -40,7 +40,6 @@
  * it moves; none if it came down outside every surface or the surface is gone.
  */
 struct touch_point {
-	struct sl_seat *seat;
 	bool down;
 	int32_t id;
 	struct sl_surface *surface;
@@ -505,12 +504,22 @@ seat_pointer_move(struct sl_seat *seat, uint32_t time_ms, double dx, double dy)
 	pointer_update(seat, time_ms, true, false);
 }
 
+/*
+ * Absolute devices (touch screens, tablets acting as pointers) span the primary output, the one
+ * the kiosk app fills: x, y from 0 to 1 to its pixels.
+ */
+static void
+to_primary_output(struct sl_seat *seat, double x, double y, double *ox, double *oy)
+{
+	struct sl_output *output = server_primary_output(seat->server);
+	*ox = output ? x * output->width : 0;
+	*oy = output ? y * output->height : 0;
+}
+
 void
 seat_pointer_move_to(struct sl_seat *seat, uint32_t time_ms, double x, double y)
 {
-	struct sl_output *output = server_primary_output(seat->server);
-	seat->x = output ? x * output->width : 0;
-	seat->y = output ? y * output->height : 0;
+	to_primary_output(seat, x, y, &seat->x, &seat->y);
 	pointer_clamp(seat);
 	/* The device's frame (seat_pointer_frame) ends what this sends. */
 	pointer_update(seat, time_ms, true, false);
@@ -598,15 +607,6 @@ touch_client(struct sl_seat *seat, struct touch_point *point)
 	return client;
 }
 
-static void
-touch_to_output(struct sl_seat *seat, double x, double y, double *ox, double *oy)
-{
-	/* Touch screens map onto the primary output, the one the kiosk app fills. */
-	struct sl_output *output = server_primary_output(seat->server);
-	*ox = output ? x * output->width : 0;
-	*oy = output ? y * output->height : 0;
-}
-
 void
 seat_touch_down(struct sl_seat *seat, uint32_t time_ms, int32_t id, double x, double y)
 {
@@ -619,7 +619,7 @@ seat_touch_down(struct sl_seat *seat, uint32_t time_ms, int32_t id, double x, do
 	if (!point)
 		return;
 	struct hit hit = {0};
-	touch_to_output(seat, x, y, &hit.x, &hit.y);
+	to_primary_output(seat, x, y, &hit.x, &hit.y);
 	struct sl_output *output = server_primary_output(seat->server);
 	if (output)
 		scene_for_each_surface(seat->server, output, hit_test, &hit);
@@ -647,7 +647,7 @@ seat_touch_motion(struct sl_seat *seat, uint32_t time_ms, int32_t id, double x, 
 	if (!client)
 		return;
 	double ox, oy;
-	touch_to_output(seat, x, y, &ox, &oy);
+	to_primary_output(seat, x, y, &ox, &oy);
 	struct wl_resource *touch;
 	for_each_of_client (touch, &seat->touches, client)
 		wl_touch_send_motion(touch, time_ms, id, wl_fixed_from_double(ox - point->origin_x),
@@ -876,10 +876,8 @@ seat_create(struct sl_server *server, const struct sl_seat_options *options)
 	wl_list_init(&seat->keyboards);
 	wl_list_init(&seat->pointers);
 	wl_list_init(&seat->touches);
-	for (int i = 0; i < MAX_TOUCH_POINTS; i++) {
-		seat->touch_points[i].seat = seat;
+	for (int i = 0; i < MAX_TOUCH_POINTS; i++)
 		seat->touch_points[i].surface_destroy.notify = handle_touch_surface_destroy;
-	}
 	wl_array_init(&seat->pressed);
 	seat->keyboard_focus_destroy.notify = handle_keyboard_focus_destroy;
 	seat->pointer_focus_destroy.notify = handle_pointer_focus_destroy;

@@ -1774,3 +1774,14 @@ th_lit_pixels(struct th_client *client, int output)
 	th_capture_finish(&cap);
 	return lit;
 }
+
+uint32_t
+th_output_pixel(struct th_client *client, int output, int32_t x, int32_t y)
+{
+	struct th_capture cap;
+	if (!th_capture_output(client, output, &cap))
+		return 0xdeadbeefu;
+	uint32_t pixel = th_capture_pixel(&cap, x, y) & 0xffffff;
+	th_capture_finish(&cap);
+	return pixel;
+}

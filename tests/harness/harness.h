@@ -219,6 +219,8 @@ void th_capture_finish(struct th_capture *capture);
 uint32_t th_capture_pixel(const struct th_capture *capture, int32_t x, int32_t y);
 /* Non-black pixels of the next frame on output index; -1 if it cannot be captured. */
 int th_lit_pixels(struct th_client *client, int output);
+/* The RGB of the next frame on output index at x, y; 0xdeadbeef if it cannot be captured. */
+uint32_t th_output_pixel(struct th_client *client, int output, int32_t x, int32_t y);
 /* Writes the capture to $TH_ARTIFACT_DIR (or the build dir) as name.png, for failed tests. */
 void th_capture_save(const struct th_capture *capture, const char *name);
 

@@ -743,18 +743,6 @@ test_touch(void)
 	uinput_destroy(&screen);
 }
 
-/* The pixel the display shows at x, y (writeback capture). */
-static uint32_t
-display_pixel(struct th_client *client, int32_t x, int32_t y)
-{
-	struct th_capture cap;
-	if (!th_capture_output(client, 0, &cap))
-		return 0xdeadbeefu;
-	uint32_t pixel = th_capture_pixel(&cap, x, y) & 0xffffff;
-	th_capture_finish(&cap);
-	return pixel;
-}
-
 /* Moves the mouse and returns once the client knows where the pointer is now. */
 static bool
 move_mouse(struct session *s, int32_t dx, int32_t dy)
@@ -792,26 +780,26 @@ test_cursor(void)
 		wl_pointer_set_cursor(s.wl_pointer, s.seen.enter_serial - 1, cursor, 4, 4);
 		th_roundtrip(s.client);
 		int32_t x = (int32_t)s.seen.sx, y = (int32_t)s.seen.sy;
-		th_check(display_pixel(s.client, x + 4, y + 4) == 0x336699,
+		th_check(th_output_pixel(s.client, 0, x + 4, y + 4) == 0x336699,
 			 "a cursor set with a stale serial is shown");
 		wl_pointer_set_cursor(s.wl_pointer, s.seen.enter_serial, cursor, 4, 4);
 		th_roundtrip(s.client);
 		/* The image's top-left is the pointer minus the hotspot; it covers 16x16. */
-		th_check(display_pixel(s.client, x - 4, y - 4) == 0xff0000 &&
-				 display_pixel(s.client, x + 11, y + 11) == 0xff0000 &&
-				 display_pixel(s.client, x - 5, y - 5) == 0x336699 &&
-				 display_pixel(s.client, x + 12, y + 12) == 0x336699,
+		th_check(th_output_pixel(s.client, 0, x - 4, y - 4) == 0xff0000 &&
+				 th_output_pixel(s.client, 0, x + 11, y + 11) == 0xff0000 &&
+				 th_output_pixel(s.client, 0, x - 5, y - 5) == 0x336699 &&
+				 th_output_pixel(s.client, 0, x + 12, y + 12) == 0x336699,
 			 "the cursor is not 16x16 at %d,%d minus its hotspot", x, y);
 		if (move_mouse(&s, 100, 0)) {
 			int32_t nx = (int32_t)s.seen.sx, ny = (int32_t)s.seen.sy;
 			th_check(nx > x + 20, "the pointer did not move right (%d -> %d)", x, nx);
-			th_check(display_pixel(s.client, x, y) == 0x336699,
+			th_check(th_output_pixel(s.client, 0, x, y) == 0x336699,
 				 "the window was not restored where the cursor was");
-			th_check(display_pixel(s.client, nx, ny) == 0xff0000,
+			th_check(th_output_pixel(s.client, 0, nx, ny) == 0xff0000,
 				 "the cursor did not follow the pointer to %d,%d", nx, ny);
 			wl_pointer_set_cursor(s.wl_pointer, s.seen.enter_serial, NULL, 0, 0);
 			th_roundtrip(s.client);
-			th_check(display_pixel(s.client, nx, ny) == 0x336699,
+			th_check(th_output_pixel(s.client, 0, nx, ny) == 0x336699,
 				 "a null cursor surface did not hide it");
 		}
 	}
@@ -835,18 +823,6 @@ vt_switch(int tty0, int vt)
 		usleep(100000);
 	}
 	return th_check(false, "VT %d did not become active: sluice's session did not let go", vt);
-}
-
-/* The middle pixel of what sluice shows (captured through vkms's writeback connector). */
-static uint32_t
-shown_pixel(struct th_client *client)
-{
-	struct th_capture cap;
-	if (!th_capture_output(client, 0, &cap))
-		return 0xdeadbeefu;
-	uint32_t pixel = th_capture_pixel(&cap, cap.width / 2, cap.height / 2) & 0xffffff;
-	th_capture_finish(&cap);
-	return pixel;
 }
 
 /* The uid a process runs as, from /proc; -1 if unknown. */
@@ -890,7 +866,8 @@ vt_switch_round(const char *const *env, const char *user)
 	    th_check(drmSetMaster(fd) != 0, "sluice is not DRM master of %s", vkms_path)) {
 		home = state.v_active;
 		int away = home == 2 ? 3 : 2;
-		th_check(shown_pixel(s.client) == 0x336699, "the window is not shown");
+		th_check(th_output_pixel(s.client, 0, 512, 384) == 0x336699,
+			 "the window is not shown");
 		if (vt_switch(tty0, away) &&
 		    th_check(th_server_wait_log(s.server, ": paused", 1, 10000),
 			     "sluice did not pause")) {
@@ -922,7 +899,7 @@ vt_switch_round(const char *const *env, const char *user)
 			struct th_presented p;
 			th_check(th_commit_and_wait(s.client, s.window->surface, &p) && p.presented,
 				 "no frame presented after switching back");
-			th_check(shown_pixel(s.client) == 0x993366,
+			th_check(th_output_pixel(s.client, 0, 512, 384) == 0x993366,
 				 "the new frame is not what the display shows");
 			press_and_release(&s, KEY_B);
 		}
