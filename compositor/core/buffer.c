@@ -22,10 +22,7 @@ buffer_free(struct sl_buffer *buffer)
 	assert(buffer->n_locks == 0 && !buffer->resource && buffer->n_scanout == 0);
 	assert(wl_list_empty(&buffer->deferred_releases));
 	wl_signal_emit_mutable(&buffer->events.destroy, buffer);
-	if (buffer->type == SL_BUFFER_SHM && buffer->shm.pool)
-		shm_pool_unref(buffer->shm.pool);
-	else if (buffer->type == SL_BUFFER_DMABUF)
-		dmabuf_buffer_finish(buffer);
+	buffer->impl->finish(buffer);
 	free(buffer);
 }
 
@@ -41,12 +38,15 @@ buffer_handle_resource_destroy(struct wl_resource *resource)
 }
 
 struct sl_buffer *
-sl_buffer_alloc(enum sl_buffer_type type, int32_t width, int32_t height, uint32_t format)
+sl_buffer_alloc(const struct sl_buffer_impl *impl, int32_t width, int32_t height,
+		uint32_t format)
 {
+	assert(impl->finish);
 	struct sl_buffer *buffer = calloc(1, sizeof(*buffer));
 	if (!buffer)
 		return NULL;
-	buffer->type = type;
+	buffer->impl = impl;
+	buffer->type = impl->type;
 	buffer->width = width;
 	buffer->height = height;
 	buffer->format = format;
@@ -79,10 +79,10 @@ sl_buffer_publish(struct sl_buffer *buffer, struct wl_client *client, uint32_t i
 }
 
 struct sl_buffer *
-sl_buffer_create(struct wl_client *client, uint32_t id, enum sl_buffer_type type, int32_t width,
-		 int32_t height, uint32_t format)
+sl_buffer_create(struct wl_client *client, uint32_t id, const struct sl_buffer_impl *impl,
+		 int32_t width, int32_t height, uint32_t format)
 {
-	struct sl_buffer *buffer = sl_buffer_alloc(type, width, height, format);
+	struct sl_buffer *buffer = sl_buffer_alloc(impl, width, height, format);
 	if (!buffer) {
 		wl_client_post_no_memory(client);
 		return NULL;
@@ -170,28 +170,17 @@ sl_buffer_release_or_defer(struct sl_buffer *buffer, struct wl_list *releases)
 bool
 sl_buffer_begin_access(struct sl_buffer *buffer, struct sl_buffer_access *access)
 {
-	switch (buffer->type) {
-	case SL_BUFFER_SHM: {
-		uint8_t *base = shm_pool_begin_access(buffer->shm.pool);
-		access->data = base + buffer->shm.offset;
-		access->stride = (uint32_t)buffer->shm.stride;
-		access->planes[0] = access->data;
-		access->strides[0] = access->stride;
-		return true;
-	}
-	case SL_BUFFER_DMABUF:
-		return dmabuf_begin_cpu_access(buffer, access);
-	case SL_BUFFER_SINGLE_PIXEL:
-		break;
-	}
-	return false;
+	return buffer->impl->begin_access && buffer->impl->begin_access(buffer, access);
 }
 
 void
 sl_buffer_end_access(struct sl_buffer *buffer)
 {
-	if (buffer->type == SL_BUFFER_SHM)
-		shm_pool_end_access(buffer->shm.pool);
-	else if (buffer->type == SL_BUFFER_DMABUF)
-		dmabuf_end_cpu_access(buffer);
+	buffer->impl->end_access(buffer);
+}
+
+int
+sl_buffer_export_fences(struct sl_buffer *buffer, int fds[static SL_DMABUF_MAX_PLANES])
+{
+	return buffer->impl->export_fences ? buffer->impl->export_fences(buffer, fds) : 0;
 }

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <wayland-server-core.h>
 
+struct sl_buffer;
+struct sl_buffer_access;
 struct sl_shm_pool;
 
 enum sl_buffer_type {
@@ -14,6 +16,27 @@ enum sl_buffer_type {
 };
 
 #define SL_DMABUF_MAX_PLANES 4
+
+/*
+ * What a kind of buffer (wl_shm, linux-dmabuf, single-pixel) provides. buffer.c knows no kind:
+ * each protocol that makes buffers passes its table to sl_buffer_alloc()/sl_buffer_create().
+ */
+struct sl_buffer_impl {
+	enum sl_buffer_type type;
+	/* Frees what the kind keeps for the buffer; the struct itself is freed by buffer.c. */
+	void (*finish)(struct sl_buffer *buffer);
+	/*
+	 * Optional: a CPU view of the pixels, false if there is none. Every successful begin is
+	 * paired with one end_access.
+	 */
+	bool (*begin_access)(struct sl_buffer *buffer, struct sl_buffer_access *access);
+	void (*end_access)(struct sl_buffer *buffer);
+	/*
+	 * Optional, implicit sync: stores sync_files (the caller owns them) of writes still
+	 * pending on the buffer's storage, leaving out signalled ones; returns how many.
+	 */
+	int (*export_fences)(struct sl_buffer *buffer, int fds[static SL_DMABUF_MAX_PLANES]);
+};
 
 /* One plane of a dma-buf buffer, as the client described it. */
 struct sl_dmabuf_plane {
@@ -25,8 +48,9 @@ struct sl_dmabuf_plane {
 };
 
 /*
- * The compositor's side of a wl_buffer. Every wl_buffer sluice creates uses the one implementation
- * in buffer.c, so any resource can be checked and converted with sl_buffer_from_resource().
+ * The compositor's side of a wl_buffer. Every wl_buffer sluice creates uses the one wl_buffer
+ * implementation in buffer.c, so any resource can be checked and converted with
+ * sl_buffer_from_resource(); what differs between kinds is in impl.
  *
  * Lifetime: the client owns the wl_buffer; the compositor takes locks while it needs the contents
  * (committed surface state, a renderer, a capture). wl_buffer.release is sent when the last lock
@@ -35,7 +59,8 @@ struct sl_dmabuf_plane {
  */
 struct sl_buffer {
 	struct wl_resource *resource; /* NULL once the client destroyed it */
-	enum sl_buffer_type type;
+	const struct sl_buffer_impl *impl;
+	enum sl_buffer_type type; /* impl->type */
 	int32_t width, height;
 	uint32_t format; /* DRM fourcc */
 	unsigned n_locks;
@@ -80,13 +105,14 @@ struct sl_buffer {
  * wl_buffer with id, or a server-allocated one for id 0; on failure the buffer is freed and
  * no_memory posted) or discard it.
  */
-struct sl_buffer *sl_buffer_alloc(enum sl_buffer_type type, int32_t width, int32_t height,
+struct sl_buffer *sl_buffer_alloc(const struct sl_buffer_impl *impl, int32_t width, int32_t height,
 				  uint32_t format);
 bool sl_buffer_publish(struct sl_buffer *buffer, struct wl_client *client, uint32_t id);
 void sl_buffer_discard(struct sl_buffer *buffer);
 /* Creates the resource and the struct; NULL after posting no_memory. */
-struct sl_buffer *sl_buffer_create(struct wl_client *client, uint32_t id, enum sl_buffer_type type,
-				   int32_t width, int32_t height, uint32_t format);
+struct sl_buffer *sl_buffer_create(struct wl_client *client, uint32_t id,
+				   const struct sl_buffer_impl *impl, int32_t width, int32_t height,
+				   uint32_t format);
 /* NULL if the resource is not a sluice wl_buffer (e.g. from an unsupported buffer factory). */
 struct sl_buffer *sl_buffer_from_resource(struct wl_resource *resource);
 struct sl_buffer *sl_buffer_lock(struct sl_buffer *buffer);
@@ -116,18 +142,10 @@ struct sl_buffer_access {
 bool sl_buffer_begin_access(struct sl_buffer *buffer, struct sl_buffer_access *access);
 void sl_buffer_end_access(struct sl_buffer *buffer);
 
-/* shm.c: buffer storage hooks used by buffer.c. */
-void shm_pool_unref(struct sl_shm_pool *pool);
-void *shm_pool_begin_access(struct sl_shm_pool *pool);
-void shm_pool_end_access(struct sl_shm_pool *pool);
-/* dmabuf.c */
-void dmabuf_buffer_finish(struct sl_buffer *buffer);
-bool dmabuf_begin_cpu_access(struct sl_buffer *buffer, struct sl_buffer_access *access);
-void dmabuf_end_cpu_access(struct sl_buffer *buffer);
 /*
- * Implicit sync: the sync_files of writes still pending on the buffer's dma-bufs (already
- * signalled ones are left out). Returns how many fds it stored; the caller owns them.
+ * Implicit sync: the sync_files of writes still pending on the buffer (see
+ * sl_buffer_impl.export_fences); 0 for kinds without any.
  */
-int dmabuf_buffer_export_fences(struct sl_buffer *buffer, int fds[static SL_DMABUF_MAX_PLANES]);
+int sl_buffer_export_fences(struct sl_buffer *buffer, int fds[static SL_DMABUF_MAX_PLANES]);
 
 #endif

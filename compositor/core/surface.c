@@ -563,10 +563,9 @@ surface_handle_commit(struct wl_client *client, struct wl_resource *resource)
 			sl_sync_point_unset(&pending->acquire);
 		}
 		surface->server->stats.explicit_fences++;
-	} else if ((pending->committed & SL_STATE_BUFFER) && buffer &&
-		   buffer->type == SL_BUFFER_DMABUF) {
+	} else if ((pending->committed & SL_STATE_BUFFER) && buffer) {
 		/* Implicit sync: a dma-buf the GPU still writes is not shown before it is done. */
-		n_fds = dmabuf_buffer_export_fences(buffer, fds);
+		n_fds = sl_buffer_export_fences(buffer, fds);
 		if (n_fds > 0)
 			surface->server->stats.implicit_fences++;
 	}

@@ -85,7 +85,7 @@ fourcc(uint32_t format, char buf[static 5])
 
 /* ---- CPU access (pixman, and the GL renderer's last resort) ---- */
 
-void
+static void
 dmabuf_buffer_finish(struct sl_buffer *buffer)
 {
 	for (unsigned i = 0; i < buffer->dmabuf.n_planes; i++) {
@@ -129,7 +129,7 @@ dmabuf_map(struct sl_buffer *buffer)
 	return true;
 }
 
-bool
+static bool
 dmabuf_begin_cpu_access(struct sl_buffer *buffer, struct sl_buffer_access *access)
 {
 	uint64_t modifier = buffer->dmabuf.modifier;
@@ -150,7 +150,7 @@ dmabuf_begin_cpu_access(struct sl_buffer *buffer, struct sl_buffer_access *acces
 	return true;
 }
 
-void
+static void
 dmabuf_end_cpu_access(struct sl_buffer *buffer)
 {
 	for (unsigned i = 0; i < buffer->dmabuf.n_planes && i < 3; i++)
@@ -159,7 +159,7 @@ dmabuf_end_cpu_access(struct sl_buffer *buffer)
 
 /* ---- implicit sync ---- */
 
-int
+static int
 dmabuf_buffer_export_fences(struct sl_buffer *buffer, int fds[static SL_DMABUF_MAX_PLANES])
 {
 	int n = 0;
@@ -177,6 +177,14 @@ dmabuf_buffer_export_fences(struct sl_buffer *buffer, int fds[static SL_DMABUF_M
 	}
 	return n;
 }
+
+static const struct sl_buffer_impl dmabuf_buffer_impl = {
+	.type = SL_BUFFER_DMABUF,
+	.finish = dmabuf_buffer_finish,
+	.begin_access = dmabuf_begin_cpu_access,
+	.end_access = dmabuf_end_cpu_access,
+	.export_fences = dmabuf_buffer_export_fences,
+};
 
 /* ---- the format table and feedback ---- */
 
@@ -590,7 +598,7 @@ params_create_common(struct wl_resource *resource, uint32_t buffer_id, int32_t w
 		return;
 	struct sl_buffer *buffer = NULL;
 	if (n > 0) {
-		buffer = sl_buffer_alloc(SL_BUFFER_DMABUF, width, height, format);
+		buffer = sl_buffer_alloc(&dmabuf_buffer_impl, width, height, format);
 		if (!buffer) {
 			wl_client_post_no_memory(client);
 			return;

@@ -73,7 +73,7 @@ pool_unmap_close(struct sl_shm_pool *pool)
 	free(pool);
 }
 
-void
+static void
 shm_pool_unref(struct sl_shm_pool *pool)
 {
 	assert(pool->refcount > 0);
@@ -81,7 +81,7 @@ shm_pool_unref(struct sl_shm_pool *pool)
 		pool_unmap_close(pool);
 }
 
-void *
+static void *
 shm_pool_begin_access(struct sl_shm_pool *pool)
 {
 	if (pool->accessors++ == 0 && !pool->sealed) {
@@ -91,7 +91,7 @@ shm_pool_begin_access(struct sl_shm_pool *pool)
 	return pool->data;
 }
 
-void
+static void
 shm_pool_end_access(struct sl_shm_pool *pool)
 {
 	assert(pool->accessors > 0);
@@ -109,6 +109,37 @@ shm_pool_end_access(struct sl_shm_pool *pool)
 			log_warn("shm", "a client shrank the file of a destroyed pool");
 	}
 }
+
+static void
+shm_buffer_finish(struct sl_buffer *buffer)
+{
+	if (buffer->shm.pool)
+		shm_pool_unref(buffer->shm.pool);
+}
+
+static bool
+shm_buffer_begin_access(struct sl_buffer *buffer, struct sl_buffer_access *access)
+{
+	uint8_t *base = shm_pool_begin_access(buffer->shm.pool);
+	access->data = base + buffer->shm.offset;
+	access->stride = (uint32_t)buffer->shm.stride;
+	access->planes[0] = access->data;
+	access->strides[0] = access->stride;
+	return true;
+}
+
+static void
+shm_buffer_end_access(struct sl_buffer *buffer)
+{
+	shm_pool_end_access(buffer->shm.pool);
+}
+
+static const struct sl_buffer_impl shm_buffer_impl = {
+	.type = SL_BUFFER_SHM,
+	.finish = shm_buffer_finish,
+	.begin_access = shm_buffer_begin_access,
+	.end_access = shm_buffer_end_access,
+};
 
 /* Single-plane RGB formats the renderer can draw. */
 static bool
@@ -167,7 +198,7 @@ shm_buffer_handle_create(struct wl_client *client, struct wl_resource *resource,
 	}
 
 	struct sl_buffer *buffer =
-		sl_buffer_create(client, id, SL_BUFFER_SHM, width, height, drm_format);
+		sl_buffer_create(client, id, &shm_buffer_impl, width, height, drm_format);
 	if (!buffer)
 		return;
 	pool->refcount++;

@@ -14,13 +14,24 @@ manager_handle_destroy(struct wl_client *client, struct wl_resource *resource)
 }
 
 static void
+single_pixel_buffer_finish(struct sl_buffer *buffer)
+{
+}
+
+/* No CPU view: renderers draw the colour itself. */
+static const struct sl_buffer_impl single_pixel_buffer_impl = {
+	.type = SL_BUFFER_SINGLE_PIXEL,
+	.finish = single_pixel_buffer_finish,
+};
+
+static void
 manager_handle_create_u32_rgba_buffer(struct wl_client *client, struct wl_resource *resource,
 				      uint32_t id, uint32_t r, uint32_t g, uint32_t b, uint32_t a)
 {
 	/* The colour is premultiplied: a channel above alpha cannot be. */
 	bool opaque = a == UINT32_MAX;
 	struct sl_buffer *buffer =
-		sl_buffer_create(client, id, SL_BUFFER_SINGLE_PIXEL, 1, 1,
+		sl_buffer_create(client, id, &single_pixel_buffer_impl, 1, 1,
 				 opaque ? DRM_FORMAT_XRGB8888 : DRM_FORMAT_ARGB8888);
 	if (!buffer)
 		return;
