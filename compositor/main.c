@@ -12,17 +12,18 @@
 #include <unistd.h>
 #include <wayland-server-core.h>
 
+#include "backends/headless.h"
+#include "backends/kms/kms.h"
+#include "backends/session.h"
 #include "config.h"
-#include "headless.h"
-#include "idle.h"
-#include "input.h"
-#include "session.h"
-#include "kiosk.h"
-#include "kms.h"
+#include "core/loop.h"
+#include "core/renderer.h"
+#include "features/kiosk.h"
+#include "input/idle.h"
+#include "input/input.h"
 #include "log.h"
-#include "loop.h"
-#include "output.h"
-#include "server.h"
+#include "renderers/gl.h"
+#include "sluice.h"
 
 #define MAX_OUTPUTS 8
 
@@ -147,6 +148,39 @@ destroy_kms_backend(void *device)
 	kms_device_destroy(device);
 }
 
+enum renderer_choice { RENDERER_AUTO, RENDERER_GL, RENDERER_PIXMAN };
+
+/*
+ * --renderer on KMS: GL on the device where it runs on a GPU, else pixman (the server's own).
+ * Measured on vkms (bench/run-scanout, run-compare): llvmpipe takes many times pixman's CPU time
+ * per composed frame, and reads every dma-buf through a CPU mapping anyway.
+ */
+static bool
+choose_kms_renderer(void *data, int drm_fd, const char *path, struct sl_renderer **out, char *err,
+		    size_t err_size)
+{
+	enum renderer_choice choice = *(const enum renderer_choice *)data;
+	*out = NULL;
+	if (choice == RENDERER_PIXMAN)
+		return true;
+	struct sl_renderer *gl = renderer_gl_create(drm_fd);
+	if (gl && gl->software && choice == RENDERER_AUTO) {
+		log_info("kms",
+			 "GL on %s renders in software: pixman composes faster, using it "
+			 "(--renderer gl forces GL)",
+			 path);
+		gl->impl->destroy(gl);
+	} else if (gl) {
+		*out = gl;
+	} else if (choice == RENDERER_GL) {
+		snprintf(err, err_size, "%s: the GL renderer cannot run on this device", path);
+		return false;
+	} else {
+		log_warn("kms", "the GL renderer cannot run on %s: using pixman", path);
+	}
+	return true;
+}
+
 /* Parses a whole decimal integer in [min, max]; false on any junk. */
 static bool
 parse_int(const char *text, long min, long max, long *out)
@@ -239,9 +273,12 @@ main(int argc, char *argv[])
 		{"version", no_argument, NULL, 'v'},
 		{0},
 	};
-	struct sl_options options = {.repaint_window_ms = 7,
-				     .extra_commits_per_s = SL_LOOP_EXTRA_COMMITS_PER_S,
-				     .seat = {.quit_key = true}};
+	struct sluice_options options = {
+		.core = {.repaint_window_ms = 7,
+			 .extra_commits_per_s = SL_LOOP_EXTRA_COMMITS_PER_S},
+		.seat = {.quit_key = true},
+	};
+	enum renderer_choice renderer = RENDERER_AUTO;
 	enum { INPUT_AUTO, INPUT_LIBINPUT, INPUT_NONE } input = INPUT_AUTO;
 	enum { SESSION_AUTO, SESSION_LIBSEAT, SESSION_NONE } session = SESSION_AUTO;
 	long idle_timeout = 0;
@@ -249,7 +286,8 @@ main(int argc, char *argv[])
 	int n_modes = 0;
 	enum log_level level = LOG_INFO;
 	enum { BACKEND_AUTO, BACKEND_DRM, BACKEND_HEADLESS } backend = BACKEND_AUTO;
-	struct kms_options kms = {0};
+	struct kms_options kms = {.choose_renderer = choose_kms_renderer,
+				  .choose_renderer_data = &renderer};
 	long ready_fd = -1, value;
 	bool realtime = false, kiosk_mode = false;
 	struct kiosk_options kiosk = {.restart = KIOSK_RESTART_NEVER, .restart_limit = 5};
@@ -292,7 +330,7 @@ main(int argc, char *argv[])
 			int choice = parse_choice("renderer", optarg, choices);
 			if (choice < 0)
 				return EXIT_FAILURE;
-			kms.renderer = (enum kms_renderer)choice;
+			renderer = (enum renderer_choice)choice;
 			break;
 		}
 		case OPT_DRM_DEVICE:
@@ -327,7 +365,7 @@ main(int argc, char *argv[])
 					optarg);
 				return EXIT_FAILURE;
 			}
-			options.repaint_window_ms = (int)value;
+			options.core.repaint_window_ms = (int)value;
 			break;
 		case OPT_EXTRA_COMMITS:
 			if (!parse_int(optarg, 0, 1000000, &value)) {
@@ -337,7 +375,7 @@ main(int argc, char *argv[])
 					optarg);
 				return EXIT_FAILURE;
 			}
-			options.extra_commits_per_s = (unsigned)value;
+			options.core.extra_commits_per_s = (unsigned)value;
 			break;
 		case OPT_INPUT: {
 			static const char *const choices[] = {"auto", "libinput", "none", NULL};
@@ -376,7 +414,7 @@ main(int argc, char *argv[])
 			}
 			break;
 		case OPT_NO_SCANOUT:
-			options.no_scanout = true;
+			options.core.no_scanout = true;
 			break;
 		case OPT_STRICT:
 			options.strict = true;
@@ -426,7 +464,7 @@ main(int argc, char *argv[])
 			int choice = parse_choice("acquire-fence mode", optarg, choices);
 			if (choice < 0)
 				return EXIT_FAILURE;
-			options.acquire_fences_to_kms = choice == 1;
+			options.core.acquire_fences_to_kms = choice == 1;
 			break;
 		}
 		case OPT_STATS:
@@ -434,7 +472,7 @@ main(int argc, char *argv[])
 				fprintf(stderr, "sluice: --stats needs a file name\n");
 				return EXIT_FAILURE;
 			}
-			options.stats_path = optarg;
+			options.core.stats_path = optarg;
 			break;
 		case 'l':
 			if (!log_parse_level(optarg, &level)) {
@@ -509,9 +547,12 @@ main(int argc, char *argv[])
 	/* A client that disconnects while we write must not kill the compositor. */
 	signal(SIGPIPE, SIG_IGN);
 
-	struct sl_server server;
-	if (!server_init(&server, &options))
+	struct sluice sl;
+	struct sl_server *server = &sl.server;
+	if (!sluice_init(&sl, &options)) {
+		sluice_finish(&sl);
 		return EXIT_FAILURE;
+	}
 
 	int status = EXIT_FAILURE;
 	/*
@@ -523,30 +564,31 @@ main(int argc, char *argv[])
 	bool wants_session = session == SESSION_LIBSEAT ||
 			     (session == SESSION_AUTO && (may_use_drm || input == INPUT_LIBINPUT));
 	if (wants_session) {
-		server.session = session_create(&server);
-		if (!server.session && session == SESSION_LIBSEAT) {
+		sl.session = session_create(server);
+		if (!sl.session && session == SESSION_LIBSEAT) {
 			fprintf(stderr, "sluice: no libseat session (see the log above)\n");
 			goto out;
 		}
-		if (!server.session)
+		if (!sl.session)
 			log_warn("main", "no session: opening devices directly (needs root; no VT "
 					 "switching)");
 	}
 	if (input == INPUT_LIBINPUT || (input == INPUT_AUTO && may_use_drm)) {
-		server.input = input_create(&server);
-		if (!server.input && input == INPUT_LIBINPUT) {
+		sl.input = input_create(server, sl.seat, sl.session);
+		if (!sl.input && input == INPUT_LIBINPUT) {
 			fprintf(stderr, "sluice: no input devices (see the log above)\n");
 			goto out;
 		}
-		if (!server.input)
+		if (!sl.input)
 			log_warn("main", "running without input devices");
 	}
 	if (backend != BACKEND_HEADLESS) {
 		char err[256];
-		struct kms_device *device = kms_device_create(&server, &kms, err, sizeof(err));
+		struct kms_device *device =
+			kms_device_create(server, sl.session, &kms, err, sizeof(err));
 		if (device) {
-			server.backend = device;
-			server.backend_destroy = destroy_kms_backend;
+			sl.backend = device;
+			sl.backend_destroy = destroy_kms_backend;
 		} else if (backend == BACKEND_DRM) {
 			fprintf(stderr, "sluice: %s\n", err);
 			goto out;
@@ -558,46 +600,45 @@ main(int argc, char *argv[])
 	if (backend == BACKEND_HEADLESS && n_modes == 0)
 		modes[n_modes++] = (struct headless_mode){1024, 768, 60000};
 	for (int i = 0; backend == BACKEND_HEADLESS && i < n_modes; i++)
-		if (!headless_output_create(&server, &modes[i]))
+		if (!headless_output_create(server, &modes[i]))
 			goto out;
-	if (!dmabuf_global_init(&server) || !explicit_sync_global_init(&server))
+	if (!sluice_init_device_protocols(&sl))
 		goto out;
-	if (input == INPUT_AUTO && backend == BACKEND_HEADLESS && server.input) {
+	if (input == INPUT_AUTO && backend == BACKEND_HEADLESS && sl.input) {
 		/* No display found after all: a headless sluice reads no input unless asked. */
-		input_destroy(server.input);
-		server.input = NULL;
+		input_destroy(sl.input);
+		sl.input = NULL;
 	}
-	if (backend == BACKEND_HEADLESS && session == SESSION_AUTO && !server.input &&
-	    server.session) {
-		session_destroy(server.session);
-		server.session = NULL;
+	if (backend == BACKEND_HEADLESS && session == SESSION_AUTO && !sl.input && sl.session) {
+		session_destroy(sl.session);
+		sl.session = NULL;
 	}
-	if (idle_timeout > 0 && !server.input)
+	if (idle_timeout > 0 && !sl.input)
 		log_warn("main",
 			 "--idle-timeout ignored: without input devices nothing would light "
 			 "the outputs again");
-	else if (idle_timeout > 0 && !(server.idle = idle_create(&server, (int)idle_timeout)))
+	else if (idle_timeout > 0 && !(sl.idle = idle_create(server, (int)idle_timeout)))
 		goto out;
 
 	const char *socket = options.socket;
 	if (socket) {
-		if (wl_display_add_socket(server.display, socket) < 0) {
+		if (wl_display_add_socket(server->display, socket) < 0) {
 			fprintf(stderr, "sluice: cannot listen on %s/%s: %s\n",
 				getenv("XDG_RUNTIME_DIR"), socket,
 				errno == EWOULDBLOCK ? "another compositor is using it"
 						     : strerror(errno));
 			goto out;
 		}
-	} else if (!(socket = wl_display_add_socket_auto(server.display))) {
+	} else if (!(socket = wl_display_add_socket_auto(server->display))) {
 		fprintf(stderr, "sluice: no free wayland-N socket in %s\n",
 			getenv("XDG_RUNTIME_DIR"));
 		goto out;
 	}
 
 	struct wl_event_source *sigterm = wl_event_loop_add_signal(
-		server.loop, SIGTERM, handle_terminate_signal, server.main_loop);
+		server->loop, SIGTERM, handle_terminate_signal, server->main_loop);
 	struct wl_event_source *sigint = wl_event_loop_add_signal(
-		server.loop, SIGINT, handle_terminate_signal, server.main_loop);
+		server->loop, SIGINT, handle_terminate_signal, server->main_loop);
 
 	log_info("main", "sluice %s running on WAYLAND_DISPLAY=%s", SLUICE_VERSION, socket);
 	if (ready_fd >= 0) {
@@ -607,10 +648,10 @@ main(int argc, char *argv[])
 	if (realtime)
 		raise_priority();
 	struct sl_kiosk *app = NULL;
-	if (kiosk_mode && !(app = kiosk_create(&server, &kiosk, socket))) {
+	if (kiosk_mode && !(app = kiosk_create(server, &kiosk, socket))) {
 		fprintf(stderr, "sluice: cannot start %s\n", kiosk.argv[0]);
 	} else {
-		sl_loop_run(server.main_loop);
+		sl_loop_run(server->main_loop);
 		status = app ? kiosk_exit_status(app) : EXIT_SUCCESS;
 	}
 	kiosk_destroy(app);
@@ -620,6 +661,6 @@ main(int argc, char *argv[])
 	if (sigint)
 		wl_event_source_remove(sigint);
 out:
-	server_finish(&server);
+	sluice_finish(&sl);
 	return status;
 }

@@ -3,22 +3,19 @@
  * render targets flipped at each vblank like a real double-buffered display. Presentation times
  * are the ideal vblank instants epoch + k * refresh, and k is the output's sequence counter.
  */
-#include "headless.h"
+#include "backends/headless.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture.h"
 #include "log.h"
-#include "output.h"
-#include "renderer.h"
-#include "server.h"
+#include "core/output.h"
+#include "core/renderer.h"
+#include "core/server.h"
 #include "time-util.h"
-#include "timer.h"
-
-#include <presentation-time-server-protocol.h>
+#include "core/timer.h"
 
 struct headless_output {
 	struct sl_output *output;
@@ -100,12 +97,12 @@ headless_handle_vblank(void *data)
 	int64_t vblank = ho->pending_vblank_ns;
 	uint64_t msc = (uint64_t)((vblank - ho->epoch_ns) / output->refresh_ns);
 	/* What the virtual display shows is exactly the front target. */
-	if (capture_output_frame_wants_capture(output)) {
+	if (output->readback_in_flight) {
 		uint32_t stride;
 		const void *pixels = ho->renderer->impl->target_pixels(
 			ho->renderer, ho->targets[ho->front], &stride);
-		capture_output_deliver(output, pixels, stride, vblank, msc,
-				       "the renderer cannot read its target");
+		sl_output_readback_done(output, pixels, stride, vblank, msc,
+					"the renderer cannot read its target");
 	}
 	sl_output_presented(output, vblank, msc);
 }
@@ -150,7 +147,7 @@ headless_output_create(struct sl_server *server, const struct headless_mode *mod
 		goto err;
 	ho->output->backend_data = ho;
 	/* A timer, not the display, decides the vblank: vsync'd, but no hardware clock. */
-	ho->output->presentation_flags = WP_PRESENTATION_FEEDBACK_KIND_VSYNC;
+	ho->output->presentation_flags = SL_PRESENT_VSYNC;
 	ho->output->model = "headless";
 	sl_output_damage_whole(ho->output);
 	return ho->output;

@@ -2,7 +2,7 @@
  * libseat: one session for every device sluice opens, so that sluice needs no root under seatd
  * or logind and hands the display and input over on a VT switch.
  */
-#include "session.h"
+#include "backends/session.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "server.h"
+#include "core/server.h"
 
 struct session_device {
 	struct wl_list link;

@@ -1,10 +1,10 @@
-#include "buffer.h"
+#include "core/buffer.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <wayland-server-protocol.h>
 
-#include "surface.h"
+#include "core/surface.h"
 
 static void
 buffer_handle_destroy(struct wl_client *client, struct wl_resource *resource)
@@ -38,8 +38,7 @@ buffer_handle_resource_destroy(struct wl_resource *resource)
 }
 
 struct sl_buffer *
-sl_buffer_alloc(const struct sl_buffer_impl *impl, int32_t width, int32_t height,
-		uint32_t format)
+sl_buffer_alloc(const struct sl_buffer_impl *impl, int32_t width, int32_t height, uint32_t format)
 {
 	assert(impl->finish);
 	struct sl_buffer *buffer = calloc(1, sizeof(*buffer));

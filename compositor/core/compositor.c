@@ -3,10 +3,10 @@
 #include <wayland-server-protocol.h>
 
 #include "log.h"
-#include "region.h"
-#include "resource.h"
-#include "server.h"
-#include "surface.h"
+#include "core/region.h"
+#include "core/resource.h"
+#include "core/server.h"
+#include "core/surface.h"
 
 /* Keeps coordinates inside what pixman's 32-bit boxes can hold after adding a size. */
 #define REGION_LIMIT (INT32_MAX / 2)
@@ -144,9 +144,9 @@ compositor_bind(struct wl_client *client, void *data, uint32_t version, uint32_t
 bool
 compositor_global_init(struct sl_server *server)
 {
-	server->compositor_global = wl_global_create(server->display, &wl_compositor_interface, 5,
-						     server, compositor_bind);
-	if (!server->compositor_global)
+	struct wl_global *global = wl_global_create(server->display, &wl_compositor_interface, 5,
+						    server, compositor_bind);
+	if (!global)
 		log_error("server", "cannot create the wl_compositor global");
-	return server->compositor_global != NULL;
+	return global != NULL;
 }

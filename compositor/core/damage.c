@@ -1,4 +1,4 @@
-#include "damage.h"
+#include "core/damage.h"
 
 void
 sl_damage_ring_init(struct sl_damage_ring *ring, int width, int height)

@@ -1,4 +1,4 @@
-#include "format-set.h"
+#include "core/format-set.h"
 
 #include <stdlib.h>
 

@@ -1,4 +1,4 @@
-#include "loop.h"
+#include "core/loop.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -10,7 +10,7 @@
 
 #include "log.h"
 #include "time-util.h"
-#include "timer.h"
+#include "core/timer.h"
 
 struct sl_loop {
 	struct wl_display *display;

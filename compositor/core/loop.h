@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <wayland-server-core.h>
 
-#include "stats.h"
+#include "core/stats.h"
 
 /*
  * The compositor's event loop in two levels. libwayland's own loop (the display's) holds the

@@ -7,7 +7,7 @@
  * screen, frame callbacks get their done event and presentation feedback its timestamp, both from
  * that vblank; then, if anything changed meanwhile, the next repaint is scheduled.
  */
-#include "output.h"
+#include "core/output.h"
 
 #include <assert.h>
 #include <fcntl.h>
@@ -17,22 +17,17 @@
 #include <string.h>
 #include <wayland-server-protocol.h>
 
-#include "capture.h"
-#include "buffer.h"
+#include "core/buffer.h"
 #include "fd.h"
 #include "log.h"
-#include "loop.h"
-#include "presentation.h"
-#include <presentation-time-server-protocol.h>
-#include "renderer.h"
-#include "scene.h"
-#include "resource.h"
-#include "server.h"
-#include "strict.h"
-#include "surface.h"
+#include "core/loop.h"
+#include "core/renderer.h"
+#include "core/scene.h"
+#include "core/resource.h"
+#include "core/server.h"
+#include "core/surface.h"
 #include "time-util.h"
-#include "timer.h"
-#include "xdg-shell.h"
+#include "core/timer.h"
 
 #define BACKGROUND_RGB 0x000000
 
@@ -140,7 +135,7 @@ outputs_changed(struct sl_server *server)
 		}
 		x += output->width;
 	}
-	xdg_shell_reconfigure_all(server);
+	wl_signal_emit_mutable(&server->events.outputs_changed, server);
 }
 
 static void
@@ -426,9 +421,9 @@ output_repaint_once(struct sl_output *output, bool *had_planes)
 		sl_surface_take_frame_resources(c->surface, &output->frame_callbacks,
 						c->on_plane ? &output->feedbacks_zero_copy
 							    : &output->feedbacks);
-		if (server->strict)
-			strict_surface_in_frame(server->strict, c->surface, output, c->on_plane);
 	}
+	struct sl_output_frame_event frame = {output, ctx->candidates, ctx->count};
+	wl_signal_emit_mutable(&output->events.frame, &frame);
 	output->stats.planes_used += (uint64_t)on_planes;
 	*had_planes = on_planes > 0;
 	server->stats.planes_used += (uint64_t)on_planes;
@@ -496,7 +491,10 @@ output_repaint_now(struct sl_output *output)
 	assert(output->repaint_state == SL_REPAINT_SCHEDULED);
 	output->frame_wanted = false;
 	sl_loop_frame_started(output->server->main_loop);
-	capture_output_frame_started(output);
+	/* A readback still in flight (none should be: it precedes presentation) stays wanted. */
+	output->readback_in_flight |= output->readback_wanted;
+	output->readback_wanted = false;
+	wl_signal_emit_mutable(&output->events.frame_started, output);
 
 	bool had_planes;
 	enum repaint_result result = output_repaint_once(output, &had_planes);
@@ -507,8 +505,7 @@ output_repaint_now(struct sl_output *output)
 		 */
 		log_info("output", "%s: planes refused at commit time, composing this frame",
 			 output->name);
-		if (output->server->strict)
-			strict_output_frame_failed(output->server->strict, output);
+		wl_signal_emit_mutable(&output->events.frame_failed, output);
 		wl_list_insert_list(&output->feedbacks, &output->feedbacks_zero_copy);
 		wl_list_init(&output->feedbacks_zero_copy);
 		output->repaint_state = SL_REPAINT_SCHEDULED;
@@ -545,17 +542,16 @@ sl_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc)
 	output->last_msc = msc;
 	output->stats.frames_presented++;
 	output->repaint_state = SL_REPAINT_IDLE;
-	if (output->server->strict)
-		strict_output_presented(output->server->strict, output, time_ns);
+	struct sl_output_present_event present = {output, time_ns, msc};
+	wl_signal_emit_mutable(&output->events.present, &present);
 	log_debug("output", "%s: frame presented at vblank %llu", output->name,
 		  (unsigned long long)msc);
 
-	presentation_feedback_send_presented(&output->feedbacks, output, time_ns, msc,
-					     output->presentation_flags);
+	sl_feedback_list_presented(&output->feedbacks, output, time_ns, msc,
+				   output->presentation_flags);
 	/* Shown straight from the client's buffer. */
-	presentation_feedback_send_presented(&output->feedbacks_zero_copy, output, time_ns, msc,
-					     output->presentation_flags |
-						     WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY);
+	sl_feedback_list_presented(&output->feedbacks_zero_copy, output, time_ns, msc,
+				   output->presentation_flags | SL_PRESENT_ZERO_COPY);
 	frame_callbacks_send_done(&output->frame_callbacks, time_ns);
 
 	if (output->power_off_pending)
@@ -574,15 +570,31 @@ sl_output_frame_failed(struct sl_output *output)
 	 */
 	output->repaint_state = SL_REPAINT_SCHEDULED;
 	output->frame_wanted = true;
-	if (output->server->strict)
-		strict_output_frame_failed(output->server->strict, output);
-	capture_output_deliver(output, NULL, 0, 0, 0, "the frame could not be displayed");
-	presentation_feedback_discard_list(&output->feedbacks);
-	presentation_feedback_discard_list(&output->feedbacks_zero_copy);
+	wl_signal_emit_mutable(&output->events.frame_failed, output);
+	if (output->readback_in_flight)
+		sl_output_readback_done(output, NULL, 0, 0, 0, "the frame could not be displayed");
+	sl_feedback_list_discard(&output->feedbacks);
+	sl_feedback_list_discard(&output->feedbacks_zero_copy);
 	pixman_region32_union_rect(&output->damage, &output->damage, 0, 0, (unsigned)output->width,
 				   (unsigned)output->height);
 	int64_t period = output->refresh_ns > 0 ? output->refresh_ns : 16666666;
 	sl_timer_arm(output->repaint_timer, monotonic_ns() + period);
+}
+
+void
+sl_output_request_readback(struct sl_output *output)
+{
+	output->readback_wanted = true;
+	sl_output_schedule_frame(output);
+}
+
+void
+sl_output_readback_done(struct sl_output *output, const void *pixels, uint32_t stride,
+			int64_t time_ns, uint64_t msc, const char *reason)
+{
+	output->readback_in_flight = false;
+	struct sl_output_readback_event event = {output, pixels, stride, time_ns, msc, reason};
+	wl_signal_emit_mutable(&output->events.readback, &event);
 }
 
 struct sl_output *
@@ -619,9 +631,12 @@ sl_output_create(struct sl_server *server, const struct sl_output_impl *impl, co
 	wl_list_init(&output->frame_callbacks);
 	wl_list_init(&output->feedbacks);
 	wl_list_init(&output->feedbacks_zero_copy);
-	wl_list_init(&output->captures);
-	wl_list_init(&output->captures_in_flight);
 	wl_signal_init(&output->events.destroy);
+	wl_signal_init(&output->events.frame_started);
+	wl_signal_init(&output->events.frame);
+	wl_signal_init(&output->events.frame_failed);
+	wl_signal_init(&output->events.present);
+	wl_signal_init(&output->events.readback);
 	pixman_region32_init(&output->damage);
 	sl_damage_ring_init(&output->damage_ring, width, height);
 
@@ -642,6 +657,7 @@ sl_output_create(struct sl_server *server, const struct sl_output_impl *impl, co
 	wl_list_insert(server->outputs.prev, &output->link);
 	log_info("output", "%s: %dx%d@%.3f Hz", name, width, height, refresh_mhz / 1000.0);
 	outputs_changed(server);
+	wl_signal_emit_mutable(&server->events.new_output, output);
 	return output;
 }
 
@@ -650,16 +666,14 @@ sl_output_destroy(struct sl_output *output)
 {
 	if (!output)
 		return;
+	/* Listeners let go of what they queued for it (captures, frames they track). */
 	wl_signal_emit_mutable(&output->events.destroy, output);
 	scene_output_removed(output);
-	capture_output_destroyed(output);
-	if (output->server->strict)
-		strict_output_frame_failed(output->server->strict, output);
 	if (output->fence_hold)
 		wl_event_source_remove(output->fence_hold);
 	fd_close(&output->fence_hold_fd);
-	presentation_feedback_discard_list(&output->feedbacks);
-	presentation_feedback_discard_list(&output->feedbacks_zero_copy);
+	sl_feedback_list_discard(&output->feedbacks);
+	sl_feedback_list_discard(&output->feedbacks_zero_copy);
 	/* Taken for a frame that will not be shown: done now, or their clients would wait forever
 	 * (the surfaces' next callbacks wait for an output that shows them). */
 	frame_callbacks_send_done(&output->frame_callbacks, monotonic_ns());

@@ -6,12 +6,20 @@
 #include <stdint.h>
 #include <wayland-server-core.h>
 
-#include "damage.h"
+#include "core/damage.h"
 
 struct sl_server;
 struct sl_output;
 struct sl_render_target;
 struct sl_surface;
+
+/* What a presentation can claim: the bits of wp_presentation_feedback.kind. */
+enum sl_present_flags {
+	SL_PRESENT_VSYNC = 0x1,
+	SL_PRESENT_HW_CLOCK = 0x2,
+	SL_PRESENT_HW_COMPLETION = 0x4,
+	SL_PRESENT_ZERO_COPY = 0x8,
+};
 
 /* A visible surface of a frame, offered to the backend for a plane. */
 struct sl_plane_candidate {
@@ -75,7 +83,7 @@ struct sl_output {
 	int32_t x, y, width, height;
 	int32_t refresh_mhz;
 	int64_t refresh_ns;
-	uint32_t presentation_flags; /* wp_presentation_feedback kind bits this backend can claim */
+	uint32_t presentation_flags; /* enum sl_present_flags this backend can claim */
 
 	struct wl_global *global;
 	struct wl_list resources; /* wl_output resources */
@@ -93,10 +101,14 @@ struct sl_output {
 
 	/* Waiting for the frame in flight to be presented. */
 	struct wl_list frame_callbacks;	    /* wl_resource links */
-	struct wl_list feedbacks;	    /* wl_resource links */
+	struct wl_list feedbacks;	    /* sl_feedback.link */
 	struct wl_list feedbacks_zero_copy; /* of surfaces scanned out from their buffer */
-	struct wl_list captures;	    /* sl_capture_frame.link: for the next frame */
-	struct wl_list captures_in_flight;  /* sl_capture_frame.link: for the frame in flight */
+
+	/*
+	 * Read back: someone wants the pixels of the next frame (sl_output_request_readback), or
+	 * of the frame in flight, which the backend delivers with sl_output_readback_done().
+	 */
+	bool readback_wanted, readback_in_flight;
 
 	struct sl_output_stats stats;
 	void *backend_data;
@@ -115,7 +127,38 @@ struct sl_output {
 
 	struct {
 		struct wl_signal destroy;
+		/* A repaint starts (before anything is drawn or assigned to planes). */
+		struct wl_signal frame_started;
+		/* The frame's surfaces are decided: struct sl_output_frame_event. */
+		struct wl_signal frame;
+		/* The frame just made will not be presented; its surfaces wait for the next. */
+		struct wl_signal frame_failed;
+		/* The frame in flight reached the screen: struct sl_output_present_event. */
+		struct wl_signal present;
+		/* The pixels of a frame read back, or why not: struct sl_output_readback_event. */
+		struct wl_signal readback;
 	} events;
+};
+
+struct sl_output_frame_event {
+	struct sl_output *output;
+	const struct sl_plane_candidate *surfaces; /* bottom to top; on_plane says which way */
+	int count;
+};
+
+struct sl_output_present_event {
+	struct sl_output *output;
+	int64_t time_ns; /* CLOCK_MONOTONIC */
+	uint64_t msc;
+};
+
+struct sl_output_readback_event {
+	struct sl_output *output;
+	const void *pixels; /* XRGB8888, width x height; NULL if the frame could not be read */
+	uint32_t stride;
+	int64_t time_ns;
+	uint64_t msc;
+	const char *reason; /* why pixels is NULL */
 };
 
 struct sl_output *sl_output_create(struct sl_server *server, const struct sl_output_impl *impl,
@@ -138,6 +181,15 @@ void sl_output_frame_failed(struct sl_output *output);
 void sl_output_set_power(struct sl_output *output, bool on);
 /* While paused no frame is made; resuming draws everything again (the backend re-modesets). */
 void sl_output_set_paused(struct sl_output *output, bool paused);
+
+/* The next frame's pixels are wanted: a frame is scheduled, and its readback event follows. */
+void sl_output_request_readback(struct sl_output *output);
+/*
+ * Called by the backend with the pixels of the frame in flight (what the CRTC produced, or the
+ * front buffer) once they can be read, or with NULL and a reason.
+ */
+void sl_output_readback_done(struct sl_output *output, const void *pixels, uint32_t stride,
+			     int64_t time_ns, uint64_t msc, const char *reason);
 
 /* Resources of client bound to this output, for wl_surface.enter and sync_output. */
 void sl_output_send_surface_enter(struct sl_output *output, struct wl_resource *surface);

@@ -71,8 +71,4 @@ struct sl_renderer {
 	bool software;		/* a CPU rasteriser behind GL (llvmpipe, softpipe) */
 };
 
-struct sl_renderer *renderer_pixman_create(void);
-/* GLES2 on EGL/GBM on the DRM device drm_fd; NULL (with a log line) if that cannot work. */
-struct sl_renderer *renderer_gl_create(int drm_fd);
-
 #endif

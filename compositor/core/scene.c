@@ -1,23 +1,42 @@
 /* The scene: what each output shows, and which outputs a commit affects. */
-#include "scene.h"
+#include "core/scene.h"
 
 #include <wayland-server-protocol.h>
 
-#include "loop.h"
-#include "output.h"
-#include "seat.h"
-#include "server.h"
-#include "surface.h"
-#include "xdg-shell.h"
+#include "core/loop.h"
+#include "core/output.h"
+#include "core/server.h"
+#include "core/surface.h"
 
-struct sl_xdg_toplevel *
+void
+scene_init(struct sl_scene *scene)
+{
+	wl_list_init(&scene->windows);
+	wl_signal_init(&scene->events.restack);
+}
+
+struct sl_scene_window *
 scene_top(struct sl_server *server)
 {
-	struct sl_xdg_toplevel *toplevel;
-	wl_list_for_each (toplevel, &server->toplevels, link)
-		if (toplevel->mapped)
-			return toplevel;
+	struct sl_scene_window *window;
+	wl_list_for_each (window, &server->scene.windows, link)
+		if (window->mapped)
+			return window;
 	return NULL;
+}
+
+static struct sl_surface *
+window_surface(struct sl_scene_window *window)
+{
+	return window->impl->surface(window);
+}
+
+/* The cursor shown on output (NULL: any) and where, or NULL. */
+static struct sl_surface *
+cursor_on(struct sl_server *server, struct sl_output *output, int32_t *x, int32_t *y)
+{
+	const struct sl_scene_cursor_impl *impl = server->scene.cursor_impl;
+	return impl ? impl->surface_on(server->scene.cursor_data, output, x, y) : NULL;
 }
 
 /* Centre on the output; where the window is larger, align its top-left edge instead. */
@@ -33,10 +52,10 @@ static bool
 root_position(struct sl_server *server, struct sl_output *output, struct sl_surface *root,
 	      int32_t *x, int32_t *y)
 {
-	struct sl_xdg_toplevel *top = scene_top(server);
-	if (!top || xdg_toplevel_surface(top) != root || !root->current.buffer)
+	struct sl_scene_window *top = scene_top(server);
+	if (!top || window_surface(top) != root || !root->current.buffer)
 		return false;
-	struct sl_box box = xdg_toplevel_geometry(top);
+	struct sl_box box = top->impl->geometry(top);
 	*x = place_axis(output->width, box.x, box.width);
 	*y = place_axis(output->height, box.y, box.height);
 	return true;
@@ -46,8 +65,12 @@ root_position(struct sl_server *server, struct sl_output *output, struct sl_surf
 static bool
 surface_position(struct sl_output *output, struct sl_surface *surface, int32_t *x, int32_t *y)
 {
-	if (seat_cursor_position(output->server->seat, output, surface, x, y))
+	int32_t cx, cy;
+	if (surface == cursor_on(output->server, output, &cx, &cy)) {
+		*x = cx;
+		*y = cy;
 		return true;
+	}
 	int32_t dx = 0, dy = 0;
 	struct sl_subsurface *sub;
 	while ((sub = sl_subsurface_from_surface(surface))) {
@@ -86,16 +109,16 @@ void
 scene_for_each_surface(struct sl_server *server, struct sl_output *output, scene_iter_fn fn,
 		       void *data)
 {
-	struct sl_xdg_toplevel *top = scene_top(server);
+	struct sl_scene_window *top = scene_top(server);
 	if (!top)
 		return;
-	struct sl_surface *root = xdg_toplevel_surface(top);
+	struct sl_surface *root = window_surface(top);
 	int32_t x, y;
 	if (root && root_position(server, output, root, &x, &y))
 		for_each_in_tree(root, x, y, fn, data);
 	/* The cursor on top of everything. */
-	struct sl_surface *cursor = seat_cursor_surface(server->seat);
-	if (cursor && seat_cursor_position(server->seat, output, cursor, &x, &y))
+	struct sl_surface *cursor = cursor_on(server, output, &x, &y);
+	if (cursor)
 		fn(cursor, x, y, data);
 }
 
@@ -126,7 +149,7 @@ scene_surface_committed(struct sl_surface *surface, const pixman_region32_t *dam
 	/* No repaint will show this update: say so now, or a client pacing itself by
 	 * presentation feedback waits until it is on top again. Frame callbacks do wait. */
 	if (!shown)
-		presentation_feedback_discard_list(&surface->current.feedbacks);
+		sl_feedback_list_discard(&surface->current.feedbacks);
 
 	/* An update no one will see, or that replaces one not shown yet, is extra work. */
 	struct sl_loop *loop = surface->server->main_loop;
@@ -157,7 +180,7 @@ static void
 tree_leave(struct sl_surface *surface, struct sl_output *only)
 {
 	if (!only)
-		presentation_feedback_discard_list(&surface->current.feedbacks);
+		sl_feedback_list_discard(&surface->current.feedbacks);
 	struct sl_output *output;
 	wl_list_for_each (output, &surface->server->outputs, link)
 		if (!only || output == only)
@@ -183,30 +206,73 @@ scene_surface_gone(struct sl_surface *surface)
 void
 scene_output_removed(struct sl_output *output)
 {
-	/* Only toplevel trees and the cursor ever enter outputs. */
-	struct sl_xdg_toplevel *toplevel;
-	wl_list_for_each (toplevel, &output->server->toplevels, link) {
-		struct sl_surface *surface = xdg_toplevel_surface(toplevel);
+	/* Only window trees and the cursor ever enter outputs. */
+	struct sl_scene_window *window;
+	wl_list_for_each (window, &output->server->scene.windows, link) {
+		struct sl_surface *surface = window_surface(window);
 		if (surface)
 			tree_leave(surface, output);
 	}
-	struct sl_surface *cursor = seat_cursor_surface(output->server->seat);
+	struct sl_surface *cursor = cursor_on(output->server, NULL, NULL, NULL);
 	if (cursor)
 		tree_leave(cursor, output);
 }
 
-void
+/* The stacking changed: windows no longer on top leave every output, which are drawn again. */
+static void
 scene_restack(struct sl_server *server)
 {
-	struct sl_xdg_toplevel *top = scene_top(server), *toplevel;
-	wl_list_for_each (toplevel, &server->toplevels, link) {
-		struct sl_surface *surface = xdg_toplevel_surface(toplevel);
-		if (toplevel != top && surface)
+	struct sl_scene_window *top = scene_top(server), *window;
+	wl_list_for_each (window, &server->scene.windows, link) {
+		struct sl_surface *surface = window_surface(window);
+		if (window != top && surface)
 			tree_leave(surface, NULL);
 	}
 	struct sl_output *output;
 	wl_list_for_each (output, &server->outputs, link)
 		sl_output_damage_whole(output);
-	if (server->seat)
-		seat_update_focus(server->seat);
+	wl_signal_emit_mutable(&server->scene.events.restack, server);
+}
+
+void
+scene_add_window(struct sl_server *server, struct sl_scene_window *window,
+		 const struct sl_scene_window_impl *impl)
+{
+	window->impl = impl;
+	window->mapped = false;
+	wl_list_insert(server->scene.windows.prev, &window->link);
+}
+
+void
+scene_window_map(struct sl_server *server, struct sl_scene_window *window)
+{
+	window->mapped = true;
+	wl_list_remove(&window->link);
+	wl_list_insert(&server->scene.windows, &window->link);
+	scene_restack(server);
+}
+
+void
+scene_window_unmap(struct sl_server *server, struct sl_scene_window *window)
+{
+	if (!window->mapped)
+		return;
+	struct sl_surface *surface = window_surface(window);
+	if (surface)
+		scene_surface_gone(surface);
+	window->mapped = false;
+	scene_restack(server);
+}
+
+void
+scene_remove_window(struct sl_server *server, struct sl_scene_window *window)
+{
+	wl_list_remove(&window->link);
+}
+
+void
+scene_set_cursor(struct sl_server *server, const struct sl_scene_cursor_impl *impl, void *data)
+{
+	server->scene.cursor_impl = impl;
+	server->scene.cursor_data = data;
 }

@@ -1,17 +1,12 @@
-/* The compositor instance: display, event loop, renderer and every global. */
-#include "server.h"
+/* The core of the compositor: display, event loops, outputs, and globals retired at run time. */
+#include "core/server.h"
 
 #include <stdlib.h>
 
-#include "data-device.h"
-#include "idle.h"
-#include "input.h"
-#include "session.h"
 #include "log.h"
-#include "loop.h"
-#include "output.h"
-#include "renderer.h"
-#include "strict.h"
+#include "core/loop.h"
+#include "core/output.h"
+#include "core/renderer.h"
 
 struct sl_output *
 server_primary_output(struct sl_server *server)
@@ -71,8 +66,12 @@ server_init(struct sl_server *server, const struct sl_options *options)
 {
 	*server = (struct sl_server){.options = *options, .main_device_fd = -1};
 	wl_list_init(&server->outputs);
-	wl_list_init(&server->toplevels);
 	wl_list_init(&server->retired_globals);
+	scene_init(&server->scene);
+	wl_signal_init(&server->events.new_output);
+	wl_signal_init(&server->events.outputs_changed);
+	wl_signal_init(&server->events.surface_commit);
+	wl_signal_init(&server->events.input_activity);
 
 	server->display = wl_display_create();
 	if (!server->display) {
@@ -81,41 +80,19 @@ server_init(struct sl_server *server, const struct sl_options *options)
 	}
 	server->main_loop =
 		sl_loop_create(server->display, &server->stats, options->extra_commits_per_s);
-	if (!server->main_loop)
-		goto err;
+	if (!server->main_loop) {
+		server_finish(server);
+		return false;
+	}
 	server->loop = sl_loop_priority(server->main_loop);
-	server->renderer = renderer_pixman_create();
-	if (!server->renderer) {
-		log_error("server", "cannot create the pixman renderer");
-		goto err;
-	}
-	server->renderer->stats = &server->stats;
-	if (!compositor_global_init(server) || !subcompositor_global_init(server) ||
-	    !shm_global_init(server) || !xdg_shell_global_init(server) ||
-	    !presentation_global_init(server) || !viewporter_global_init(server) ||
-	    !single_pixel_buffer_global_init(server) ||
-	    /* The globals' order is the fuzz corpus's: new ones go last. */
-	    !(server->seat = seat_create(server, &options->seat)) ||
-	    !xdg_decoration_global_init(server) || !xdg_output_global_init(server) ||
-	    !(server->data_device = data_device_manager_create(server))) {
-		log_error("server", "cannot create the protocol globals");
-		goto err;
-	}
-	if (options->strict) {
-		/* strict_create() says why it failed. */
-		server->strict = strict_create(server, options->strict_report_dir);
-		if (!server->strict)
-			goto err;
-	}
-	if (options->capture && !capture_global_init(server)) {
-		log_error("server", "cannot create the capture global");
-		goto err;
-	}
 	return true;
+}
 
-err:
-	server_finish(server);
-	return false;
+void
+server_destroy_clients(struct sl_server *server)
+{
+	if (server->display)
+		wl_display_destroy_clients(server->display);
 }
 
 void
@@ -123,29 +100,9 @@ server_finish(struct sl_server *server)
 {
 	if (!server->display)
 		return;
-	/* Clients first: their resources reference outputs and the renderer. */
-	wl_display_destroy_clients(server->display);
-	idle_destroy(server->idle);
-	server->idle = NULL;
-	input_destroy(server->input);
-	server->input = NULL;
-	seat_destroy(server->seat);
-	server->seat = NULL;
-	data_device_manager_destroy(server->data_device);
-	server->data_device = NULL;
-	strict_destroy(server->strict);
-	server->strict = NULL;
-	dmabuf_global_finish(server);
-	if (server->backend_destroy)
-		server->backend_destroy(server->backend);
-	server->backend_destroy = NULL;
 	struct sl_output *output, *tmp;
 	wl_list_for_each_safe (output, tmp, &server->outputs, link)
 		sl_output_destroy(output);
-	/* After the backend and input, which close their devices through it. */
-	session_destroy(server->session);
-	server->session = NULL;
-	shm_global_finish(server);
 	/* Their globals go with the display. */
 	struct retired_global *retired, *retired_tmp;
 	wl_list_for_each_safe (retired, retired_tmp, &server->retired_globals, link)

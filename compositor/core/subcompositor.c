@@ -8,10 +8,10 @@
 #include <wayland-server-protocol.h>
 
 #include "log.h"
-#include "scene.h"
-#include "resource.h"
-#include "server.h"
-#include "surface.h"
+#include "core/scene.h"
+#include "core/resource.h"
+#include "core/server.h"
+#include "core/surface.h"
 
 static const struct sl_surface_role subsurface_role = {
 	.name = "wl_subsurface",
@@ -310,7 +310,7 @@ subcompositor_bind(struct wl_client *client, void *data, uint32_t version, uint3
 bool
 subcompositor_global_init(struct sl_server *server)
 {
-	server->subcompositor_global = wl_global_create(
-		server->display, &wl_subcompositor_interface, 1, server, subcompositor_bind);
-	return server->subcompositor_global != NULL;
+	struct wl_global *global = wl_global_create(server->display, &wl_subcompositor_interface, 1,
+						    server, subcompositor_bind);
+	return global != NULL;
 }

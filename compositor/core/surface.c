@@ -2,24 +2,46 @@
  * wl_surface: double-buffered state (pending → cached for synchronized subsurfaces → current),
  * validation at commit, damage in surface-local coordinates handed to the scene.
  */
-#include "surface.h"
+#include "core/surface.h"
 
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <viewporter-server-protocol.h>
+#include <stdio.h>
 #include <wayland-server-protocol.h>
 
-#include "buffer.h"
-#include "explicit-sync.h"
+#include "core/buffer.h"
+#include "core/sync.h"
 #include "fd.h"
 #include "log.h"
-#include "region.h"
-#include "scene.h"
-#include "resource.h"
-#include "server.h"
-#include "strict.h"
+#include "core/region.h"
+#include "core/scene.h"
+#include "core/resource.h"
+#include "core/server.h"
+
+void
+sl_feedback_list_presented(struct wl_list *feedbacks, struct sl_output *output, int64_t time_ns,
+			   uint64_t msc, uint32_t flags)
+{
+	struct sl_feedback *feedback, *tmp;
+	wl_list_for_each_safe (feedback, tmp, feedbacks, link) {
+		wl_list_remove(&feedback->link);
+		wl_list_init(&feedback->link);
+		feedback->impl->presented(feedback, output, time_ns, msc, flags);
+	}
+}
+
+void
+sl_feedback_list_discard(struct wl_list *feedbacks)
+{
+	struct sl_feedback *feedback, *tmp;
+	wl_list_for_each_safe (feedback, tmp, feedbacks, link) {
+		wl_list_remove(&feedback->link);
+		wl_list_init(&feedback->link);
+		feedback->impl->discarded(feedback);
+	}
+}
 
 void
 frame_callbacks_destroy_list(struct wl_list *callbacks)
@@ -88,7 +110,7 @@ sl_surface_state_finish(struct sl_surface_state *state)
 	pixman_region32_fini(&state->opaque);
 	pixman_region32_fini(&state->input);
 	frame_callbacks_destroy_list(&state->frame_callbacks);
-	presentation_feedback_discard_list(&state->feedbacks);
+	sl_feedback_list_discard(&state->feedbacks);
 	if (state->acquire_fd >= 0)
 		close(state->acquire_fd);
 	state->acquire_fd = -1;
@@ -132,7 +154,7 @@ state_merge(struct sl_surface_state *dst, struct sl_surface_state *src, bool loc
 	wl_list_init(&src->frame_callbacks);
 	if (fields & SL_STATE_FEEDBACK) {
 		/* Feedback of a content update that a newer one replaced before it was shown. */
-		presentation_feedback_discard_list(&dst->feedbacks);
+		sl_feedback_list_discard(&dst->feedbacks);
 		wl_list_insert_list(&dst->feedbacks, &src->feedbacks);
 		wl_list_init(&src->feedbacks);
 	}
@@ -239,21 +261,27 @@ surface_validate_next(struct sl_surface *surface)
 				       "buffer size %dx%d is not a multiple of the buffer scale %d",
 				       buffer->width, buffer->height, scale);
 		return false;
-	case SL_GEOMETRY_SRC_NOT_INTEGER:
+	case SL_GEOMETRY_SRC_NOT_INTEGER: {
 		assert(surface->viewport);
-		wl_resource_post_error(surface->viewport, WP_VIEWPORT_ERROR_BAD_SIZE,
-				       "source size %gx%g is not integer and no destination is set",
-				       vp.src_w, vp.src_h);
+		char message[128];
+		snprintf(message, sizeof(message),
+			 "source size %gx%g is not integer and no destination is set", vp.src_w,
+			 vp.src_h);
+		surface->viewport->post_error(surface->viewport, SL_GEOMETRY_SRC_NOT_INTEGER,
+					      message);
 		return false;
-	case SL_GEOMETRY_SRC_OUTSIDE:
+	}
+	case SL_GEOMETRY_SRC_OUTSIDE: {
 		assert(surface->viewport);
-		wl_resource_post_error(
-			surface->viewport, WP_VIEWPORT_ERROR_OUT_OF_BUFFER,
-			"source rectangle %gx%g at (%g,%g) extends outside the %dx%d "
-			"buffer (scale %d, transform %u)",
-			vp.src_w, vp.src_h, vp.src_x, vp.src_y, buffer->width, buffer->height,
-			scale, transform);
+		char message[192];
+		snprintf(message, sizeof(message),
+			 "source rectangle %gx%g at (%g,%g) extends outside the %dx%d "
+			 "buffer (scale %d, transform %u)",
+			 vp.src_w, vp.src_h, vp.src_x, vp.src_y, buffer->width, buffer->height,
+			 scale, transform);
+		surface->viewport->post_error(surface->viewport, SL_GEOMETRY_SRC_OUTSIDE, message);
 		return false;
+	}
 	}
 	return false;
 }
@@ -299,7 +327,7 @@ surface_apply_state(struct sl_surface *surface, struct sl_surface_state *next)
 	uint32_t fields = next->committed;
 
 	/* Whatever was committed before and not yet shown is superseded now. */
-	presentation_feedback_discard_list(&cur->feedbacks);
+	sl_feedback_list_discard(&cur->feedbacks);
 	if (fields & SL_STATE_BUFFER) {
 		fd_close(&surface->buffer_fence);
 		surface->buffer_fence = next->acquire_fd;
@@ -407,7 +435,7 @@ commit_drop_buffer(struct sl_surface_commit *commit)
 	}
 	pixman_region32_clear(&commit->state.surface_damage);
 	pixman_region32_clear(&commit->state.buffer_damage);
-	presentation_feedback_discard_list(&commit->state.feedbacks);
+	sl_feedback_list_discard(&commit->state.feedbacks);
 	commit->state.committed &= ~(uint32_t)SL_STATE_FEEDBACK;
 }
 
@@ -538,8 +566,7 @@ surface_handle_commit(struct wl_client *client, struct wl_resource *resource)
 	wl_signal_emit_mutable(&surface->events.precommit, &event);
 	if (event.rejected)
 		return;
-	if (surface->server->strict)
-		strict_surface_commit(surface->server->strict, surface);
+	wl_signal_emit_mutable(&surface->server->events.surface_commit, surface);
 
 	int fds[MAX_COMMIT_WAITS];
 	int n_fds = 0, waiter_fd = -1;

@@ -6,34 +6,13 @@
 #include <stdint.h>
 #include <wayland-server-core.h>
 
-#include "transform.h"
+#include "core/sync.h"
+#include "core/transform.h"
 
+struct sl_output;
 struct sl_server;
 struct sl_surface;
 struct sl_subsurface;
-struct sl_timeline;
-
-/* A point on an imported DRM syncobj timeline (explicit-sync.c); timeline NULL when unset. */
-struct sl_sync_point {
-	struct sl_timeline *timeline; /* one reference held */
-	uint64_t point;
-};
-
-/*
- * Something to signal once the compositor no longer reads the buffer of one commit: a
- * zwp_linux_buffer_release_v1, or a syncobj release point. Fired exactly once, then freed.
- */
-struct sl_release {
-	struct wl_list link;
-	void (*fire)(struct sl_release *release);
-	/*
-	 * Fires with a sync_file (borrowed) that signals once the buffer is no longer read, so the
-	 * client hears before the flip that retires the buffer. False if this release cannot
-	 * carry the fence: it stays where it was and fire() follows later.
-	 */
-	bool (*fire_fenced)(struct sl_release *release, int fence_fd);
-};
-void sl_release_fire_list(struct wl_list *releases);
 
 enum sl_surface_state_field {
 	SL_STATE_BUFFER = 1 << 0,
@@ -66,7 +45,7 @@ struct sl_surface_state {
 	int32_t scale;
 	struct sl_viewport_params viewport;
 	struct wl_list frame_callbacks; /* wl_resource links */
-	struct wl_list feedbacks;	/* wl_resource links (wp_presentation_feedback) */
+	struct wl_list feedbacks;	/* sl_feedback.link */
 	/*
 	 * Explicit sync. The acquire fence or point only lives in pending state: the commit turns
 	 * it into a wait. Releases travel with the buffer and fire when it is replaced or dropped.
@@ -74,6 +53,16 @@ struct sl_surface_state {
 	int acquire_fd; /* sync_file, -1 */
 	struct sl_sync_point acquire;
 	struct wl_list releases; /* sl_release.link */
+};
+
+/*
+ * What set the surface's viewport state (wp_viewport), told when a commit would make that state
+ * impossible, so that the error is its protocol's.
+ */
+struct sl_surface_viewport {
+	/* result: SL_GEOMETRY_SRC_NOT_INTEGER or SL_GEOMETRY_SRC_OUTSIDE. */
+	void (*post_error)(struct sl_surface_viewport *viewport, enum sl_geometry_error result,
+			   const char *message);
 };
 
 struct sl_surface_role {
@@ -109,7 +98,7 @@ struct sl_surface {
 		struct sl_subsurface *subsurface; /* NULL for self_node */
 	} self_node;
 
-	struct wl_resource *viewport; /* nullable wp_viewport */
+	struct sl_surface_viewport *viewport; /* nullable */
 
 	/* Outputs this surface has been announced on with wl_surface.enter, as a bitmask by index.
 	 */
@@ -192,8 +181,27 @@ bool sl_surface_is_synchronized(struct sl_surface *surface);
  * visible changed. */
 bool sl_subsurface_parent_commit(struct sl_surface *parent);
 
+/*
+ * Told once when one commit's content reached the screen, or that it never will
+ * (wp_presentation_feedback). Lives in surface state, then in an output's lists while the frame
+ * is in flight; each callback consumes it.
+ */
+struct sl_feedback {
+	struct wl_list link;
+	const struct sl_feedback_impl *impl;
+};
+
+struct sl_feedback_impl {
+	/* flags: enum sl_present_flags. */
+	void (*presented)(struct sl_feedback *feedback, struct sl_output *output, int64_t time_ns,
+			  uint64_t msc, uint32_t flags);
+	void (*discarded)(struct sl_feedback *feedback);
+};
+
+void sl_feedback_list_presented(struct wl_list *feedbacks, struct sl_output *output,
+				int64_t time_ns, uint64_t msc, uint32_t flags);
 /* Frame callbacks and presentation feedback on destroyed or replaced content. */
-void presentation_feedback_discard_list(struct wl_list *feedbacks);
+void sl_feedback_list_discard(struct wl_list *feedbacks);
 void frame_callbacks_destroy_list(struct wl_list *callbacks);
 
 #endif

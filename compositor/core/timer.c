@@ -1,4 +1,4 @@
-#include "timer.h"
+#include "core/timer.h"
 
 #include <stdlib.h>
 #include <sys/timerfd.h>

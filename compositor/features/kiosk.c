@@ -5,7 +5,7 @@
  * The child's exit arrives as SIGCHLD on the event loop (a signalfd), so nothing blocks; only the
  * final teardown waits for the app, briefly, after asking it to stop.
  */
-#include "kiosk.h"
+#include "features/kiosk.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "loop.h"
-#include "server.h"
-#include "timer.h"
+#include "core/loop.h"
+#include "core/server.h"
+#include "core/timer.h"
 
 enum {
 	BACKOFF_FIRST_MS = 250,

@@ -7,8 +7,9 @@
  * and keeping the first message of each. Per surface: the last frame callback it asked for, to
  * see commits that did not wait for it.
  */
-#include "strict.h"
+#include "features/strict.h"
 
+#include <assert.h>
 #include <drm_fourcc.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -19,11 +20,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "buffer.h"
+#include "core/buffer.h"
+#include "protocols/dmabuf.h"
 #include "formats.h"
 #include "log.h"
-#include "server.h"
-#include "surface.h"
+#include "core/output.h"
+#include "core/server.h"
+#include "core/surface.h"
 #include "time-util.h"
 
 enum strict_kind {
@@ -52,11 +55,28 @@ static const struct {
 
 struct sl_strict {
 	struct sl_server *server;
-	char *report_dir;	 /* NULL: log lines only */
-	struct wl_list clients;	 /* strict_client.link */
-	struct wl_list surfaces; /* strict_surface.link */
+	struct sl_dmabuf *dmabuf; /* nullable: no linux-dmabuf (yet) */
+	char *report_dir;	  /* NULL: log lines only */
+	struct wl_list clients;	  /* strict_client.link */
+	struct wl_list surfaces;  /* strict_surface.link */
+	struct wl_list outputs;	  /* strict_output.link */
 	unsigned serial;
 	unsigned long frame_limit; /* 0: none */
+	struct wl_listener new_output;
+	struct wl_listener surface_commit;
+	struct wl_listener formats_sent;
+	struct wl_listener dmabuf_created;
+};
+
+/* What strict mode hears of one output's frames. */
+struct strict_output {
+	struct sl_strict *strict;
+	struct sl_output *output;
+	struct wl_list link; /* sl_strict.outputs */
+	struct wl_listener frame;
+	struct wl_listener frame_failed;
+	struct wl_listener present;
+	struct wl_listener destroy;
 };
 
 struct strict_client {
@@ -285,49 +305,7 @@ strict_client_handle_destroy(struct wl_listener *listener, void *data)
 	client_free(sc);
 }
 
-struct sl_strict *
-strict_create(struct sl_server *server, const char *report_dir)
-{
-	struct sl_strict *strict = calloc(1, sizeof(*strict));
-	if (!strict) {
-		log_error("strict", "out of memory");
-		return NULL;
-	}
-	strict->server = server;
-	strict->frame_limit = server->options.strict_frame_limit;
-	wl_list_init(&strict->clients);
-	wl_list_init(&strict->surfaces);
-	if (report_dir) {
-		if (mkdir(report_dir, 0755) < 0 && errno != EEXIST) {
-			log_errno("strict", "cannot create the report directory %s", report_dir);
-			free(strict);
-			return NULL;
-		}
-		strict->report_dir = strdup(report_dir);
-		if (!strict->report_dir) {
-			log_error("strict", "out of memory");
-			free(strict);
-			return NULL;
-		}
-	}
-	log_info("strict", "strict mode: checking every client's submissions%s%s",
-		 report_dir ? "; reports in " : "", report_dir ? report_dir : "");
-	return strict;
-}
-
-void
-strict_destroy(struct sl_strict *strict)
-{
-	if (!strict)
-		return;
-	struct strict_client *sc, *tmp;
-	wl_list_for_each_safe (sc, tmp, &strict->clients, link)
-		client_free(sc);
-	free(strict->report_dir);
-	free(strict);
-}
-
-void
+static void
 strict_client_told_formats(struct sl_strict *strict, struct wl_client *client)
 {
 	struct strict_client *sc = client_get(strict, client);
@@ -335,7 +313,7 @@ strict_client_told_formats(struct sl_strict *strict, struct wl_client *client)
 		sc->told_formats = true;
 }
 
-void
+static void
 strict_dmabuf_created(struct sl_strict *strict, struct wl_client *client,
 		      const struct sl_buffer *buffer)
 {
@@ -472,7 +450,7 @@ record_frame(struct strict_client *sc, struct strict_surface *ss, struct sl_buff
 		snprintf(sc->formats[sc->n_formats++], sizeof(sc->formats[0]), "%s", format);
 }
 
-void
+static void
 strict_surface_in_frame(struct sl_strict *strict, struct sl_surface *surface,
 			struct sl_output *output, bool on_plane)
 {
@@ -485,7 +463,7 @@ strict_surface_in_frame(struct sl_strict *strict, struct sl_surface *surface,
 	ss->pending_ns = 0;
 }
 
-void
+static void
 strict_output_frame_failed(struct sl_strict *strict, struct sl_output *output)
 {
 	struct strict_surface *ss;
@@ -499,7 +477,7 @@ strict_output_frame_failed(struct sl_strict *strict, struct sl_output *output)
 	}
 }
 
-void
+static void
 strict_output_presented(struct sl_strict *strict, struct sl_output *output, int64_t time_ns)
 {
 	struct strict_surface *ss;
@@ -537,7 +515,7 @@ strict_output_presented(struct sl_strict *strict, struct sl_output *output, int6
 	}
 }
 
-void
+static void
 strict_surface_commit(struct sl_strict *strict, struct sl_surface *surface)
 {
 	struct strict_client *sc = client_get(strict, wl_resource_get_client(surface->resource));
@@ -563,8 +541,8 @@ strict_surface_commit(struct sl_strict *strict, struct sl_surface *surface)
 				"of "
 				"an earlier commit was done",
 				surface_id);
-		if (buffer->type == SL_BUFFER_DMABUF &&
-		    dmabuf_buffer_misses_scanout(strict->server->dmabuf, surface, buffer)) {
+		if (buffer->type == SL_BUFFER_DMABUF && strict->dmabuf &&
+		    dmabuf_buffer_misses_scanout(strict->dmabuf, surface, buffer)) {
 			char name[5];
 			finding(sc, STRICT_NOT_SCANOUT_FORMAT,
 				"wl_surface@%u: %s with modifier 0x%016" PRIx64
@@ -581,4 +559,167 @@ strict_surface_commit(struct sl_strict *strict, struct sl_surface *surface)
 		ss->frame_callback = callback;
 		wl_resource_add_destroy_listener(callback, &ss->callback_destroy);
 	}
+}
+
+/* ---- what strict mode listens to ---- */
+
+static void
+handle_output_frame(struct wl_listener *listener, void *data)
+{
+	struct strict_output *so = wl_container_of(listener, so, frame);
+	const struct sl_output_frame_event *event = data;
+	for (int i = 0; i < event->count; i++)
+		strict_surface_in_frame(so->strict, event->surfaces[i].surface, so->output,
+					event->surfaces[i].on_plane);
+}
+
+static void
+handle_output_frame_failed(struct wl_listener *listener, void *data)
+{
+	struct strict_output *so = wl_container_of(listener, so, frame_failed);
+	strict_output_frame_failed(so->strict, so->output);
+}
+
+static void
+handle_output_present(struct wl_listener *listener, void *data)
+{
+	struct strict_output *so = wl_container_of(listener, so, present);
+	const struct sl_output_present_event *event = data;
+	strict_output_presented(so->strict, so->output, event->time_ns);
+}
+
+static void
+strict_output_free(struct strict_output *so)
+{
+	wl_list_remove(&so->frame.link);
+	wl_list_remove(&so->frame_failed.link);
+	wl_list_remove(&so->present.link);
+	wl_list_remove(&so->destroy.link);
+	wl_list_remove(&so->link);
+	free(so);
+}
+
+static void
+handle_output_destroy(struct wl_listener *listener, void *data)
+{
+	struct strict_output *so = wl_container_of(listener, so, destroy);
+	/* Its frame in flight will never be presented. */
+	strict_output_frame_failed(so->strict, so->output);
+	strict_output_free(so);
+}
+
+static void
+handle_new_output(struct wl_listener *listener, void *data)
+{
+	struct sl_strict *strict = wl_container_of(listener, strict, new_output);
+	struct sl_output *output = data;
+	struct strict_output *so = calloc(1, sizeof(*so));
+	if (!so) {
+		log_error("strict", "out of memory: %s's frames are not followed", output->name);
+		return;
+	}
+	so->strict = strict;
+	so->output = output;
+	wl_list_insert(&strict->outputs, &so->link);
+	so->frame.notify = handle_output_frame;
+	wl_signal_add(&output->events.frame, &so->frame);
+	so->frame_failed.notify = handle_output_frame_failed;
+	wl_signal_add(&output->events.frame_failed, &so->frame_failed);
+	so->present.notify = handle_output_present;
+	wl_signal_add(&output->events.present, &so->present);
+	so->destroy.notify = handle_output_destroy;
+	wl_signal_add(&output->events.destroy, &so->destroy);
+}
+
+static void
+handle_surface_commit(struct wl_listener *listener, void *data)
+{
+	struct sl_strict *strict = wl_container_of(listener, strict, surface_commit);
+	strict_surface_commit(strict, data);
+}
+
+static void
+handle_formats_sent(struct wl_listener *listener, void *data)
+{
+	struct sl_strict *strict = wl_container_of(listener, strict, formats_sent);
+	strict_client_told_formats(strict, data);
+}
+
+static void
+handle_dmabuf_created(struct wl_listener *listener, void *data)
+{
+	struct sl_strict *strict = wl_container_of(listener, strict, dmabuf_created);
+	struct sl_buffer *buffer = data;
+	strict_dmabuf_created(strict, wl_resource_get_client(buffer->resource), buffer);
+}
+
+void
+strict_attach_dmabuf(struct sl_strict *strict, struct sl_dmabuf *dmabuf)
+{
+	assert(!strict->dmabuf);
+	strict->dmabuf = dmabuf;
+	struct sl_dmabuf_events *events = dmabuf_get_events(dmabuf);
+	strict->formats_sent.notify = handle_formats_sent;
+	wl_signal_add(&events->formats_sent, &strict->formats_sent);
+	strict->dmabuf_created.notify = handle_dmabuf_created;
+	wl_signal_add(&events->buffer_created, &strict->dmabuf_created);
+}
+
+struct sl_strict *
+strict_create(struct sl_server *server, const char *report_dir, unsigned long frame_limit)
+{
+	struct sl_strict *strict = calloc(1, sizeof(*strict));
+	if (!strict) {
+		log_error("strict", "out of memory");
+		return NULL;
+	}
+	strict->server = server;
+	strict->frame_limit = frame_limit;
+	wl_list_init(&strict->clients);
+	wl_list_init(&strict->surfaces);
+	wl_list_init(&strict->outputs);
+	wl_list_init(&strict->formats_sent.link);
+	wl_list_init(&strict->dmabuf_created.link);
+	if (report_dir) {
+		if (mkdir(report_dir, 0755) < 0 && errno != EEXIST) {
+			log_errno("strict", "cannot create the report directory %s", report_dir);
+			free(strict);
+			return NULL;
+		}
+		strict->report_dir = strdup(report_dir);
+		if (!strict->report_dir) {
+			log_error("strict", "out of memory");
+			free(strict);
+			return NULL;
+		}
+	}
+	strict->new_output.notify = handle_new_output;
+	wl_signal_add(&server->events.new_output, &strict->new_output);
+	struct sl_output *output;
+	wl_list_for_each (output, &server->outputs, link)
+		handle_new_output(&strict->new_output, output);
+	strict->surface_commit.notify = handle_surface_commit;
+	wl_signal_add(&server->events.surface_commit, &strict->surface_commit);
+	log_info("strict", "strict mode: checking every client's submissions%s%s",
+		 report_dir ? "; reports in " : "", report_dir ? report_dir : "");
+	return strict;
+}
+
+void
+strict_destroy(struct sl_strict *strict)
+{
+	if (!strict)
+		return;
+	struct strict_client *sc, *tmp;
+	wl_list_for_each_safe (sc, tmp, &strict->clients, link)
+		client_free(sc);
+	struct strict_output *so, *so_tmp;
+	wl_list_for_each_safe (so, so_tmp, &strict->outputs, link)
+		strict_output_free(so);
+	wl_list_remove(&strict->new_output.link);
+	wl_list_remove(&strict->surface_commit.link);
+	wl_list_remove(&strict->formats_sent.link);
+	wl_list_remove(&strict->dmabuf_created.link);
+	free(strict->report_dir);
+	free(strict);
 }

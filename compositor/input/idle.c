@@ -1,14 +1,14 @@
-#include "idle.h"
+#include "input/idle.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "log.h"
-#include "output.h"
-#include "server.h"
+#include "core/output.h"
+#include "core/server.h"
 #include "time-util.h"
-#include "timer.h"
+#include "core/timer.h"
 
 struct sl_idle {
 	struct sl_server *server;
@@ -16,6 +16,7 @@ struct sl_idle {
 	int64_t timeout_ns;
 	int64_t last_activity_ns;
 	bool blanked;
+	struct wl_listener input_activity;
 };
 
 static void
@@ -42,11 +43,11 @@ handle_timer(void *data)
 	set_power(idle, false);
 }
 
-void
-idle_activity(struct sl_idle *idle)
+/* Any input event: cheap, since it comes for every one. */
+static void
+handle_input_activity(struct wl_listener *listener, void *data)
 {
-	if (!idle)
-		return;
+	struct sl_idle *idle = wl_container_of(listener, idle, input_activity);
 	idle->last_activity_ns = monotonic_ns();
 	if (idle->blanked) {
 		log_info("idle", "input: lighting the outputs");
@@ -70,6 +71,8 @@ idle_create(struct sl_server *server, int timeout_s)
 	}
 	idle->last_activity_ns = monotonic_ns();
 	sl_timer_arm(idle->timer, idle->last_activity_ns + idle->timeout_ns);
+	idle->input_activity.notify = handle_input_activity;
+	wl_signal_add(&server->events.input_activity, &idle->input_activity);
 	return idle;
 }
 
@@ -78,6 +81,7 @@ idle_destroy(struct sl_idle *idle)
 {
 	if (!idle)
 		return;
+	wl_list_remove(&idle->input_activity.link);
 	sl_timer_destroy(idle->timer);
 	free(idle);
 }

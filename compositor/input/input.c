@@ -4,7 +4,7 @@
  * session is switched away. Hotplug of input devices comes from libinput's udev monitor where
  * udevd runs.
  */
-#include "input.h"
+#include "input/input.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,15 +17,15 @@
 #include <unistd.h>
 #include <wayland-server-protocol.h>
 
-#include "idle.h"
 #include "log.h"
-#include "seat.h"
-#include "server.h"
-#include "session.h"
+#include "input/seat.h"
+#include "core/server.h"
+#include "backends/session.h"
 #include "time-util.h"
 
 struct sl_input {
 	struct sl_server *server;
+	struct sl_seat *seat;
 	struct sl_session *session;
 	struct udev *udev;
 	struct libinput *libinput;
@@ -95,7 +95,7 @@ count_device(struct sl_input *input, struct libinput_device *device, int delta)
 	uint32_t caps = (input->keyboards > 0 ? WL_SEAT_CAPABILITY_KEYBOARD : 0) |
 			(input->pointers > 0 ? WL_SEAT_CAPABILITY_POINTER : 0) |
 			(input->touchscreens > 0 ? WL_SEAT_CAPABILITY_TOUCH : 0);
-	seat_set_capabilities(input->server->seat, caps);
+	seat_set_capabilities(input->seat, caps);
 }
 
 static void
@@ -118,14 +118,14 @@ handle_pointer_scroll(struct sl_seat *seat, struct libinput_event_pointer *event
 static void
 handle_event(struct sl_input *input, struct libinput_event *event)
 {
-	struct sl_seat *seat = input->server->seat;
+	struct sl_seat *seat = input->seat;
 	enum libinput_event_type type = libinput_event_get_type(event);
 	struct libinput_event_keyboard *key;
 	struct libinput_event_pointer *pointer;
 	struct libinput_event_touch *touch;
 	/* Device events are not the user's; every event type after them is. */
 	if (type >= LIBINPUT_EVENT_KEYBOARD_KEY)
-		idle_activity(input->server->idle);
+		wl_signal_emit_mutable(&input->server->events.input_activity, NULL);
 	switch (type) {
 	case LIBINPUT_EVENT_DEVICE_ADDED:
 		count_device(input, libinput_event_get_device(event), 1);
@@ -221,9 +221,9 @@ libinput_log(struct libinput *libinput, enum libinput_log_priority priority, con
 }
 
 struct sl_input *
-input_create(struct sl_server *server)
+input_create(struct sl_server *server, struct sl_seat *seat, struct sl_session *session)
 {
-	if (!server->session) {
+	if (!session) {
 		log_warn("input", "no session: input devices cannot be opened");
 		return NULL;
 	}
@@ -231,7 +231,8 @@ input_create(struct sl_server *server)
 	if (!input)
 		return NULL;
 	input->server = server;
-	input->session = server->session;
+	input->seat = seat;
+	input->session = session;
 	input->udev = udev_new();
 	input->libinput = input->udev
 				  ? libinput_udev_create_context(&libinput_impl, input, input->udev)

@@ -6,7 +6,7 @@
  * the image the client under the pointer sets (wl_pointer.set_cursor), drawn on top on the
  * primary output; none until it sets one.
  */
-#include "seat.h"
+#include "input/seat.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -17,16 +17,14 @@
 #include <wayland-server-protocol.h>
 #include <xkbcommon/xkbcommon.h>
 
-#include "data-device.h"
 #include "fd.h"
 #include "log.h"
-#include "loop.h"
-#include "output.h"
-#include "resource.h"
-#include "scene.h"
-#include "server.h"
-#include "surface.h"
-#include "xdg-shell.h"
+#include "core/loop.h"
+#include "core/output.h"
+#include "core/resource.h"
+#include "core/scene.h"
+#include "core/server.h"
+#include "core/surface.h"
 
 #define SEAT_VERSION 7
 #define REPEAT_RATE 25	 /* per second */
@@ -76,6 +74,9 @@ struct sl_seat {
 	int32_t hotspot_x, hotspot_y;
 	struct wl_listener cursor_destroy;
 	pixman_box32_t cursor_box; /* where it was drawn last; empty if nowhere */
+
+	struct sl_seat_events events;
+	struct wl_listener scene_restack;
 
 	struct wl_list touches; /* wl_touch resources */
 	struct touch_point touch_points[MAX_TOUCH_POINTS];
@@ -207,8 +208,8 @@ set_keyboard_focus(struct sl_seat *seat, struct sl_surface *surface)
 	}
 	seat->keyboard_focus = surface;
 	/* The selection comes before wl_keyboard.enter, as wl_data_device says. */
-	data_device_set_focus(seat->server->data_device,
-			      surface ? wl_resource_get_client(surface->resource) : NULL);
+	wl_signal_emit_mutable(&seat->events.keyboard_focus,
+			       surface ? wl_resource_get_client(surface->resource) : NULL);
 	if (!surface)
 		return;
 	wl_signal_add(&surface->events.destroy, &seat->keyboard_focus_destroy);
@@ -225,7 +226,7 @@ handle_keyboard_focus_destroy(struct wl_listener *listener, void *data)
 	/* The client destroyed it: no leave for an object it no longer has. */
 	wl_list_remove(&listener->link);
 	seat->keyboard_focus = NULL;
-	data_device_set_focus(seat->server->data_device, NULL);
+	wl_signal_emit_mutable(&seat->events.keyboard_focus, NULL);
 }
 
 /* ---- the cursor ---- */
@@ -246,11 +247,12 @@ cursor_visible(struct sl_seat *seat)
 	       server_primary_output(seat->server);
 }
 
-bool
+/* Where surface is drawn on output if it is the cursor shown there. */
+static bool
 seat_cursor_position(struct sl_seat *seat, struct sl_output *output, struct sl_surface *surface,
 		     int32_t *x, int32_t *y)
 {
-	if (!seat || surface != seat->cursor || !cursor_visible(seat) ||
+	if (surface != seat->cursor || !cursor_visible(seat) ||
 	    output != server_primary_output(seat->server))
 		return false;
 	*x = (int32_t)seat->x - seat->hotspot_x;
@@ -258,11 +260,20 @@ seat_cursor_position(struct sl_seat *seat, struct sl_output *output, struct sl_s
 	return true;
 }
 
-struct sl_surface *
-seat_cursor_surface(struct sl_seat *seat)
+/* The scene draws the cursor: only on the primary output, which the pointer moves on. */
+static struct sl_surface *
+cursor_surface_on(void *data, struct sl_output *output, int32_t *x, int32_t *y)
 {
-	return seat && cursor_visible(seat) ? seat->cursor : NULL;
+	struct sl_seat *seat = data;
+	if (!output)
+		return cursor_visible(seat) ? seat->cursor : NULL;
+	return seat->cursor && seat_cursor_position(seat, output, seat->cursor, x, y) ? seat->cursor
+										      : NULL;
 }
+
+static const struct sl_scene_cursor_impl cursor_impl = {
+	.surface_on = cursor_surface_on,
+};
 
 /*
  * Damages where the cursor was and where it is now, on the primary output (the pointer's).
@@ -422,11 +433,13 @@ handle_pointer_focus_destroy(struct wl_listener *listener, void *data)
 	cursor_damage(seat, false);
 }
 
-void
-seat_update_focus(struct sl_seat *seat)
+/* The window on screen or its surfaces changed: focus follows. */
+static void
+handle_scene_restack(struct wl_listener *listener, void *data)
 {
-	struct sl_xdg_toplevel *top = scene_top(seat->server);
-	set_keyboard_focus(seat, top ? xdg_toplevel_surface(top) : NULL);
+	struct sl_seat *seat = wl_container_of(listener, seat, scene_restack);
+	struct sl_scene_window *top = scene_top(seat->server);
+	set_keyboard_focus(seat, top ? top->impl->surface(top) : NULL);
 	if (seat->capabilities & WL_SEAT_CAPABILITY_POINTER)
 		pointer_update(seat, 0, false, true);
 }
@@ -863,6 +876,12 @@ seat_set_capabilities(struct sl_seat *seat, uint32_t capabilities)
 		 capabilities & WL_SEAT_CAPABILITY_TOUCH ? " touch" : "");
 }
 
+struct sl_seat_events *
+seat_get_events(struct sl_seat *seat)
+{
+	return &seat->events;
+}
+
 struct sl_seat *
 seat_create(struct sl_server *server, const struct sl_seat_options *options)
 {
@@ -882,12 +901,16 @@ seat_create(struct sl_server *server, const struct sl_seat_options *options)
 	seat->keyboard_focus_destroy.notify = handle_keyboard_focus_destroy;
 	seat->pointer_focus_destroy.notify = handle_pointer_focus_destroy;
 	seat->cursor_destroy.notify = handle_cursor_destroy;
+	wl_signal_init(&seat->events.keyboard_focus);
 	seat->global = wl_global_create(server->display, &wl_seat_interface, SEAT_VERSION, seat,
 					seat_bind);
 	if (!seat->global) {
 		free(seat);
 		return NULL;
 	}
+	seat->scene_restack.notify = handle_scene_restack;
+	wl_signal_add(&server->scene.events.restack, &seat->scene_restack);
+	scene_set_cursor(server, &cursor_impl, seat);
 	return seat;
 }
 
@@ -907,6 +930,8 @@ seat_destroy(struct sl_seat *seat)
 {
 	if (!seat)
 		return;
+	scene_set_cursor(seat->server, NULL, NULL);
+	wl_list_remove(&seat->scene_restack.link);
 	set_keyboard_focus(seat, NULL);
 	if (seat->pointer_focus)
 		wl_list_remove(&seat->pointer_focus_destroy.link);

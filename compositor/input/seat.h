@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <wayland-server-core.h>
 
 struct sl_output;
 struct sl_server;
@@ -19,8 +20,15 @@ struct sl_seat_options {
 	bool quit_key;		     /* Ctrl+Alt+BackSpace stops sluice */
 };
 
+struct sl_seat_events {
+	/* struct wl_client * (nullable): the keyboard focus moved to this client's surface. */
+	struct wl_signal keyboard_focus;
+};
+
+/* The seat draws its cursor through the scene and moves focus when the scene restacks. */
 struct sl_seat *seat_create(struct sl_server *server, const struct sl_seat_options *options);
 void seat_destroy(struct sl_seat *seat);
+struct sl_seat_events *seat_get_events(struct sl_seat *seat);
 /* Compiles the keymap now (else when a keyboard appears); false, silently, if it cannot. */
 bool seat_prepare_keymap(struct sl_seat *seat);
 /* For the command line: whether layout[:variant] makes a keymap. */
@@ -28,8 +36,6 @@ bool seat_keyboard_layout_valid(const char *layout);
 
 /* WL_SEAT_CAPABILITY_* bits of the devices present. */
 void seat_set_capabilities(struct sl_seat *seat, uint32_t capabilities);
-/* The toplevel on screen or its surfaces changed: focus follows. */
-void seat_update_focus(struct sl_seat *seat);
 
 /* Linux input key codes (KEY_*, BTN_*); time in milliseconds. */
 void seat_keyboard_key(struct sl_seat *seat, uint32_t time_ms, uint32_t key, bool pressed);
@@ -46,11 +52,5 @@ void seat_touch_motion(struct sl_seat *seat, uint32_t time_ms, int32_t id, doubl
 void seat_touch_up(struct sl_seat *seat, uint32_t time_ms, int32_t id);
 void seat_touch_frame(struct sl_seat *seat);
 void seat_touch_cancel(struct sl_seat *seat);
-
-/* The cursor surface if it is shown now (on the primary output), else NULL. */
-struct sl_surface *seat_cursor_surface(struct sl_seat *seat);
-/* Where surface is drawn on output if it is the cursor shown there (seat may be NULL). */
-bool seat_cursor_position(struct sl_seat *seat, struct sl_output *output,
-			  struct sl_surface *surface, int32_t *x, int32_t *y);
 
 #endif

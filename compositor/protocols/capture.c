@@ -1,26 +1,35 @@
 /* sluice_capture_v1: copies what an output presented into a client's wl_shm buffer. */
-#include "capture.h"
-
 #include <assert.h>
 #include <drm_fourcc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wayland-server-protocol.h>
 
-#include "buffer.h"
+#include "core/buffer.h"
 #include "formats.h"
 #include "log.h"
-#include "output.h"
-#include "resource.h"
-#include "server.h"
+#include "core/output.h"
+#include "core/resource.h"
+#include "protocols/protocols.h"
+#include "core/server.h"
 #include "sluice-capture-v1-server-protocol.h"
 
 struct sl_capture_frame {
 	struct wl_resource *resource;
 	struct sl_output *output; /* NULL once finished or the output went away */
 	struct sl_buffer *buffer; /* locked while queued */
-	struct wl_list link;	  /* sl_output.captures or captures_in_flight while queued */
+	struct wl_list link;	  /* capture_output.queued or in_flight while queued */
 	bool used;
+};
+
+/* The captures of one output, made when the first is queued; freed with the output. */
+struct capture_output {
+	struct sl_output *output;
+	struct wl_list queued;	  /* sl_capture_frame.link: for the next frame */
+	struct wl_list in_flight; /* sl_capture_frame.link: for the frame in flight */
+	struct wl_listener frame_started;
+	struct wl_listener readback;
+	struct wl_listener destroy;
 };
 
 static void
@@ -34,25 +43,22 @@ capture_frame_finish(struct sl_capture_frame *frame)
 	frame->output = NULL;
 }
 
-void
-capture_output_frame_started(struct sl_output *output)
+static void
+handle_output_frame_started(struct wl_listener *listener, void *data)
 {
-	wl_list_insert_list(output->captures_in_flight.prev, &output->captures);
-	wl_list_init(&output->captures);
+	struct capture_output *co = wl_container_of(listener, co, frame_started);
+	wl_list_insert_list(co->in_flight.prev, &co->queued);
+	wl_list_init(&co->queued);
 }
 
-bool
-capture_output_frame_wants_capture(struct sl_output *output)
-{
-	return !wl_list_empty(&output->captures_in_flight);
-}
-
-void
-capture_output_deliver(struct sl_output *output, const void *pixels, uint32_t stride,
+/* Completes the captures of the frame in flight with its pixels, or fails them with reason. */
+static void
+capture_output_deliver(struct capture_output *co, const void *pixels, uint32_t stride,
 		       int64_t time_ns, uint64_t msc, const char *reason)
 {
+	struct sl_output *output = co->output;
 	struct sl_capture_frame *frame, *tmp;
-	wl_list_for_each_safe (frame, tmp, &output->captures_in_flight, link) {
+	wl_list_for_each_safe (frame, tmp, &co->in_flight, link) {
 		struct sl_buffer *buffer = frame->buffer;
 		struct sl_buffer_access access;
 		if (!pixels) {
@@ -77,12 +83,50 @@ capture_output_deliver(struct sl_output *output, const void *pixels, uint32_t st
 	}
 }
 
-void
-capture_output_destroyed(struct sl_output *output)
+static void
+handle_output_readback(struct wl_listener *listener, void *data)
 {
+	struct capture_output *co = wl_container_of(listener, co, readback);
+	const struct sl_output_readback_event *event = data;
+	capture_output_deliver(co, event->pixels, event->stride, event->time_ns, event->msc,
+			       event->reason);
+}
+
+static void
+handle_output_destroy(struct wl_listener *listener, void *data)
+{
+	struct capture_output *co = wl_container_of(listener, co, destroy);
 	/* Queued or in flight, none will be captured now. */
-	capture_output_frame_started(output);
-	capture_output_deliver(output, NULL, 0, 0, 0, "the output went away");
+	handle_output_frame_started(&co->frame_started, NULL);
+	capture_output_deliver(co, NULL, 0, 0, 0, "the output went away");
+	wl_list_remove(&co->frame_started.link);
+	wl_list_remove(&co->readback.link);
+	wl_list_remove(&co->destroy.link);
+	free(co);
+}
+
+static struct capture_output *
+capture_output_get(struct sl_output *output)
+{
+	struct wl_listener *listener =
+		wl_signal_get(&output->events.destroy, handle_output_destroy);
+	if (listener) {
+		struct capture_output *co = wl_container_of(listener, co, destroy);
+		return co;
+	}
+	struct capture_output *co = calloc(1, sizeof(*co));
+	if (!co)
+		return NULL;
+	co->output = output;
+	wl_list_init(&co->queued);
+	wl_list_init(&co->in_flight);
+	co->frame_started.notify = handle_output_frame_started;
+	wl_signal_add(&output->events.frame_started, &co->frame_started);
+	co->readback.notify = handle_output_readback;
+	wl_signal_add(&output->events.readback, &co->readback);
+	co->destroy.notify = handle_output_destroy;
+	wl_signal_add(&output->events.destroy, &co->destroy);
+	return co;
 }
 
 static void
@@ -111,9 +155,14 @@ capture_frame_handle_copy(struct wl_client *client, struct wl_resource *resource
 			output->width, output->height, output->width * 4);
 		return;
 	}
+	struct capture_output *co = capture_output_get(output);
+	if (!co) {
+		wl_client_post_no_memory(client);
+		return;
+	}
 	frame->buffer = sl_buffer_lock(buffer);
-	wl_list_insert(output->captures.prev, &frame->link);
-	sl_output_schedule_frame(output);
+	wl_list_insert(co->queued.prev, &frame->link);
+	sl_output_request_readback(output);
 }
 
 static void
@@ -186,7 +235,7 @@ capture_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id
 bool
 capture_global_init(struct sl_server *server)
 {
-	server->capture_global = wl_global_create(
+	struct wl_global *global = wl_global_create(
 		server->display, &sluice_capture_manager_v1_interface, 1, server, capture_bind);
-	return server->capture_global != NULL;
+	return global != NULL;
 }

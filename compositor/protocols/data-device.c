@@ -3,7 +3,7 @@
  * selection; whoever has keyboard focus gets a wl_data_offer for it, and a receive on that offer
  * becomes a send on the source with the same pipe. sluice never reads the data itself.
  */
-#include "data-device.h"
+#include "protocols/data-device.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +11,9 @@
 #include <wayland-server-protocol.h>
 
 #include "log.h"
-#include "resource.h"
-#include "server.h"
+#include "core/resource.h"
+#include "input/seat.h"
+#include "core/server.h"
 
 #define DATA_DEVICE_MANAGER_VERSION 3
 
@@ -23,6 +24,7 @@ struct sl_data_device_manager {
 	struct data_source *selection;
 	struct wl_client *focus; /* NULL when nobody has keyboard focus */
 	struct wl_listener focus_destroy;
+	struct wl_listener keyboard_focus; /* the seat's */
 };
 
 struct data_source {
@@ -320,10 +322,13 @@ handle_focus_destroy(struct wl_listener *listener, void *data)
 	manager->focus = NULL;
 }
 
-void
-data_device_set_focus(struct sl_data_device_manager *manager, struct wl_client *client)
+/* Keyboard focus moved to client (NULL: nobody): it gets the current selection first. */
+static void
+handle_keyboard_focus(struct wl_listener *listener, void *data)
 {
-	if (!manager || manager->focus == client)
+	struct sl_data_device_manager *manager = wl_container_of(listener, manager, keyboard_focus);
+	struct wl_client *client = data;
+	if (manager->focus == client)
 		return;
 	wl_list_remove(&manager->focus_destroy.link);
 	wl_list_init(&manager->focus_destroy.link);
@@ -334,12 +339,13 @@ data_device_set_focus(struct sl_data_device_manager *manager, struct wl_client *
 }
 
 struct sl_data_device_manager *
-data_device_manager_create(struct sl_server *server)
+data_device_manager_create(struct sl_server *server, struct sl_seat *seat)
 {
 	struct sl_data_device_manager *manager = calloc(1, sizeof(*manager));
 	if (!manager)
 		return NULL;
 	manager->server = server;
+	manager->keyboard_focus.notify = handle_keyboard_focus;
 	wl_list_init(&manager->devices);
 	manager->focus_destroy.notify = handle_focus_destroy;
 	wl_list_init(&manager->focus_destroy.link);
@@ -349,6 +355,7 @@ data_device_manager_create(struct sl_server *server)
 		free(manager);
 		return NULL;
 	}
+	wl_signal_add(&seat_get_events(seat)->keyboard_focus, &manager->keyboard_focus);
 	return manager;
 }
 
@@ -357,7 +364,8 @@ data_device_manager_destroy(struct sl_data_device_manager *manager)
 {
 	if (!manager)
 		return;
-	/* Clients are gone by now (server_finish); nothing refers to the manager any more. */
+	/* Clients are gone by now (sluice_finish); nothing refers to the manager any more. */
+	wl_list_remove(&manager->keyboard_focus.link);
 	wl_list_remove(&manager->focus_destroy.link);
 	wl_global_destroy(manager->global);
 	free(manager);

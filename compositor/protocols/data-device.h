@@ -1,6 +1,7 @@
 #ifndef SLUICE_DATA_DEVICE_H
 #define SLUICE_DATA_DEVICE_H
 
+struct sl_seat;
 struct sl_server;
 struct sl_data_device_manager;
 struct wl_client;
@@ -10,9 +11,9 @@ struct wl_client;
  * toolkits (GTK, Qt, Chromium) expect to exist. The selection is offered to the client with
  * keyboard focus, as the protocol says. Drag and drop is refused: the source is cancelled.
  */
-struct sl_data_device_manager *data_device_manager_create(struct sl_server *server);
+struct sl_data_device_manager *data_device_manager_create(struct sl_server *server,
+							  struct sl_seat *seat);
+/* Before the seat: it stops listening to the seat's focus. */
 void data_device_manager_destroy(struct sl_data_device_manager *manager);
-/* Keyboard focus moved to client (NULL: nobody): it gets the current selection first. */
-void data_device_set_focus(struct sl_data_device_manager *manager, struct wl_client *client);
 
 #endif

@@ -23,16 +23,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "buffer.h"
+#include "core/buffer.h"
 #include "fd.h"
 #include "formats.h"
 #include "linux-dmabuf-unstable-v1-server-protocol.h"
 #include "log.h"
-#include "strict.h"
-#include "renderer.h"
-#include "resource.h"
-#include "server.h"
-#include "surface.h"
+#include "protocols/dmabuf.h"
+#include "core/renderer.h"
+#include "core/resource.h"
+#include "core/server.h"
+#include "core/surface.h"
 
 #define DMABUF_VERSION_WITH_DEVICE 4
 #define DMABUF_VERSION_WITHOUT_DEVICE 3
@@ -53,6 +53,7 @@ struct sl_dmabuf {
 	size_t table_size;
 	struct dmabuf_tranche render_tranche, scanout_tranche;
 	struct wl_list surface_feedbacks; /* dmabuf_surface_feedback.link */
+	struct sl_dmabuf_events events;
 };
 
 struct dmabuf_params {
@@ -327,8 +328,8 @@ dmabuf_handle_get_default_feedback(struct wl_client *client, struct wl_resource 
 		id, &feedback_impl, NULL, NULL);
 	if (feedback)
 		send_feedback(dmabuf, feedback, false);
-	if (feedback && dmabuf->server->strict)
-		strict_client_told_formats(dmabuf->server->strict, client);
+	if (feedback)
+		wl_signal_emit_mutable(&dmabuf->events.formats_sent, client);
 }
 
 static void
@@ -361,8 +362,7 @@ dmabuf_handle_get_surface_feedback(struct wl_client *client, struct wl_resource 
 	wl_list_insert(&dmabuf->surface_feedbacks, &feedback->link);
 	feedback->scanout_sent = surface->scanout_candidate && dmabuf->scanout.count > 0;
 	send_feedback(dmabuf, feedback->resource, feedback->scanout_sent);
-	if (dmabuf->server->strict)
-		strict_client_told_formats(dmabuf->server->strict, client);
+	wl_signal_emit_mutable(&dmabuf->events.formats_sent, client);
 }
 
 bool
@@ -647,8 +647,7 @@ params_create_common(struct wl_resource *resource, uint32_t buffer_id, int32_t w
 	if (!sl_buffer_publish(buffer, client, buffer_id))
 		return;
 	server->stats.dmabuf_buffers++;
-	if (server->strict)
-		strict_dmabuf_created(server->strict, client, buffer);
+	wl_signal_emit_mutable(&params->dmabuf->events.buffer_created, buffer);
 	log_debug("dmabuf", "wl_buffer@%u: %dx%d %s, %d plane%s, modifier 0x%016" PRIx64,
 		  wl_resource_get_id(buffer->resource), width, height, fourcc(format, name), n,
 		  n == 1 ? "" : "s", buffer->dmabuf.modifier);
@@ -725,8 +724,7 @@ dmabuf_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 	wl_resource_set_implementation(resource, &dmabuf_impl, dmabuf, NULL);
 	if (version >= 4)
 		return; /* feedback objects replace the format events */
-	if (dmabuf->server->strict)
-		strict_client_told_formats(dmabuf->server->strict, client);
+	wl_signal_emit_mutable(&dmabuf->events.formats_sent, client);
 	/* Older clients get each format once, then (version 3) every modifier of it. */
 	const struct sl_format_set *set = &dmabuf->render;
 	for (size_t i = 0; i < set->count; i++) {
@@ -744,24 +742,33 @@ dmabuf_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 						  (uint32_t)set->items[i].modifier);
 }
 
-bool
-dmabuf_global_init(struct sl_server *server)
+struct sl_dmabuf_events *
+dmabuf_get_events(struct sl_dmabuf *dmabuf)
+{
+	return &dmabuf->events;
+}
+
+struct sl_dmabuf *
+dmabuf_create(struct sl_server *server)
 {
 	struct sl_dmabuf *dmabuf = calloc(1, sizeof(*dmabuf));
-	if (!dmabuf)
-		return false;
+	if (!dmabuf) {
+		log_error("dmabuf", "out of memory");
+		return NULL;
+	}
 	dmabuf->server = server;
 	dmabuf->table_fd = -1;
 	wl_list_init(&dmabuf->surface_feedbacks);
 	wl_array_init(&dmabuf->render_tranche.indices);
 	wl_array_init(&dmabuf->scanout_tranche.indices);
-	server->dmabuf = dmabuf;
+	wl_signal_init(&dmabuf->events.formats_sent);
+	wl_signal_init(&dmabuf->events.buffer_created);
 
 	struct sl_renderer *renderer = server->renderer;
 	renderer->impl->dmabuf_formats(renderer, &dmabuf->render);
 	if (dmabuf->render.count == 0) {
 		log_info("dmabuf", "the renderer imports no dma-buf format: no linux-dmabuf");
-		return true;
+		return dmabuf;
 	}
 	int version = DMABUF_VERSION_WITHOUT_DEVICE;
 	if (server->has_main_device) {
@@ -790,16 +797,16 @@ dmabuf_global_init(struct sl_server *server)
 	log_info("dmabuf",
 		 "linux-dmabuf version %d: %zu format/modifier pairs, %zu of them for scanout",
 		 version, dmabuf->render.count, dmabuf->scanout.count);
-	return true;
+	return dmabuf;
 err:
 	log_error("dmabuf", "cannot set up linux-dmabuf");
-	return false;
+	dmabuf_destroy(dmabuf);
+	return NULL;
 }
 
 void
-dmabuf_global_finish(struct sl_server *server)
+dmabuf_destroy(struct sl_dmabuf *dmabuf)
 {
-	struct sl_dmabuf *dmabuf = server->dmabuf;
 	if (!dmabuf)
 		return;
 	struct dmabuf_surface_feedback *feedback, *tmp;
@@ -817,5 +824,4 @@ dmabuf_global_finish(struct sl_server *server)
 	sl_format_set_finish(&dmabuf->scanout);
 	sl_format_set_finish(&dmabuf->table);
 	free(dmabuf);
-	server->dmabuf = NULL;
 }

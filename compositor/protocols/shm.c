@@ -19,12 +19,13 @@
 #include <unistd.h>
 #include <wayland-server-protocol.h>
 
-#include "buffer.h"
+#include "core/buffer.h"
 #include "formats.h"
-#include "renderer.h"
+#include "core/renderer.h"
 #include "log.h"
-#include "resource.h"
-#include "server.h"
+#include "core/resource.h"
+#include "protocols/protocols.h"
+#include "core/server.h"
 
 struct sl_shm_pool {
 	struct wl_resource *resource; /* NULL once the client destroyed it */
@@ -45,6 +46,7 @@ struct sl_shm_pool {
  */
 static _Thread_local struct sl_shm_pool *current_access;
 static struct sigaction previous_sigbus;
+static bool sigbus_installed; /* previous_sigbus is to be restored by shm_global_finish() */
 
 static void
 handle_sigbus(int sig, siginfo_t *info, void *context)
@@ -349,15 +351,16 @@ shm_global_init(struct sl_server *server)
 		log_errno("shm", "cannot install the SIGBUS handler");
 		return false;
 	}
-	server->shm_sigbus_installed = true;
-	server->shm_global =
+	sigbus_installed = true;
+	struct wl_global *global =
 		wl_global_create(server->display, &wl_shm_interface, 1, server, shm_bind);
-	return server->shm_global != NULL;
+	return global != NULL;
 }
 
 void
-shm_global_finish(struct sl_server *server)
+shm_global_finish(void)
 {
-	if (server->shm_sigbus_installed)
+	if (sigbus_installed)
 		sigaction(SIGBUS, &previous_sigbus, NULL);
+	sigbus_installed = false;
 }

@@ -3,9 +3,10 @@
 #include <single-pixel-buffer-v1-server-protocol.h>
 #include <wayland-server-protocol.h>
 
-#include "buffer.h"
-#include "resource.h"
-#include "server.h"
+#include "core/buffer.h"
+#include "core/resource.h"
+#include "protocols/protocols.h"
+#include "core/server.h"
 
 static void
 manager_handle_destroy(struct wl_client *client, struct wl_resource *resource)
@@ -59,8 +60,8 @@ manager_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id
 bool
 single_pixel_buffer_global_init(struct sl_server *server)
 {
-	server->single_pixel_global =
+	struct wl_global *global =
 		wl_global_create(server->display, &wp_single_pixel_buffer_manager_v1_interface, 1,
 				 server, manager_bind);
-	return server->single_pixel_global != NULL;
+	return global != NULL;
 }

@@ -4,17 +4,29 @@
 #include <viewporter-server-protocol.h>
 #include <wayland-server-protocol.h>
 
-#include "resource.h"
-#include "server.h"
-#include "surface.h"
+#include "core/resource.h"
+#include "protocols/protocols.h"
+#include "core/server.h"
+#include "core/surface.h"
 
 struct sl_viewport {
+	struct sl_surface_viewport base;
 	struct wl_resource *resource;
 	struct sl_surface *surface; /* NULL once the surface is gone */
 	struct wl_listener surface_destroy;
 };
 
 static struct sl_viewport *viewport_from_resource(struct wl_resource *resource);
+
+static void
+viewport_post_error(struct sl_surface_viewport *base, enum sl_geometry_error result,
+		    const char *message)
+{
+	struct sl_viewport *viewport = wl_container_of(base, viewport, base);
+	uint32_t code = result == SL_GEOMETRY_SRC_NOT_INTEGER ? WP_VIEWPORT_ERROR_BAD_SIZE
+							      : WP_VIEWPORT_ERROR_OUT_OF_BUFFER;
+	wl_resource_post_error(viewport->resource, code, "%s", message);
+}
 
 static void
 viewport_detach(struct sl_viewport *viewport)
@@ -149,8 +161,9 @@ viewporter_handle_get_viewport(struct wl_client *client, struct wl_resource *res
 		wl_client_post_no_memory(client);
 		return;
 	}
+	viewport->base.post_error = viewport_post_error;
 	viewport->surface = surface;
-	surface->viewport = viewport->resource;
+	surface->viewport = &viewport->base;
 	viewport->surface_destroy.notify = viewport_handle_surface_destroy;
 	wl_signal_add(&surface->events.destroy, &viewport->surface_destroy);
 	wl_resource_set_implementation(viewport->resource, &viewport_impl, viewport,
@@ -180,7 +193,7 @@ viewporter_bind(struct wl_client *client, void *data, uint32_t version, uint32_t
 bool
 viewporter_global_init(struct sl_server *server)
 {
-	server->viewporter_global = wl_global_create(server->display, &wp_viewporter_interface, 1,
-						     server, viewporter_bind);
-	return server->viewporter_global != NULL;
+	struct wl_global *global = wl_global_create(server->display, &wp_viewporter_interface, 1,
+						    server, viewporter_bind);
+	return global != NULL;
 }

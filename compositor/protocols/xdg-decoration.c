@@ -6,10 +6,11 @@
  */
 #include <stdlib.h>
 
-#include "resource.h"
-#include "server.h"
+#include "core/resource.h"
+#include "protocols/protocols.h"
+#include "core/server.h"
 #include "xdg-decoration-unstable-v1-server-protocol.h"
-#include "xdg-shell.h"
+#include "protocols/xdg-shell.h"
 
 struct decoration {
 	struct wl_resource *resource;

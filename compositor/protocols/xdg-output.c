@@ -6,9 +6,10 @@
  */
 #include <wayland-server-protocol.h>
 
-#include "output.h"
-#include "resource.h"
-#include "server.h"
+#include "core/output.h"
+#include "core/resource.h"
+#include "protocols/protocols.h"
+#include "core/server.h"
 #include "xdg-output-unstable-v1-server-protocol.h"
 
 enum { XDG_OUTPUT_VERSION = 3 };

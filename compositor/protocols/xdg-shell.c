@@ -3,7 +3,7 @@
  * output's size, and the most recently mapped one is shown (and activated). Popups are accepted and
  * dismissed at once with popup_done, a valid compositor choice that keeps clients running.
  */
-#include "xdg-shell.h"
+#include "protocols/xdg-shell.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -12,11 +12,12 @@
 #include <xdg-shell-server-protocol.h>
 
 #include "log.h"
-#include "output.h"
-#include "scene.h"
-#include "resource.h"
-#include "server.h"
-#include "surface.h"
+#include "core/output.h"
+#include "core/scene.h"
+#include "core/resource.h"
+#include "protocols/protocols.h"
+#include "core/server.h"
+#include "core/surface.h"
 
 /*
  * Version 3, not 5: weston 10's own clients (weston-presentation-shm, ...) bind whatever version is
@@ -60,15 +61,24 @@ struct sl_positioner {
 static const struct xdg_surface_interface xdg_surface_impl;
 static const struct xdg_toplevel_interface xdg_toplevel_impl;
 
-struct sl_surface *
+static struct sl_surface *
 xdg_toplevel_surface(struct sl_xdg_toplevel *toplevel)
 {
 	return toplevel->xdg_surface ? toplevel->xdg_surface->surface : NULL;
 }
 
-struct sl_box
-xdg_toplevel_geometry(struct sl_xdg_toplevel *toplevel)
+static struct sl_surface *
+toplevel_window_surface(struct sl_scene_window *window)
 {
+	struct sl_xdg_toplevel *toplevel = wl_container_of(window, toplevel, window);
+	return xdg_toplevel_surface(toplevel);
+}
+
+/* The window geometry in surface-local coordinates (the surface's extents if never set). */
+static struct sl_box
+toplevel_window_geometry(struct sl_scene_window *window)
+{
+	struct sl_xdg_toplevel *toplevel = wl_container_of(window, toplevel, window);
 	struct sl_xdg_surface *xs = toplevel->xdg_surface;
 	struct sl_surface *surface = xdg_toplevel_surface(toplevel);
 	struct sl_box extents = {0, 0, surface ? surface->geometry.width : 0,
@@ -77,6 +87,11 @@ xdg_toplevel_geometry(struct sl_xdg_toplevel *toplevel)
 		return extents;
 	return xs->geometry;
 }
+
+static const struct sl_scene_window_impl toplevel_window_impl = {
+	.surface = toplevel_window_surface,
+	.geometry = toplevel_window_geometry,
+};
 
 /* ---- configure ---- */
 
@@ -103,8 +118,7 @@ toplevel_configure(struct sl_xdg_toplevel *toplevel, bool force)
 	int32_t width = output ? output->width : 0;
 	int32_t height = output ? output->height : 0;
 	/* The toplevel shown is activated; an unmapped one will be on top once it maps. */
-	struct sl_xdg_toplevel *top = scene_top(server);
-	bool activated = toplevel->mapped ? top == toplevel : true;
+	bool activated = toplevel->window.mapped ? scene_top(server) == &toplevel->window : true;
 	/* The toplevel shown covers the output: its buffers could go straight to the plane. */
 	if (xs->surface)
 		sl_surface_set_scanout_candidate(xs->surface, activated);
@@ -132,13 +146,18 @@ toplevel_configure(struct sl_xdg_toplevel *toplevel, bool force)
 	xdg_surface_send_configure_serial(xs);
 }
 
-void
+/* New configure events to every toplevel whose size or activation changed. */
+static void
 xdg_shell_reconfigure_all(struct sl_server *server)
 {
-	struct sl_xdg_toplevel *toplevel;
-	wl_list_for_each (toplevel, &server->toplevels, link)
+	struct sl_scene_window *window;
+	wl_list_for_each (window, &server->scene.windows, link) {
+		if (window->impl != &toplevel_window_impl)
+			continue;
+		struct sl_xdg_toplevel *toplevel = wl_container_of(window, toplevel, window);
 		if (toplevel->xdg_surface && toplevel->xdg_surface->initial_configure_sent)
 			toplevel_configure(toplevel, false);
+	}
 }
 
 /* ---- mapping ---- */
@@ -147,11 +166,8 @@ static void
 toplevel_map(struct sl_xdg_toplevel *toplevel)
 {
 	struct sl_server *server = toplevel->xdg_surface->server;
-	toplevel->mapped = true;
 	/* The newest mapped toplevel goes on top. */
-	wl_list_remove(&toplevel->link);
-	wl_list_insert(&server->toplevels, &toplevel->link);
-	scene_restack(server);
+	scene_window_map(server, &toplevel->window);
 	xdg_shell_reconfigure_all(server);
 	log_debug("xdg", "toplevel mapped: %s (%dx%d)",
 		  toplevel->app_id ? toplevel->app_id : "(no app id)",
@@ -162,14 +178,10 @@ toplevel_map(struct sl_xdg_toplevel *toplevel)
 static void
 toplevel_unmap(struct sl_xdg_toplevel *toplevel)
 {
-	if (!toplevel->mapped)
+	if (!toplevel->window.mapped)
 		return;
 	struct sl_server *server = toplevel->xdg_surface->server;
-	struct sl_surface *surface = xdg_toplevel_surface(toplevel);
-	if (surface)
-		scene_surface_gone(surface);
-	toplevel->mapped = false;
-	scene_restack(server);
+	scene_window_unmap(server, &toplevel->window);
 	xdg_shell_reconfigure_all(server);
 }
 
@@ -215,9 +227,9 @@ xdg_surface_commit(struct sl_surface *surface)
 		toplevel_configure(toplevel, true);
 		return;
 	}
-	if (surface->current.buffer && xs->configured && !toplevel->mapped) {
+	if (surface->current.buffer && xs->configured && !toplevel->window.mapped) {
 		toplevel_map(toplevel);
-	} else if (!surface->current.buffer && toplevel->mapped) {
+	} else if (!surface->current.buffer && toplevel->window.mapped) {
 		/* A NULL buffer unmaps; the client starts over with an initial commit. */
 		toplevel_unmap(toplevel);
 		xs->initial_configure_sent = false;
@@ -456,7 +468,7 @@ toplevel_destroy(struct sl_xdg_toplevel *toplevel)
 		xs->configured = false;
 	}
 	wl_list_remove(&toplevel->parent_destroy.link);
-	wl_list_remove(&toplevel->link);
+	scene_remove_window(toplevel->server, &toplevel->window);
 	free(toplevel->title);
 	free(toplevel->app_id);
 	free(toplevel);
@@ -563,8 +575,9 @@ xdg_surface_handle_get_toplevel(struct wl_client *client, struct wl_resource *re
 	wl_signal_init(&toplevel->destroy);
 	wl_list_init(&toplevel->parent_destroy.link);
 	toplevel->parent_destroy.notify = toplevel_handle_parent_destroy;
+	toplevel->server = xs->server;
 	/* Unmapped toplevels go to the end; mapping moves them to the front. */
-	wl_list_insert(xs->server->toplevels.prev, &toplevel->link);
+	scene_add_window(xs->server, &toplevel->window, &toplevel_window_impl);
 	xs->toplevel = toplevel;
 	xs->ever_had_role = true;
 	wl_resource_set_implementation(toplevel->resource, &xdg_toplevel_impl, toplevel,
@@ -916,10 +929,45 @@ wm_base_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id
 				       wm_base_handle_resource_destroy);
 }
 
+/* The shell's own state: it follows the outputs' layout for as long as the display lives. */
+struct sl_xdg_shell {
+	struct sl_server *server;
+	struct wl_listener outputs_changed;
+	struct wl_listener display_destroy;
+};
+
+static void
+handle_outputs_changed(struct wl_listener *listener, void *data)
+{
+	struct sl_xdg_shell *shell = wl_container_of(listener, shell, outputs_changed);
+	/* Toplevels follow the primary output's size (none: 0x0, the client picks). */
+	xdg_shell_reconfigure_all(shell->server);
+}
+
+static void
+handle_display_destroy(struct wl_listener *listener, void *data)
+{
+	struct sl_xdg_shell *shell = wl_container_of(listener, shell, display_destroy);
+	wl_list_remove(&shell->outputs_changed.link);
+	wl_list_remove(&shell->display_destroy.link);
+	free(shell);
+}
+
 bool
 xdg_shell_global_init(struct sl_server *server)
 {
-	server->xdg_wm_base_global = wl_global_create(server->display, &xdg_wm_base_interface,
-						      XDG_WM_BASE_VERSION, server, wm_base_bind);
-	return server->xdg_wm_base_global != NULL;
+	struct sl_xdg_shell *shell = calloc(1, sizeof(*shell));
+	if (!shell)
+		return false;
+	if (!wl_global_create(server->display, &xdg_wm_base_interface, XDG_WM_BASE_VERSION, server,
+			      wm_base_bind)) {
+		free(shell);
+		return false;
+	}
+	shell->server = server;
+	shell->outputs_changed.notify = handle_outputs_changed;
+	wl_signal_add(&server->events.outputs_changed, &shell->outputs_changed);
+	shell->display_destroy.notify = handle_display_destroy;
+	wl_display_add_destroy_listener(server->display, &shell->display_destroy);
+	return true;
 }

@@ -5,12 +5,10 @@
 #include <stdint.h>
 #include <wayland-server-core.h>
 
+#include "core/scene.h"
+
 struct sl_surface;
 struct sl_server;
-
-struct sl_box {
-	int32_t x, y, width, height;
-};
 
 struct sl_xdg_surface;
 
@@ -18,8 +16,8 @@ struct sl_xdg_surface;
 struct sl_xdg_toplevel {
 	struct wl_resource *resource;
 	struct sl_xdg_surface *xdg_surface;
-	struct wl_list link; /* sl_server.toplevels */
-	bool mapped;
+	struct sl_server *server;
+	struct sl_scene_window window; /* in the scene from creation; window.mapped */
 	/* What the last configure said. */
 	bool configured_once, activated;
 	int32_t sent_width, sent_height;
@@ -31,15 +29,10 @@ struct sl_xdg_toplevel {
 	struct wl_resource *decoration; /* zxdg_toplevel_decoration_v1, nullable */
 };
 
-struct sl_surface *xdg_toplevel_surface(struct sl_xdg_toplevel *toplevel);
-/* The window geometry in surface-local coordinates (the surface's extents if never set). */
-struct sl_box xdg_toplevel_geometry(struct sl_xdg_toplevel *toplevel);
 struct sl_xdg_toplevel *xdg_toplevel_from_resource(struct wl_resource *resource);
 /* A buffer was attached or committed before the first configure was acked. */
 bool xdg_toplevel_has_unconfigured_buffer(struct sl_xdg_toplevel *toplevel);
 /* A new configure sequence (once the initial one was sent): for state that changed. */
 void xdg_toplevel_configure_again(struct sl_xdg_toplevel *toplevel);
-/* Sends new configure events to every toplevel (outputs changed, stacking changed). */
-void xdg_shell_reconfigure_all(struct sl_server *server);
 
 #endif

@@ -4,13 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buffer.h"
-#include "format-set.h"
+#include "core/buffer.h"
+#include "core/format-set.h"
 #include "formats.h"
 #include "log.h"
-#include "renderer.h"
-#include "stats.h"
-#include "surface.h"
+#include "core/renderer.h"
+#include "renderers/pixman.h"
+#include "core/stats.h"
+#include "core/surface.h"
 #include "yuv.h"
 
 struct sl_render_target {

@@ -31,14 +31,14 @@
 #include <wayland-server.h>
 
 #include "fence.h"
-#include "headless.h"
+#include "backends/headless.h"
 #include "linux-dmabuf-unstable-v1-server-protocol.h"
 #include "linux-drm-syncobj-v1-server-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-server-protocol.h"
 #include "log.h"
-#include "loop.h"
+#include "core/loop.h"
 #include "presentation-time-server-protocol.h"
-#include "server.h"
+#include "sluice.h"
 #include "single-pixel-buffer-v1-server-protocol.h"
 #include "sluice-capture-v1-server-protocol.h"
 #include "viewporter-server-protocol.h"
@@ -72,7 +72,7 @@ struct global {
 };
 
 struct fuzz {
-	struct sl_server server;
+	struct sluice sluice;
 	struct global globals[32];
 	int n_globals;
 	bool has_error; /* the last input's client was sent a protocol error: */
@@ -435,8 +435,8 @@ drain(struct session *s)
 static void
 dispatch(struct session *s, int timeout_ms)
 {
-	sl_loop_dispatch(fuzz->server.main_loop, timeout_ms);
-	wl_display_flush_clients(fuzz->server.display);
+	sl_loop_dispatch(fuzz->sluice.server.main_loop, timeout_ms);
+	wl_display_flush_clients(fuzz->sluice.server.display);
 	drain(s);
 }
 
@@ -479,7 +479,7 @@ session_start(struct session *s)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return false;
 	s->fd = sv[1];
-	s->client = wl_client_create(fuzz->server.display, sv[0]);
+	s->client = wl_client_create(fuzz->sluice.server.display, sv[0]);
 	if (!s->client) {
 		close(sv[0]);
 		close(sv[1]);
@@ -508,7 +508,7 @@ session_end(struct session *s)
 	if (s->timeline >= 0)
 		close(s->timeline);
 	/* Idle work the disconnect queued (releases, repaints) runs now, not in the next input. */
-	sl_loop_dispatch(fuzz->server.main_loop, 0);
+	sl_loop_dispatch(fuzz->sluice.server.main_loop, 0);
 }
 
 static void
@@ -530,8 +530,8 @@ read_globals(void)
 	m.words[1] = (uint32_t)(m.len << 16) | 1; /* wl_display.get_registry */
 	if (!send_message(&s, &m))
 		return false;
-	sl_loop_dispatch(fuzz->server.main_loop, 0);
-	wl_display_flush_clients(fuzz->server.display);
+	sl_loop_dispatch(fuzz->sluice.server.main_loop, 0);
+	wl_display_flush_clients(fuzz->sluice.server.display);
 	uint8_t buf[8192];
 	ssize_t n = recv(s.fd, buf, sizeof(buf), MSG_DONTWAIT);
 	for (ssize_t pos = 0; n > 0 && pos + 8 <= n;) {
@@ -590,15 +590,14 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz = calloc(1, sizeof(*fuzz));
 	assert(fuzz);
 	/* No --extra-commits limit: held-back clients would make a replay depend on timing. */
-	const struct sl_options options = {.capture = true, .strict = true};
+	const struct sluice_options options = {.capture = true, .strict = true};
 	/* Two outputs (for output arguments and capture) with 1 ms vblanks, kept small so a
 	 * composed frame costs little. */
 	const struct headless_mode modes[] = {{64, 48, 1000000}, {32, 32, 1000000}};
-	if (!server_init(&fuzz->server, &options) ||
-	    !headless_output_create(&fuzz->server, &modes[0]) ||
-	    !headless_output_create(&fuzz->server, &modes[1]) ||
-	    !dmabuf_global_init(&fuzz->server) || !explicit_sync_global_init(&fuzz->server) ||
-	    !read_globals()) {
+	if (!sluice_init(&fuzz->sluice, &options) ||
+	    !headless_output_create(&fuzz->sluice.server, &modes[0]) ||
+	    !headless_output_create(&fuzz->sluice.server, &modes[1]) ||
+	    !sluice_init_device_protocols(&fuzz->sluice) || !read_globals()) {
 		fprintf(stderr, "fuzz: cannot start the compositor\n");
 		abort();
 	}
@@ -610,7 +609,7 @@ fuzz_finish(void)
 {
 	if (!fuzz)
 		return;
-	server_finish(&fuzz->server);
+	sluice_finish(&fuzz->sluice);
 	free(fuzz);
 	fuzz = NULL;
 }

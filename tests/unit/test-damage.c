@@ -1,5 +1,5 @@
 /* Buffer-age damage history. */
-#include "damage.h"
+#include "core/damage.h"
 #include "harness.h"
 
 static bool

@@ -2,7 +2,7 @@
 #include <math.h>
 
 #include "harness.h"
-#include "transform.h"
+#include "core/transform.h"
 
 static void
 expect_map(const struct sl_surface_geometry *g, double sx, double sy, double bx, double by)

@@ -12,7 +12,7 @@
  *                                 CRTC produced into our buffer (waited on the event loop, then
  *                                 the capture is delivered).
  */
-#include "kms.h"
+#include "backends/kms/kms.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,18 +32,15 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
-#include "buffer.h"
-#include "capture.h"
+#include "core/buffer.h"
 #include "fd.h"
 #include "formats.h"
 #include "log.h"
-#include "output.h"
-#include "renderer.h"
-#include "server.h"
-#include "session.h"
-#include "surface.h"
-
-#include <presentation-time-server-protocol.h>
+#include "core/output.h"
+#include "core/renderer.h"
+#include "core/server.h"
+#include "backends/session.h"
+#include "core/surface.h"
 
 /* ---- property tables ---- */
 
@@ -527,7 +524,7 @@ kms_submit_frame(struct sl_output *output, bool drew)
 		index = 0; /* nothing drawn yet: the cleared buffer */
 	struct kms_fb *fb = &ko->fbs[index];
 	bool modeset = !ko->modeset_done;
-	bool writeback = ko->uses_writeback && capture_output_frame_wants_capture(output);
+	bool writeback = ko->uses_writeback && output->readback_in_flight;
 	uint32_t flags = DRM_MODE_PAGE_FLIP_EVENT | DRM_MODE_ATOMIC_NONBLOCK |
 			 (modeset ? DRM_MODE_ATOMIC_ALLOW_MODESET : 0);
 	ko->out_fence = -1;
@@ -593,15 +590,15 @@ static void
 kms_output_finish_frame(struct kms_output *ko)
 {
 	struct sl_output *output = ko->output;
-	if (capture_output_frame_wants_capture(output)) {
+	if (output->readback_in_flight) {
 		if (ko->uses_writeback)
-			capture_output_deliver(output, ko->writeback_fb.map, ko->writeback_fb.pitch,
-					       ko->flip_time_ns, ko->flip_seq,
-					       "the writeback did not complete");
+			sl_output_readback_done(output, ko->writeback_fb.map,
+						ko->writeback_fb.pitch, ko->flip_time_ns,
+						ko->flip_seq, "the writeback did not complete");
 		else
-			capture_output_deliver(output, ko->fbs[ko->front].map,
-					       ko->fbs[ko->front].pitch, ko->flip_time_ns,
-					       ko->flip_seq, "no front buffer");
+			sl_output_readback_done(output, ko->fbs[ko->front].map,
+						ko->fbs[ko->front].pitch, ko->flip_time_ns,
+						ko->flip_seq, "no front buffer");
 	}
 	sl_output_presented(output, ko->flip_time_ns, ko->flip_seq);
 	if (ko->unplugged)
@@ -1088,9 +1085,8 @@ output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *connect
 	ko->output->backend_data = ko;
 	ko->output->model = dev->driver;
 	/* The flip event's timestamp is the kernel's vblank time, and the flip tells completion. */
-	ko->output->presentation_flags = WP_PRESENTATION_FEEDBACK_KIND_VSYNC |
-					 WP_PRESENTATION_FEEDBACK_KIND_HW_CLOCK |
-					 WP_PRESENTATION_FEEDBACK_KIND_HW_COMPLETION;
+	ko->output->presentation_flags =
+		SL_PRESENT_VSYNC | SL_PRESENT_HW_CLOCK | SL_PRESENT_HW_COMPLETION;
 	dev->used_crtcs |= 1u << ko->crtc_index;
 	wl_list_insert(dev->outputs.prev, &ko->link);
 	log_info("kms", "%s on %s: CRTC %u, plane %u, mode %s%s", name, dev->path, ko->crtc_id,
@@ -1575,8 +1571,8 @@ connector_missing_error(struct kms_device *dev, drmModeRes *res, const char *out
 }
 
 struct kms_device *
-kms_device_create(struct sl_server *server, const struct kms_options *options, char *err,
-		  size_t err_size)
+kms_device_create(struct sl_server *server, struct sl_session *session,
+		  const struct kms_options *options, char *err, size_t err_size)
 {
 	struct kms_device *dev = calloc(1, sizeof(*dev));
 	if (!dev) {
@@ -1585,7 +1581,7 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 	}
 	dev->server = server;
 	dev->options = *options;
-	dev->session = server->session;
+	dev->session = session;
 	dev->fd = -1;
 	wl_list_init(&dev->outputs);
 	wl_list_init(&dev->dmabuf_fbs);
@@ -1677,30 +1673,17 @@ kms_device_create(struct sl_server *server, const struct kms_options *options, c
 				 dev->path);
 	}
 
-	if (options->renderer != KMS_RENDERER_PIXMAN) {
-		struct sl_renderer *gl = renderer_gl_create(dev->fd);
-		if (gl && gl->software && options->renderer == KMS_RENDERER_AUTO) {
-			/* Measured on vkms (bench/run-scanout, run-compare): llvmpipe takes
-			 * many times pixman's CPU time per composed frame, and reads every
-			 * dma-buf through a CPU mapping anyway. */
-			log_info("kms",
-				 "GL on %s renders in software: pixman composes faster, "
-				 "using it (--renderer gl forces GL)",
-				 dev->path);
-			gl->impl->destroy(gl);
-			gl = NULL;
-		} else if (gl) {
-			dev->previous_renderer = server->renderer;
-			gl->stats = &server->stats;
-			server->renderer = gl;
-		} else if (options->renderer == KMS_RENDERER_GL) {
-			snprintf(err, err_size, "%s: the GL renderer cannot run on this device",
-				 dev->path);
+	if (options->choose_renderer) {
+		struct sl_renderer *renderer = NULL;
+		if (!options->choose_renderer(options->choose_renderer_data, dev->fd, dev->path,
+					      &renderer, err, err_size)) {
 			drmModeFreeResources(res);
 			goto err;
-		} else {
-			log_warn("kms", "the GL renderer cannot run on %s: using pixman",
-				 dev->path);
+		}
+		if (renderer) {
+			dev->previous_renderer = server->renderer;
+			renderer->stats = &server->stats;
+			server->renderer = renderer;
 		}
 	}
 	failed = false;
