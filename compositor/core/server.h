@@ -53,7 +53,7 @@ struct sl_server {
 	int main_device_fd; /* -1 without; the backend owns it */
 	struct sl_format_set scanout_formats;
 	void (*backend_import_dmabuf)(void *backend, struct sl_buffer *buffer);
-	void *backend;
+	void *backend; /* the hook's data, set with it */
 
 	struct {
 		struct wl_signal new_output;	  /* struct sl_output * */

@@ -162,6 +162,14 @@ state_merge(struct sl_surface_state *dst, struct sl_surface_state *src, bool loc
 	src->committed = 0;
 }
 
+struct sl_buffer *
+sl_surface_attached_buffer(struct sl_surface *surface)
+{
+	if (!(surface->pending.committed & SL_STATE_BUFFER))
+		return NULL;
+	return surface->pending.buffer;
+}
+
 bool
 sl_surface_has_frame_callbacks(const struct sl_surface *surface)
 {

@@ -525,7 +525,7 @@ strict_surface_commit(struct sl_strict *strict, struct sl_surface *surface)
 	sc->commits++;
 	struct sl_surface_state *pending = &surface->pending;
 	uint32_t surface_id = wl_resource_get_id(surface->resource);
-	struct sl_buffer *buffer = (pending->committed & SL_STATE_BUFFER) ? pending->buffer : NULL;
+	struct sl_buffer *buffer = sl_surface_attached_buffer(surface);
 	if (buffer) {
 		record_frame(sc, ss, buffer);
 		check_buffer_reuse(sc, surface, buffer);

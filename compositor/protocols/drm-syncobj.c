@@ -63,15 +63,6 @@ syncobj_release_fire_fenced(struct sl_release *base, int fence_fd)
 	return true;
 }
 
-/* Whether the commit about to happen attaches a buffer (a NULL attach does not count). */
-static struct sl_buffer *
-attached_buffer(struct sl_surface *surface)
-{
-	if (!(surface->pending.committed & SL_STATE_BUFFER))
-		return NULL;
-	return surface->pending.buffer;
-}
-
 /* ---- wp_linux_drm_syncobj_manager_v1 ---- */
 
 struct syncobj_surface {
@@ -116,7 +107,7 @@ syncobj_surface_handle_precommit(struct wl_listener *listener, void *data)
 	struct syncobj_surface *ss = wl_container_of(listener, ss, precommit);
 	struct sl_surface_precommit_event *event = data;
 	struct sl_surface *surface = ss->surface;
-	struct sl_buffer *buffer = attached_buffer(surface);
+	struct sl_buffer *buffer = sl_surface_attached_buffer(surface);
 	uint32_t code = 0;
 	char message[160];
 	if (!buffer && (ss->acquire.timeline || ss->release.timeline)) {

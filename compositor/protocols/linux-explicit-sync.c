@@ -60,15 +60,6 @@ zwp_release_fire_fenced(struct sl_release *base, int fence_fd)
 	return true;
 }
 
-/* Whether the commit about to happen attaches a buffer (a NULL attach does not count). */
-static struct sl_buffer *
-attached_buffer(struct sl_surface *surface)
-{
-	if (!(surface->pending.committed & SL_STATE_BUFFER))
-		return NULL;
-	return surface->pending.buffer;
-}
-
 /* ---- zwp_linux_explicit_synchronization_v1 ---- */
 
 struct zwp_surface_sync {
@@ -107,7 +98,7 @@ zwp_sync_handle_precommit(struct wl_listener *listener, void *data)
 	struct zwp_surface_sync *sync = wl_container_of(listener, sync, precommit);
 	struct sl_surface_precommit_event *event = data;
 	struct sl_surface *surface = sync->surface;
-	struct sl_buffer *buffer = attached_buffer(surface);
+	struct sl_buffer *buffer = sl_surface_attached_buffer(surface);
 	if ((sync->pending_fence >= 0 || sync->pending_release) && !buffer) {
 		wl_resource_post_error(
 			sync->resource, ZWP_LINUX_SURFACE_SYNCHRONIZATION_V1_ERROR_NO_BUFFER,

@@ -504,6 +504,7 @@ kms_device_destroy(struct kms_device *dev)
 		liftoff_device_destroy(dev->liftoff);
 	if (dev->server->backend_import_dmabuf == kms_import_dmabuf) {
 		dev->server->backend_import_dmabuf = NULL;
+		dev->server->backend = NULL;
 		dev->server->has_main_device = false;
 		dev->server->main_device_fd = -1;
 	}

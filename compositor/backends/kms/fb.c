@@ -217,4 +217,5 @@ kms_device_publish_dmabuf_info(struct kms_device *dev)
 		break;
 	}
 	server->backend_import_dmabuf = kms_import_dmabuf;
+	server->backend = dev;
 }
