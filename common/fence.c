@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <xf86drm.h>
@@ -50,4 +51,38 @@ syncobj_point_import_sync_file(int drm_fd, uint32_t handle, uint64_t point, int 
 	drmSyncobjDestroy(drm_fd, tmp);
 	errno = saved;
 	return ok;
+}
+
+/* include/uapi/drm/drm.h of Linux 6.6 */
+struct sl_drm_syncobj_eventfd {
+	uint32_t handle;
+	uint32_t flags;
+	uint64_t point;
+	int32_t fd;
+	uint32_t pad;
+};
+#define SL_DRM_IOCTL_SYNCOBJ_EVENTFD DRM_IOWR(0xCF, struct sl_drm_syncobj_eventfd)
+
+int
+syncobj_eventfd(int drm_fd, uint32_t handle, uint64_t point, int efd, bool wait_available)
+{
+	struct sl_drm_syncobj_eventfd args = {
+		.handle = handle,
+		.flags = wait_available ? DRM_SYNCOBJ_WAIT_FLAGS_WAIT_AVAILABLE : 0,
+		.point = point,
+		.fd = efd,
+	};
+	return drmIoctl(drm_fd, SL_DRM_IOCTL_SYNCOBJ_EVENTFD, &args);
+}
+
+bool
+syncobj_eventfd_supported(int drm_fd)
+{
+	/* Handle 0 is never a syncobj: a kernel that knows the ioctl says so with ENOENT. */
+	int efd = eventfd(0, EFD_CLOEXEC);
+	if (efd < 0)
+		return false;
+	bool known = syncobj_eventfd(drm_fd, 0, 1, efd, false) < 0 && errno == ENOENT;
+	close(efd);
+	return known;
 }

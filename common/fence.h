@@ -21,4 +21,15 @@ bool sw_sync_advance(int timeline, uint32_t by);
  */
 bool syncobj_point_import_sync_file(int drm_fd, uint32_t handle, uint64_t point, int sync_file);
 
+/*
+ * DRM_IOCTL_SYNCOBJ_EVENTFD (Linux 6.6+): efd becomes readable (counter 1) once `point` of the
+ * timeline `handle` has signalled, including a point not submitted yet; with wait_available,
+ * once it has a fence. The ioctl number and argument are spelt out here because Debian 12's
+ * libdrm headers (2.4.114) predate them. 0, or -1 with errno (ENOTTY/EINVAL before 6.6).
+ */
+int syncobj_eventfd(int drm_fd, uint32_t handle, uint64_t point, int efd, bool wait_available);
+/* Whether drm_fd's kernel has DRM_IOCTL_SYNCOBJ_EVENTFD (probed with a handle that cannot exist).
+ */
+bool syncobj_eventfd_supported(int drm_fd);
+
 #endif

@@ -21,6 +21,7 @@
 	X(commits_queued)	    /* commits held back until their buffer was ready */        \
 	X(explicit_fences)	    /* commits with an acquire fence or point */                \
 	X(syncobj_waiters)	    /* waiter threads started for unsignalled points */         \
+	X(syncobj_eventfds)	    /* kernel eventfd waits (no thread), Linux 6.6+ */          \
 	X(fences_failed)	    /* frames dropped because a fence signalled an error */     \
 	X(fences_to_kms)	    /* acquire fences handed to a plane's IN_FENCE_FD */        \
 	X(fence_holds)		    /* repaints held for a fence the kernel could not take */   \

@@ -2,12 +2,12 @@
  * The synchronization mechanisms that commits and buffers use, whichever protocol set them up:
  * sync_files, DRM syncobj timeline points, and releases.
  *
- * A sync_file is polled directly on the event loop. A timeline point cannot be polled before
- * Linux 6.6 (DRM_IOCTL_SYNCOBJ_EVENTFD); sluice runs a small waiter thread per pending point
- * that blocks in DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT (with WAIT_FOR_SUBMIT, so a point not yet
- * submitted is fine) and wakes the event loop through an eventfd. The waiter only ever touches
- * its own handle, its own fd and the eventfd, so the event loop can forget it at any time
- * without waiting for it.
+ * A sync_file is polled directly on the event loop. A timeline point is waited for through an
+ * eventfd: from Linux 6.6 the kernel signals it (DRM_IOCTL_SYNCOBJ_EVENTFD, also for points not
+ * submitted yet), so no thread is involved. Before that, sluice runs a small waiter thread per
+ * pending point that blocks in DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT (with WAIT_FOR_SUBMIT) and wakes
+ * the event loop through the eventfd. The waiter only ever touches its own handle, its own fd
+ * and the eventfd, so the event loop can forget it at any time without waiting for it.
  */
 #include "core/sync.h"
 
@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <xf86drm.h>
 
+#include "fence.h"
 #include "log.h"
 #include "core/server.h"
 
@@ -54,6 +55,7 @@ sl_timeline_import(int drm_fd, int syncobj_fd)
 		errno = saved;
 		return NULL;
 	}
+	timeline->kernel_eventfd = syncobj_eventfd_supported(drm_fd);
 	return timeline;
 }
 
@@ -121,6 +123,7 @@ sync_waiter_release(struct sync_waiter *waiter)
 		waiter_unref(waiter);
 }
 
+/* WAITER_OK is also what the kernel's eventfd reads (one signal): both kinds read the same. */
 enum { WAITER_OK = 1, WAITER_FAILED = 2 };
 
 static void *
@@ -193,6 +196,16 @@ sync_point_wait(struct sl_server *server, const struct sl_sync_point *point,
 	waiter->eventfd = -1;
 	waiter->point = value;
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (efd >= 0 && timeline->kernel_eventfd) {
+		/* The kernel writes the eventfd: the waiter is only the caller's handle to release.
+		 */
+		if (syncobj_eventfd(timeline->drm_fd, timeline->handle, value, efd, false) == 0) {
+			server->stats.syncobj_eventfds++;
+			*out = waiter;
+			return efd;
+		}
+		log_errno("sync", "DRM_IOCTL_SYNCOBJ_EVENTFD failed: waiting on a thread");
+	}
 	int syncobj_fd = -1;
 	if (efd < 0 || drmSyncobjHandleToFD(timeline->drm_fd, timeline->handle, &syncobj_fd) < 0)
 		goto err_efd;

@@ -18,6 +18,7 @@ struct sl_timeline {
 	int refs;
 	int drm_fd; /* the server's main device, not owned */
 	uint32_t handle;
+	bool kernel_eventfd; /* DRM_IOCTL_SYNCOBJ_EVENTFD: waits need no thread (Linux 6.6+) */
 };
 
 /* A point on a timeline; timeline NULL when unset. */
@@ -56,7 +57,8 @@ void sl_sync_point_unset(struct sl_sync_point *point);
 /*
  * Starts waiting for a syncobj point off the event loop. Returns an eventfd that becomes readable
  * when the point has signalled (or the wait failed), and the waiter to release when the caller
- * stops waiting; or -1 when the point already signalled (or cannot be waited for).
+ * stops waiting; or -1 when the point already signalled (or cannot be waited for). The kernel
+ * signals the eventfd itself where it can (DRM_IOCTL_SYNCOBJ_EVENTFD), else a thread does.
  */
 int sync_point_wait(struct sl_server *server, const struct sl_sync_point *point,
 		    struct sync_waiter **waiter);

@@ -305,7 +305,12 @@ drm_syncobj_global_init(struct sl_server *server)
 		log_error("sync", "cannot create wp_linux_drm_syncobj_manager_v1");
 		return false;
 	}
-	log_info("sync", "explicit sync: sync_file acquire/release, syncobj timelines (waits on a "
-			 "thread: no DRM_IOCTL_SYNCOBJ_EVENTFD before Linux 6.6)");
+	if (syncobj_eventfd_supported(server->main_device_fd))
+		log_info("sync", "explicit sync: sync_file acquire/release, syncobj timelines "
+				 "(waits through DRM_IOCTL_SYNCOBJ_EVENTFD)");
+	else
+		log_info("sync",
+			 "explicit sync: sync_file acquire/release, syncobj timelines "
+			 "(waits on a thread: no DRM_IOCTL_SYNCOBJ_EVENTFD before Linux 6.6)");
 	return true;
 }
