@@ -5,11 +5,14 @@
  * into EGL as a dma-buf image and bound to a renderbuffer of a framebuffer object. The KMS backend
  * adds the same buffer as a KMS framebuffer, so what GL draws is what the plane scans out, with no
  * copy. wl_shm buffers are uploaded into a texture for each draw. dma-buf buffers are imported
- * once, when the client creates them, as EGL images bound to a texture (an external one for YUV, so
- * the driver converts) that is sampled in place for every frame; a dma-buf EGL refuses is read
- * through a CPU mapping instead (last resort, said once per buffer), as is every dma-buf when GL
- * itself runs in software. The frame ends with glFinish: the buffer is complete before the atomic
- * commit that shows it.
+ * once, when the client creates them, as EGL images bound to a texture (an external one for YUV and
+ * for pairs EGL imports only that way, so the driver converts) that is sampled in place for every
+ * frame. That is decided by what EGL can do, not by whether it renders in software: llvmpipe
+ * imports linear dma-bufs since Mesa 24.1. A dma-buf EGL refuses is read through a CPU mapping
+ * instead (said once per format and modifier, with EGL's error), and so is every dma-buf on the
+ * one stack where importing is known to break: llvmpipe before Mesa 23.1, which accepts the
+ * import and then crashes sampling it (mesa#6438). The frame ends with glFinish: the buffer is
+ * complete before the atomic commit that shows it.
  *
  * GL's window coordinates put y = 0 at the first row in memory, which is the top of the display:
  * output coordinates map to GL without a flip.
@@ -19,6 +22,8 @@
 #include <GLES2/gl2.h>
 #include <GLES2/gl2ext.h>
 #include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <drm_fourcc.h>
 #include <gbm.h>
 #include <stdlib.h>
@@ -59,12 +64,15 @@ struct gl_renderer {
 	PFNEGLQUERYDMABUFFORMATSEXTPROC query_dmabuf_formats;	  /* NULL without modifiers */
 	PFNEGLQUERYDMABUFMODIFIERSEXTPROC query_dmabuf_modifiers; /* NULL without modifiers */
 	bool has_external;					  /* GL_OES_EGL_image_external */
+	bool software;						  /* llvmpipe or softpipe */
 	/*
-	 * llvmpipe/softpipe: client dma-bufs are never given to EGL. Mesa before 23.1 accepts the
-	 * import and then crashes in its rasteriser threads when sampling it (mesa#6438); a
-	 * software renderer reads through a CPU mapping anyway, so sluice does that itself.
+	 * Client dma-bufs are not given to EGL: where a software GL accepts the import and then
+	 * crashes sampling it (gl_renderer_create says which case).
 	 */
-	bool software;
+	bool cpu_only;
+	int mesa_major, mesa_minor; /* 0.0 if GL is not Mesa's */
+	/* (format, modifier) pairs whose path was logged, to say each decision once. */
+	struct sl_format_set logged_gpu, logged_cpu;
 	struct gl_program textured, solid, external;
 	GLuint texture;
 	struct sl_render_target *target; /* between begin and end */
@@ -594,8 +602,13 @@ gl_import_dmabuf(struct sl_renderer *renderer, struct sl_buffer *buffer)
 		(info && info->is_yuv) ||
 		sl_format_set_has(&gr->external_only, buffer->format, buffer->dmabuf.modifier);
 	EGLImageKHR image = EGL_NO_IMAGE_KHR;
-	if ((!external || gr->has_external) && !gr->software)
+	char name[5];
+	EGLint egl_error = EGL_SUCCESS;
+	if ((!external || gr->has_external) && !gr->cpu_only) {
 		image = import_image(gr, buffer);
+		if (image == EGL_NO_IMAGE_KHR)
+			egl_error = eglGetError();
+	}
 	if (image != EGL_NO_IMAGE_KHR) {
 		struct gl_buffer *gb = calloc(1, sizeof(*gb));
 		if (!gb) {
@@ -612,6 +625,12 @@ gl_import_dmabuf(struct sl_renderer *renderer, struct sl_buffer *buffer)
 		gb->destroy.notify = gl_buffer_handle_destroy;
 		wl_signal_add(&buffer->events.destroy, &gb->destroy);
 		wl_list_insert(&gr->buffers, &gb->link);
+		if (!sl_format_set_has(&gr->logged_gpu, buffer->format, buffer->dmabuf.modifier)) {
+			sl_format_set_add(&gr->logged_gpu, buffer->format, buffer->dmabuf.modifier);
+			log_info("gl", "dma-bufs %s/0x%016" PRIx64 ": imported through EGL%s",
+				 format_fourcc_str(buffer->format, name), buffer->dmabuf.modifier,
+				 external ? " (external texture)" : "");
+		}
 		return SL_DMABUF_IMPORT_GPU;
 	}
 	/* The last resort: read it on the CPU, if its layout allows. */
@@ -622,10 +641,19 @@ gl_import_dmabuf(struct sl_renderer *renderer, struct sl_buffer *buffer)
 	    !sl_buffer_begin_access(buffer, &access)) {
 		log_info("gl",
 			 "EGL cannot import a %dx%d dma-buf (0x%x) and the CPU cannot read it",
-			 buffer->width, buffer->height, eglGetError());
+			 buffer->width, buffer->height, egl_error);
 		return SL_DMABUF_IMPORT_FAILED;
 	}
 	sl_buffer_end_access(buffer);
+	if (!sl_format_set_has(&gr->logged_cpu, buffer->format, buffer->dmabuf.modifier)) {
+		sl_format_set_add(&gr->logged_cpu, buffer->format, buffer->dmabuf.modifier);
+		log_info("gl", "dma-bufs %s/0x%016" PRIx64 ": read on the CPU: %s (EGL error 0x%x)",
+			 format_fourcc_str(buffer->format, name), buffer->dmabuf.modifier,
+			 gr->cpu_only ? "this Mesa's software GL crashes sampling imported dma-bufs"
+			 : external && !gr->has_external ? "GLES has no external textures"
+							 : "EGL refused the import",
+			 egl_error);
+	}
 	return SL_DMABUF_IMPORT_CPU;
 }
 
@@ -644,7 +672,7 @@ gl_dmabuf_formats(struct sl_renderer *renderer, struct sl_format_set *out)
 		n_formats = 0;
 	for (unsigned i = 0; i < count; i++) {
 		uint32_t drm = table[i].drm;
-		if (gr->software) {
+		if (gr->cpu_only) {
 			/* Exactly what the CPU path reads: linear layouts. */
 			if (table[i].is_yuv || gl_supports_shm_format(renderer, drm)) {
 				sl_format_set_add(out, drm, DRM_FORMAT_MOD_LINEAR);
@@ -723,6 +751,8 @@ gl_destroy(struct sl_renderer *renderer)
 	if (gr->gbm)
 		gbm_device_destroy(gr->gbm);
 	sl_format_set_finish(&gr->external_only);
+	sl_format_set_finish(&gr->logged_gpu);
+	sl_format_set_finish(&gr->logged_cpu);
 	free(gr);
 }
 
@@ -822,8 +852,37 @@ renderer_gl_create(int drm_fd)
 	const char *name = (const char *)glGetString(GL_RENDERER);
 	gr->software = name && (strstr(name, "llvmpipe") || strstr(name, "softpipe"));
 	gr->base.software = gr->software;
-	if (gr->software)
-		log_info("gl", "software rendering: client dma-bufs are read through CPU mappings");
+	const char *version = (const char *)glGetString(GL_VERSION);
+	const char *mesa = version ? strstr(version, "Mesa ") : NULL;
+	if (mesa && sscanf(mesa, "Mesa %d.%d", &gr->mesa_major, &gr->mesa_minor) != 2)
+		gr->mesa_major = gr->mesa_minor = 0;
+	/*
+	 * Where a software GL is known to crash sampling an imported dma-buf, those buffers take
+	 * the CPU path. Mesa before 23.1: mesa#6438. Mesa 25.0.7's llvmpipe on a KMS device (GBM,
+	 * kms_swrast) too: every linear import from vkms, vgem, udmabuf or the system heap is
+	 * accepted and then faults in a rasteriser thread at the first draw (a NULL texture base;
+	 * tests/vm/test-vm-current.c with SLUICE_GL_FORCE_DMABUF_IMPORT=1 reproduces it).
+	 * SLUICE_GL_FORCE_DMABUF_IMPORT=1 gives every dma-buf to EGL anyway, to try a new Mesa.
+	 */
+	const char *force = getenv("SLUICE_GL_FORCE_DMABUF_IMPORT");
+	bool force_import = force && strcmp(force, "1") == 0;
+	bool old_mesa =
+		mesa && (gr->mesa_major < 23 || (gr->mesa_major == 23 && gr->mesa_minor < 1));
+	gr->cpu_only = gr->software && !force_import;
+	if (gr->cpu_only && old_mesa)
+		log_info("gl",
+			 "software rendering on Mesa %d.%d: client dma-bufs are read through CPU "
+			 "mappings (llvmpipe before 23.1 crashes sampling imported ones)",
+			 gr->mesa_major, gr->mesa_minor);
+	else if (gr->cpu_only)
+		log_info("gl",
+			 "software rendering on Mesa %d.%d: client dma-bufs are read on the CPU "
+			 "(its "
+			 "llvmpipe faults sampling dma-bufs imported on a KMS device; "
+			 "SLUICE_GL_FORCE_DMABUF_IMPORT=1 imports them anyway)",
+			 gr->mesa_major, gr->mesa_minor);
+	else if (force_import)
+		log_warn("gl", "SLUICE_GL_FORCE_DMABUF_IMPORT: every client dma-buf goes to EGL");
 	log_info("gl", "GLES2 renderer: %s (%s), EGL %d.%d", glGetString(GL_RENDERER),
 		 glGetString(GL_VERSION), major, minor);
 	return &gr->base;
