@@ -8,7 +8,8 @@ SLUICE_BUILD_PACKAGES=(
 	libinput-dev libseat-dev libudev-dev libxkbcommon-dev xkb-data
 )
 # The VM tier: QEMU, the kernel source and what building it takes; seatd for the session test.
-SLUICE_VM_PACKAGES=(qemu-system-x86 linux-source-6.1 flex bison bc libelf-dev libssl-dev seatd)
+SLUICE_VM_PACKAGES=(qemu-system-x86 linux-source-6.1 flex bison bc libelf-dev libssl-dev seatd
+	mmdebstrap)
 # Peer clients the tests and the demo run against sluice, and Mesa's software EGL for them.
 SLUICE_PEER_PACKAGES=(weston wayland-utils libegl-mesa0 libgl1-mesa-dri gstreamer1.0-tools chromium gtk-3-examples
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-bad)

@@ -296,13 +296,11 @@ th_server_log_count(struct th_server *server, const char *needle)
 	return n;
 }
 
-bool
-th_server_stop(struct th_server *server)
+/* Ends the server (SIGTERM, then SIGKILL after 30 s) and returns its wait status. */
+static int
+server_end(struct th_server *server)
 {
-	if (!server)
-		return false;
 	int status = -1;
-	bool exited_ok = false;
 	if (waitpid(server->pid, &status, WNOHANG) == 0) {
 		kill(server->pid, SIGTERM);
 		for (int i = 0; i < 300; i++) {
@@ -315,12 +313,12 @@ th_server_stop(struct th_server *server)
 			}
 		}
 	}
-	exited_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	/* TH_DUMP_LOG=1 shows it for passing subtests too, when debugging. */
-	if (!exited_ok || subtest_failures || getenv("TH_DUMP_LOG"))
-		print_log(server);
-	th_check(exited_ok, "sluice exit status 0x%x (non-zero exit, crash or sanitizer report)",
-		 status);
+	return status;
+}
+
+static void
+server_free(struct th_server *server)
+{
 	char path[256];
 	unlink(server->log_path);
 	snprintf(path, sizeof(path), "%s/%s.lock", server->runtime_dir, server->socket);
@@ -329,6 +327,31 @@ th_server_stop(struct th_server *server)
 	unlink(path);
 	rmdir(server->runtime_dir);
 	free(server);
+}
+
+int
+th_server_stop_status(struct th_server *server)
+{
+	int status = server_end(server);
+	if (subtest_failures || getenv("TH_DUMP_LOG"))
+		print_log(server);
+	server_free(server);
+	return status;
+}
+
+bool
+th_server_stop(struct th_server *server)
+{
+	if (!server)
+		return false;
+	int status = server_end(server);
+	bool exited_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	/* TH_DUMP_LOG=1 shows it for passing subtests too, when debugging. */
+	if (!exited_ok || subtest_failures || getenv("TH_DUMP_LOG"))
+		print_log(server);
+	th_check(exited_ok, "sluice exit status 0x%x (non-zero exit, crash or sanitizer report)",
+		 status);
+	server_free(server);
 	return exited_ok;
 }
 

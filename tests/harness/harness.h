@@ -75,6 +75,8 @@ struct th_server *th_server_start_user(const char *const *extra_args, const char
 				       const char *user, const char *group);
 /* SIGTERM, wait; returns true if sluice exited with status 0 (so no sanitizer report either). */
 bool th_server_stop(struct th_server *server);
+/* Stops it like th_server_stop, for a server expected to fail: its wait status, unchecked. */
+int th_server_stop_status(struct th_server *server);
 bool th_server_alive(struct th_server *server);
 /* Whether sluice exits by itself within timeout_ms (left for th_server_stop to reap and check). */
 bool th_server_exits_within(struct th_server *server, int timeout_ms);
