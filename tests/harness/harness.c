@@ -990,6 +990,17 @@ th_capture_finish(struct th_capture *capture)
 	capture->pixels = NULL;
 }
 
+bool
+th_rgb_close(uint32_t got, uint32_t want, int tolerance)
+{
+	for (int shift = 0; shift < 24; shift += 8) {
+		int a = (int)((got >> shift) & 0xff), b = (int)((want >> shift) & 0xff);
+		if (abs(a - b) > tolerance)
+			return false;
+	}
+	return true;
+}
+
 uint32_t
 th_capture_pixel(const struct th_capture *capture, int32_t x, int32_t y)
 {

@@ -219,6 +219,8 @@ struct th_capture {
 bool th_capture_output(struct th_client *client, int output, struct th_capture *capture);
 void th_capture_finish(struct th_capture *capture);
 uint32_t th_capture_pixel(const struct th_capture *capture, int32_t x, int32_t y);
+/* Whether two 0xRRGGBB colours differ by at most tolerance in every channel (alpha ignored). */
+bool th_rgb_close(uint32_t got, uint32_t want, int tolerance);
 /* Non-black pixels of the next frame on output index; -1 if it cannot be captured. */
 int th_lit_pixels(struct th_client *client, int output);
 /* The RGB of the next frame on output index at x, y; 0xdeadbeef if it cannot be captured. */

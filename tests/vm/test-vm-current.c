@@ -27,17 +27,6 @@ start_gl(const char *stats, bool scanout)
 	return th_server_start(args);
 }
 
-static bool
-close_to(uint32_t got, uint32_t want, int tolerance)
-{
-	for (int shift = 0; shift < 24; shift += 8) {
-		int a = (int)((got >> shift) & 0xff), b = (int)((want >> shift) & 0xff);
-		if (abs(a - b) > tolerance)
-			return false;
-	}
-	return true;
-}
-
 /* Left half one colour, right half another: a mirrored or misread import shows. */
 static uint32_t
 halves(int32_t x, int32_t y, void *data)
@@ -119,8 +108,8 @@ run_egl_import(const void *arg)
 				uint32_t right =
 					th_capture_pixel(&cap, w->width * 3 / 4, w->height / 2);
 				bool ok = th_check(
-					close_to(left, colours[0], fc->tolerance) &&
-						close_to(right, colours[1], fc->tolerance),
+					th_rgb_close(left, colours[0], fc->tolerance) &&
+						th_rgb_close(right, colours[1], fc->tolerance),
 					"%s %s: left 0x%06x right 0x%06x, want 0x%06x 0x%06x",
 					th_dmabuf_source_name(source), fc->name, left & 0xffffff,
 					right & 0xffffff, colours[0] & 0xffffff,
@@ -191,8 +180,8 @@ test_argb_blended(void)
 	uint32_t inside = th_output_pixel(c, 0, 64 + 128, 64 + 128) & 0xffffff;
 	uint32_t outside = th_output_pixel(c, 0, 64 + 300, 64 + 128) & 0xffffff;
 	th_note("blended 0x%06x, outside 0x%06x", inside, outside);
-	th_check(close_to(inside, 0x7f0080, 2), "blended pixel 0x%06x, want ~0x7f0080", inside);
-	th_check(close_to(outside, 0xff0000, 1), "outside the subsurface 0x%06x", outside);
+	th_check(th_rgb_close(inside, 0x7f0080, 2), "blended pixel 0x%06x, want ~0x7f0080", inside);
+	th_check(th_rgb_close(outside, 0xff0000, 1), "outside the subsurface 0x%06x", outside);
 	wl_subsurface_destroy(sub);
 	wl_surface_destroy(child);
 	th_painted_buffer_destroy(&above);

@@ -61,17 +61,6 @@ static const struct format_case formats[] = {
 	{DRM_FORMAT_YUV420, "YUV420", 6},
 };
 
-static bool
-close_to(uint32_t got, uint32_t want, int tolerance)
-{
-	for (int shift = 0; shift < 24; shift += 8) {
-		int a = (int)((got >> shift) & 0xff), b = (int)((want >> shift) & 0xff);
-		if (abs(a - b) > tolerance)
-			return false;
-	}
-	return true;
-}
-
 /* What the screen shows for a quadrant colour: translucent ones over the black background. */
 static uint32_t
 expected_on_screen(uint32_t colour)
@@ -118,7 +107,7 @@ show_and_check(struct th_client *c, struct th_window *w, enum th_dmabuf_source s
 			int32_t y = (q / 2) ? height * 3 / 4 : height / 4;
 			uint32_t want = expected_on_screen(quadrant_colour(x, y, data));
 			uint32_t got = th_capture_pixel(&cap, x, y) & 0xffffff;
-			if (!th_check(close_to(got, want, fc->tolerance),
+			if (!th_check(th_rgb_close(got, want, fc->tolerance),
 				      "%s %s quadrant %d at (%d,%d): 0x%06x, want 0x%06x (±%d)",
 				      th_dmabuf_source_name(source), fc->name, q, x, y, got, want,
 				      fc->tolerance))
@@ -169,8 +158,7 @@ run_pixels(const char *renderer)
 	}
 	th_window_destroy(w);
 	th_client_destroy(c);
-	bool software_gl =
-		th_server_log_count(server, "client dma-bufs are read") == 1;
+	bool software_gl = th_server_log_count(server, "client dma-bufs are read") == 1;
 	th_check(th_server_stop(server), "sluice did not exit cleanly");
 
 	/* Which path each buffer took. */
