@@ -189,7 +189,10 @@ test_weston_simple_shm(void)
 	th_check(r.timed_out, "weston-simple-shm exited early (status %d)", r.status);
 	static int times[2048], deltas[2048];
 	int n = 0;
-	for (const char *p = r.output; (p = strstr(p, "wl_callback@")) && n < 2048; p++) {
+	/* libwayland 1.21 writes wl_callback@ID, 1.23 wl_callback#ID. */
+	for (const char *p = r.output; (p = strstr(p, "wl_callback")) && n < 2048; p++) {
+		if (p[11] != '@' && p[11] != '#')
+			continue;
 		const char *done = strstr(p, ".done(");
 		const char *eol = strchr(p, '\n');
 		if (done && (!eol || done < eol))
