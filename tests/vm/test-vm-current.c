@@ -86,44 +86,40 @@ run_egl_import(const void *arg)
 	struct th_window *w = th_window_create(c);
 	th_require(w);
 	int buffers = 0;
-	{
-		for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
-			const struct format_case *fc = &formats[f];
-			uint32_t colours[3] = {0xffd02010, 0xff10a0e0, (uint32_t)w->width};
-			struct th_painted_buffer pb;
-			if (!th_check(th_painted_buffer_create(c, source, fc->format, w->width,
-							       w->height, halves, colours, &pb),
-				      "%s %s: no buffer", th_dmabuf_source_name(source), fc->name))
-				continue;
-			wl_surface_attach(w->surface, pb.buffer, 0, 0);
-			wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
-			struct th_presented p;
-			struct th_capture cap;
-			if (th_check(th_commit_and_wait(c, w->surface, &p) && p.presented,
-				     "%s %s: not presented (%s)", th_dmabuf_source_name(source),
-				     fc->name, th_protocol_error_message()) &&
-			    th_check(th_capture_output(c, 0, &cap))) {
-				buffers++;
-				uint32_t left = th_capture_pixel(&cap, w->width / 4, w->height / 2);
-				uint32_t right =
-					th_capture_pixel(&cap, w->width * 3 / 4, w->height / 2);
-				bool ok = th_check(
-					th_rgb_close(left, colours[0], fc->tolerance) &&
-						th_rgb_close(right, colours[1], fc->tolerance),
-					"%s %s: left 0x%06x right 0x%06x, want 0x%06x 0x%06x",
-					th_dmabuf_source_name(source), fc->name, left & 0xffffff,
-					right & 0xffffff, colours[0] & 0xffffff,
-					colours[1] & 0xffffff);
-				if (!ok) {
-					char name[64];
-					snprintf(name, sizeof(name), "current-%s-%s",
-						 th_dmabuf_source_name(source), fc->name);
-					th_capture_save(&cap, name);
-				}
-				th_capture_finish(&cap);
+	for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
+		const struct format_case *fc = &formats[f];
+		uint32_t colours[3] = {0xffd02010, 0xff10a0e0, (uint32_t)w->width};
+		struct th_painted_buffer pb;
+		if (!th_check(th_painted_buffer_create(c, source, fc->format, w->width, w->height,
+						       halves, colours, &pb),
+			      "%s %s: no buffer", th_dmabuf_source_name(source), fc->name))
+			continue;
+		wl_surface_attach(w->surface, pb.buffer, 0, 0);
+		wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+		struct th_presented p;
+		struct th_capture cap;
+		if (th_check(th_commit_and_wait(c, w->surface, &p) && p.presented,
+			     "%s %s: not presented (%s)", th_dmabuf_source_name(source), fc->name,
+			     th_protocol_error_message()) &&
+		    th_check(th_capture_output(c, 0, &cap))) {
+			buffers++;
+			uint32_t left = th_capture_pixel(&cap, w->width / 4, w->height / 2);
+			uint32_t right = th_capture_pixel(&cap, w->width * 3 / 4, w->height / 2);
+			bool ok = th_check(th_rgb_close(left, colours[0], fc->tolerance) &&
+						   th_rgb_close(right, colours[1], fc->tolerance),
+					   "%s %s: left 0x%06x right 0x%06x, want 0x%06x 0x%06x",
+					   th_dmabuf_source_name(source), fc->name, left & 0xffffff,
+					   right & 0xffffff, colours[0] & 0xffffff,
+					   colours[1] & 0xffffff);
+			if (!ok) {
+				char name[64];
+				snprintf(name, sizeof(name), "current-%s-%s",
+					 th_dmabuf_source_name(source), fc->name);
+				th_capture_save(&cap, name);
 			}
-			th_painted_buffer_destroy(&pb);
+			th_capture_finish(&cap);
 		}
+		th_painted_buffer_destroy(&pb);
 	}
 	th_window_destroy(w);
 	th_client_destroy(c);
