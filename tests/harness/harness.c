@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/klog.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include <drm_fourcc.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
+#include <linux/sync_file.h>
 #include <linux/udmabuf.h>
 #include <sys/ioctl.h>
 #include <xf86drm.h>
@@ -114,12 +117,147 @@ th_main(int argc, char *argv[], const struct th_test *tests, unsigned count)
 	return failed ? 1 : 0;
 }
 
+/*
+ * Servers a subtest started and has not stopped yet. A th_require that fails returns from the
+ * subtest at once: its server is stopped here, with its log, so that it neither hides why nor
+ * keeps the display (DRM master) from the subtests after it.
+ */
+static struct th_server *live_servers[16];
+
+static void stop_left_servers(void);
+static void print_log(struct th_server *server);
+
+/*
+ * Every server started and not yet freed, shared ones included: the watchdog reports on all of
+ * them.
+ */
+static struct th_server *started_servers[32];
+
+/* The subtest running, for the watchdog. */
+static const char *running_name;
+static unsigned running_index;
+static unsigned running_timeout_s;
+
+/* Present in sanitizer builds: a symbolized stack of the calling thread. */
+extern void __sanitizer_print_stack_trace(void) __attribute__((weak));
+
+static void
+print_proc_file(pid_t pid, const char *file, const char *only)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!only || strncmp(line, only, strlen(only)) == 0)
+			printf("#   %s: %s%s", file, line, strchr(line, '\n') ? "" : "\n");
+	fclose(f);
+}
+
+/* The kernel's last lines (a DRM timeout or a hung task says why a process is stuck), if allowed.
+ */
+static void
+print_kernel_log_tail(int lines)
+{
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *buf = size > 0 ? malloc((size_t)size) : NULL;
+	int len = buf ? klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size) : -1;
+	if (len > 0) {
+		const char *start = buf + len;
+		for (int n = 0; start > buf && n <= lines; start--)
+			n += start[-1] == '\n';
+		if (start > buf)
+			start++; /* it stopped on the newline before the first line wanted */
+		printf("# the kernel's last lines:\n");
+		for (const char *line = start, *end; line < buf + len; line = end + 1) {
+			end = memchr(line, '\n', (size_t)(buf + len - line));
+			if (!end)
+				end = buf + len;
+			printf("#   %.*s\n", (int)(end - line), line);
+		}
+	}
+	free(buf);
+}
+
+/*
+ * A subtest that blocks (a roundtrip to a sluice that stopped answering, a process stuck in the
+ * kernel) would otherwise hold the whole VM until its outer timeout, with nothing said about
+ * where. This says where, in the test and in each sluice, and ends the test program. It runs in
+ * a signal handler and uses stdio: acceptable only because the process exits right after and a
+ * hung test is blocked in a system call, not inside stdio.
+ */
+static void
+watchdog_fire(int sig)
+{
+	(void)sig;
+	printf("# TIMEOUT: subtest '%s' still running after %u s (TH_SUBTEST_TIMEOUT)\n",
+	       running_name, running_timeout_s);
+	printf("# the test program is here:\n");
+	fflush(stdout);
+	if (__sanitizer_print_stack_trace)
+		__sanitizer_print_stack_trace(); /* to stderr, which meson keeps */
+	for (size_t i = 0; i < sizeof(started_servers) / sizeof(started_servers[0]); i++) {
+		struct th_server *server = started_servers[i];
+		if (!server)
+			continue;
+		int status;
+		if (waitpid(server->pid, &status, WNOHANG) != 0) {
+			printf("# sluice (pid %d) has already exited, status 0x%x\n",
+			       (int)server->pid, status);
+		} else {
+			printf("# sluice (pid %d) is still running:\n", (int)server->pid);
+			print_proc_file(server->pid, "status", "State:");
+			print_proc_file(server->pid, "wchan", NULL);
+			print_proc_file(server->pid, "stack", NULL);
+			printf("# sending SIGSEGV to its main thread: a sanitizer build reports "
+			       "where "
+			       "it was (in its log below)\n");
+			fflush(stdout);
+			/*
+			 * SIGSEGV to its main thread makes a sanitizer build print where that
+			 * thread is; a thread stuck in the kernel takes it only when it leaves, so
+			 * SIGKILL follows.
+			 */
+			syscall(SYS_tgkill, server->pid, server->pid, SIGSEGV);
+			for (int t = 0; t < 50 && waitpid(server->pid, &status, WNOHANG) == 0; t++)
+				usleep(100000);
+			kill(server->pid, SIGKILL);
+			waitpid(server->pid, &status, 0);
+		}
+		print_log(server);
+	}
+	print_kernel_log_tail(40);
+	printf("not ok %u - %s # timed out after %u s\n", running_index, running_name,
+	       running_timeout_s);
+	printf("Bail out! subtest '%s' hung; the ones after it were not run\n", running_name);
+	fflush(stdout);
+	_exit(1);
+}
+
+/* Seconds a subtest may take before the watchdog ends the program: TH_SUBTEST_TIMEOUT, 0 = none. */
+static unsigned
+subtest_timeout(void)
+{
+	const char *env = getenv("TH_SUBTEST_TIMEOUT");
+	/* Four times the slowest subtest seen under TCG with sanitizers (about 75 s). */
+	return env ? (unsigned)strtoul(env, NULL, 10) : 300;
+}
+
 int
 th_run_one(const char *name, void (*fn)(const void *arg), const void *arg, unsigned index)
 {
 	subtest_failures = 0;
 	int64_t start = th_now_ns();
+	running_name = name;
+	running_index = index;
+	running_timeout_s = subtest_timeout();
+	struct sigaction sa = {.sa_handler = watchdog_fire};
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(running_timeout_s);
 	fn(arg);
+	stop_left_servers();
+	alarm(0);
 	double ms = (double)(th_now_ns() - start) / 1e6;
 	printf("%s %u - %s # %.0f ms\n", subtest_failures ? "not ok" : "ok", index, name, ms);
 	return subtest_failures != 0;
@@ -137,6 +275,38 @@ struct th_server *
 th_server_start_env(const char *const *extra_args, const char *const *env)
 {
 	return th_server_start_user(extra_args, env, NULL, NULL);
+}
+
+static void server_free(struct th_server *server);
+
+/* Names of the copies made for another user in its runtime directory (server_free removes them). */
+#define USER_BIN_NAME "sluice"
+#define USER_SUPP_NAME "lsan.supp"
+
+/*
+ * Copies src into the server's runtime directory as name, mode 0755, owned by uid:gid; the copy's
+ * path (in path), or NULL with a note.
+ */
+static const char *
+copy_for_user(const struct th_server *server, const char *src, const char *name, uid_t uid,
+	      gid_t gid, char *path, size_t size)
+{
+	snprintf(path, size, "%s/%s", server->runtime_dir, name);
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	int out = in < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	bool ok = in >= 0 && out >= 0;
+	char chunk[65536];
+	ssize_t n;
+	while (ok && (n = read(in, chunk, sizeof(chunk))) != 0)
+		ok = n > 0 && write(out, chunk, (size_t)n) == n;
+	ok = ok && fchown(out, uid, gid) == 0;
+	if (!ok)
+		th_note("copying %s to %s: %s", src, path, strerror(errno));
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return ok ? path : NULL;
 }
 
 struct th_server *
@@ -175,6 +345,25 @@ th_server_start_user(const char *const *extra_args, const char *const *env, cons
 	const char *bin = getenv("SLUICE_BIN");
 	if (!bin)
 		bin = "sluice";
+	/*
+	 * A checkout in a directory only root may enter (root's home, mktemp -d) holds a sluice
+	 * and a suppressions file that another user can neither run nor read: that user gets
+	 * copies in its own runtime directory.
+	 */
+	char user_bin[sizeof(server->runtime_dir) + 16],
+		user_supp[sizeof(server->runtime_dir) + 16];
+	const char *supp = getenv("TH_LSAN_SUPPRESSIONS");
+	bool copied = true;
+	if (user && strchr(bin, '/'))
+		copied = (bin = copy_for_user(server, bin, USER_BIN_NAME, uid, gid, user_bin,
+					      sizeof(user_bin))) != NULL;
+	if (user && supp && copied)
+		copied = (supp = copy_for_user(server, supp, USER_SUPP_NAME, uid, gid, user_supp,
+					       sizeof(user_supp))) != NULL;
+	if (!th_check(copied, "cannot copy sluice or its suppressions for %s", user)) {
+		server_free(server);
+		return NULL;
+	}
 	int ready[2];
 	if (pipe2(ready, O_CLOEXEC) < 0) {
 		free(server);
@@ -214,10 +403,9 @@ th_server_start_user(const char *const *extra_args, const char *const *env, cons
 		/* The tests themselves may leak (bad clients die mid-way); sluice must not, beyond
 		 * what tests/lsan.supp lists of Mesa's own libraries. */
 		setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0", 1);
-		if (getenv("TH_LSAN_SUPPRESSIONS")) {
+		if (supp) {
 			char lsan[512];
-			snprintf(lsan, sizeof(lsan), "suppressions=%s:print_suppressions=0",
-				 getenv("TH_LSAN_SUPPRESSIONS"));
+			snprintf(lsan, sizeof(lsan), "suppressions=%s:print_suppressions=0", supp);
 			setenv("LSAN_OPTIONS", lsan, 1);
 		}
 		/* Last, so that a test can override the above. */
@@ -233,6 +421,11 @@ th_server_start_user(const char *const *extra_args, const char *const *env, cons
 	}
 	close(ready[1]);
 	server->pid = pid;
+	for (size_t i = 0; i < sizeof(started_servers) / sizeof(started_servers[0]); i++)
+		if (!started_servers[i]) {
+			started_servers[i] = server;
+			break;
+		}
 
 	/* Sanitizer builds start slowly on a loaded machine, GL under TCG slower still (an
 	 * llvmpipe context takes 10-25 s there): be generous. */
@@ -245,6 +438,11 @@ th_server_start_user(const char *const *extra_args, const char *const *env, cons
 		th_server_stop(server);
 		return NULL;
 	}
+	for (size_t i = 0; i < sizeof(live_servers) / sizeof(live_servers[0]); i++)
+		if (!live_servers[i]) {
+			live_servers[i] = server;
+			break;
+		}
 	return server;
 }
 
@@ -319,11 +517,22 @@ server_end(struct th_server *server)
 static void
 server_free(struct th_server *server)
 {
+	for (size_t i = 0; i < sizeof(started_servers) / sizeof(started_servers[0]); i++)
+		if (started_servers[i] == server)
+			started_servers[i] = NULL;
+	for (size_t i = 0; i < sizeof(live_servers) / sizeof(live_servers[0]); i++)
+		if (live_servers[i] == server)
+			live_servers[i] = NULL;
 	char path[256];
 	unlink(server->log_path);
 	snprintf(path, sizeof(path), "%s/%s.lock", server->runtime_dir, server->socket);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%s", server->runtime_dir, server->socket);
+	unlink(path);
+	/* The copies th_server_start_user made for another user, if any. */
+	snprintf(path, sizeof(path), "%s/" USER_BIN_NAME, server->runtime_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/" USER_SUPP_NAME, server->runtime_dir);
 	unlink(path);
 	rmdir(server->runtime_dir);
 	free(server);
@@ -1280,6 +1489,16 @@ th_dmabuf_free(struct th_dmabuf *dmabuf)
 	fd_close(&dmabuf->vgem_fd);
 }
 
+bool
+th_dmabuf_add_write_fence(struct th_dmabuf *dmabuf, int sync_file)
+{
+	struct dma_buf_import_sync_file req = {.flags = DMA_BUF_SYNC_WRITE, .fd = sync_file};
+	if (ioctl(dmabuf->fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &req) == 0)
+		return true;
+	th_note("DMA_BUF_IOCTL_IMPORT_SYNC_FILE: %s", strerror(errno));
+	return false;
+}
+
 static void
 dmabuf_sync(struct th_dmabuf *dmabuf, uint64_t flags)
 {
@@ -1818,4 +2037,61 @@ th_output_pixel(struct th_client *client, int output, int32_t x, int32_t y)
 	uint32_t pixel = th_capture_pixel(&cap, x, y) & 0xffffff;
 	th_capture_finish(&cap);
 	return pixel;
+}
+
+/* ---- explicit-sync releases ---- */
+
+static void
+release_fenced(void *data, struct zwp_linux_buffer_release_v1 *release, int32_t fd)
+{
+	struct th_release *state = data;
+	state->released = state->fenced = true;
+	struct sync_file_info info = {0};
+	state->fence_is_sync_file = ioctl(fd, SYNC_IOC_FILE_INFO, &info) == 0;
+	state->fence_status = state->fence_is_sync_file ? info.status : -1;
+	state->fence_was_pending = state->fence_is_sync_file && info.status == 0;
+	close(fd);
+	zwp_linux_buffer_release_v1_destroy(release);
+}
+
+static void
+release_immediate(void *data, struct zwp_linux_buffer_release_v1 *release)
+{
+	((struct th_release *)data)->released = true;
+	zwp_linux_buffer_release_v1_destroy(release);
+}
+
+static const struct zwp_linux_buffer_release_v1_listener release_listener = {
+	.fenced_release = release_fenced,
+	.immediate_release = release_immediate,
+};
+
+void
+th_release_listen(struct zwp_linux_buffer_release_v1 *release, struct th_release *state)
+{
+	*state = (struct th_release){0};
+	zwp_linux_buffer_release_v1_add_listener(release, &release_listener, state);
+}
+
+static void
+stop_left_servers(void)
+{
+	for (size_t i = 0; i < sizeof(live_servers) / sizeof(live_servers[0]); i++) {
+		struct th_server *server = live_servers[i];
+		if (!server)
+			continue;
+		th_note("the subtest ended with sluice (pid %d) still running: stopped here",
+			(int)server->pid);
+		server_end(server);
+		print_log(server);
+		server_free(server);
+	}
+}
+
+void
+th_server_share(struct th_server *server)
+{
+	for (size_t i = 0; i < sizeof(live_servers) / sizeof(live_servers[0]); i++)
+		if (live_servers[i] == server)
+			live_servers[i] = NULL;
 }

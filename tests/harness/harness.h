@@ -73,6 +73,11 @@ struct th_server *th_server_start_env(const char *const *extra_args, const char 
 /* The same run as user:group (the test runs as root), with a runtime dir of the user's. */
 struct th_server *th_server_start_user(const char *const *extra_args, const char *const *env,
 				       const char *user, const char *group);
+/*
+ * A server that outlives the subtest that started it (one shared by many cases). Any other left
+ * running when its subtest returns (a th_require that failed) is stopped then, with its log.
+ */
+void th_server_share(struct th_server *server);
 /* SIGTERM, wait; returns true if sluice exited with status 0 (so no sanitizer report either). */
 bool th_server_stop(struct th_server *server);
 /* Stops it like th_server_stop, for a server expected to fail: its wait status, unchecked. */
@@ -225,6 +230,17 @@ bool th_rgb_close(uint32_t got, uint32_t want, int tolerance);
 int th_lit_pixels(struct th_client *client, int output);
 /* The RGB of the next frame on output index at x, y; 0xdeadbeef if it cannot be captured. */
 uint32_t th_output_pixel(struct th_client *client, int output, int32_t x, int32_t y);
+
+/* What one zwp_linux_buffer_release_v1 said; the object is destroyed once it has. */
+struct th_release {
+	bool released, fenced;
+	/* fenced_release: its fence as SYNC_IOC_FILE_INFO saw it on arrival (the fd is closed). */
+	bool fence_is_sync_file;
+	int fence_status;	/* 1 signalled, 0 pending, < 0 an error */
+	bool fence_was_pending; /* fence_status == 0 */
+};
+/* Listens to release, filling *state (zeroed first). */
+void th_release_listen(struct zwp_linux_buffer_release_v1 *release, struct th_release *state);
 /* Writes the capture to $TH_ARTIFACT_DIR (or the build dir) as name.png, for failed tests. */
 void th_capture_save(const struct th_capture *capture, const char *name);
 
@@ -272,6 +288,11 @@ const char *th_dmabuf_source_name(enum th_dmabuf_source source);
 /* Allocates and maps a dma-buf of at least size bytes; false (with a note) on failure. */
 bool th_dmabuf_alloc(enum th_dmabuf_source source, size_t size, struct th_dmabuf *out);
 void th_dmabuf_free(struct th_dmabuf *dmabuf);
+/*
+ * Adds sync_file as a write fence to the dma-buf's reservation (DMA_BUF_IOCTL_IMPORT_SYNC_FILE,
+ * Linux 6.0+), as a GPU's unfinished rendering would: implicit sync waits for it.
+ */
+bool th_dmabuf_add_write_fence(struct th_dmabuf *dmabuf, int sync_file);
 /* Brackets CPU writes with DMA_BUF_IOCTL_SYNC. */
 void th_dmabuf_begin_write(struct th_dmabuf *dmabuf);
 void th_dmabuf_end_write(struct th_dmabuf *dmabuf);

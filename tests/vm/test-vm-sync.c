@@ -398,40 +398,6 @@ test_zwp_error_fence(void)
 	th_check(th_stats_value(stats, "fences_failed") == 1);
 }
 
-struct release_state {
-	bool released, fenced;
-	bool fence_was_pending; /* the fence had not signalled when it arrived */
-};
-
-static bool
-fence_signalled(int fd, int timeout_ms)
-{
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	return poll(&pfd, 1, timeout_ms) == 1;
-}
-
-static void
-release_fenced(void *data, struct zwp_linux_buffer_release_v1 *r, int32_t fd)
-{
-	struct release_state *s = data;
-	s->released = s->fenced = true;
-	s->fence_was_pending = !fence_signalled(fd, 0);
-	close(fd);
-	zwp_linux_buffer_release_v1_destroy(r);
-}
-
-static void
-release_immediate(void *data, struct zwp_linux_buffer_release_v1 *r)
-{
-	((struct release_state *)data)->released = true;
-	zwp_linux_buffer_release_v1_destroy(r);
-}
-
-static const struct zwp_linux_buffer_release_v1_listener release_listener = {
-	.fenced_release = release_fenced,
-	.immediate_release = release_immediate,
-};
-
 /* A release arrives only once the buffer is no longer used: after the commit that replaced it. */
 static void
 test_zwp_release(void)
@@ -449,10 +415,10 @@ test_zwp_release(void)
 	struct th_painted_buffer a, b;
 	th_require(dbuf_create(c, w->width, w->height, 0x0000ff, &a) &&
 		   dbuf_create(c, w->width, w->height, 0x00ff00, &b));
-	struct release_state ra = {0}, rb = {0};
+	struct th_release ra = {0}, rb = {0};
 	struct zwp_linux_buffer_release_v1 *rel =
 		zwp_linux_surface_synchronization_v1_get_release(sync);
-	zwp_linux_buffer_release_v1_add_listener(rel, &release_listener, &ra);
+	th_release_listen(rel, &ra);
 	wl_surface_attach(w->surface, a.buffer, 0, 0);
 	struct th_presented p;
 	th_require(th_commit_and_wait(c, w->surface, &p) && p.presented);
@@ -461,7 +427,7 @@ test_zwp_release(void)
 		shown_at(c, 0, 0);
 	th_check(!ra.released, "A released while it is the surface's buffer");
 	rel = zwp_linux_surface_synchronization_v1_get_release(sync);
-	zwp_linux_buffer_release_v1_add_listener(rel, &release_listener, &rb);
+	th_release_listen(rel, &rb);
 	wl_surface_attach(w->surface, b.buffer, 0, 0);
 	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
 	th_require(th_commit_and_wait(c, w->surface, &p) && p.presented);
@@ -494,7 +460,7 @@ test_zwp_1000_frames(void)
 		   dbuf_create(c, w->width, w->height, 0x00ff00, &bufs[1]));
 	int timeline = sw_sync_timeline_create();
 	th_require(timeline >= 0);
-	struct release_state releases[1000] = {{0}};
+	struct th_release releases[1000] = {{0}};
 	int fds_at_10 = 0, presented = 0;
 	for (int i = 0; i < 1000; i++) {
 		int fence = sw_sync_fence(timeline, (uint32_t)i + 1);
@@ -502,7 +468,7 @@ test_zwp_1000_frames(void)
 		close(fence);
 		struct zwp_linux_buffer_release_v1 *rel =
 			zwp_linux_surface_synchronization_v1_get_release(sync);
-		zwp_linux_buffer_release_v1_add_listener(rel, &release_listener, &releases[i]);
+		th_release_listen(rel, &releases[i]);
 		wl_surface_attach(w->surface, bufs[i % 2].buffer, 0, 0);
 		wl_surface_damage_buffer(w->surface, 0, 0, 32, 32);
 		struct th_presented p = {0};
@@ -625,15 +591,15 @@ run_kms_in_fence(bool composed)
 	th_require(timeline >= 0 && fence >= 0);
 	zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
 	close(fence);
-	struct release_state rel_b = {0}, rel_a = {0};
+	struct th_release rel_b = {0}, rel_a = {0};
 	struct zwp_linux_buffer_release_v1 *rel =
 		zwp_linux_surface_synchronization_v1_get_release(sync);
-	zwp_linux_buffer_release_v1_add_listener(rel, &release_listener, &rel_b);
+	th_release_listen(rel, &rel_b);
 	th_check(presented_only_after(c, w, b.buffer, advance_sw_timeline, &timeline, 0x00ff00));
 	th_check(th_roundtrip(c) && !rel_b.released, "B's release fired while B is shown");
 	/* A replaces B: B's release follows. */
 	rel = zwp_linux_surface_synchronization_v1_get_release(sync);
-	zwp_linux_buffer_release_v1_add_listener(rel, &release_listener, &rel_a);
+	th_release_listen(rel, &rel_a);
 	wl_surface_attach(w->surface, a.buffer, 0, 0);
 	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
 	struct th_presented p;
