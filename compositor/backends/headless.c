@@ -71,8 +71,9 @@ headless_begin_frame(struct sl_output *output, int *age)
 }
 
 static bool
-headless_submit_frame(struct sl_output *output, bool drew)
+headless_submit_frame(struct sl_output *output, bool drew, int render_fence)
 {
+	/* Headless draws with pixman, synchronously: render_fence is always -1. */
 	struct headless_output *ho = headless_from_output(output);
 	if (drew) {
 		ho->frames_drawn++;

@@ -1,10 +1,13 @@
 #include "core/buffer.h"
 
 #include <assert.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <wayland-server-protocol.h>
 
 #include "core/surface.h"
+#include "core/sync.h"
+#include "fd.h"
 
 static void
 buffer_handle_destroy(struct wl_client *client, struct wl_resource *resource)
@@ -23,6 +26,7 @@ buffer_free(struct sl_buffer *buffer)
 	assert(wl_list_empty(&buffer->deferred_releases));
 	wl_signal_emit_mutable(&buffer->events.destroy, buffer);
 	buffer->impl->finish(buffer);
+	fd_close(&buffer->read_fence);
 	free(buffer);
 }
 
@@ -52,6 +56,7 @@ sl_buffer_alloc(const struct sl_buffer_impl *impl, int32_t width, int32_t height
 	wl_signal_init(&buffer->events.resource_destroy);
 	wl_signal_init(&buffer->events.destroy);
 	wl_list_init(&buffer->deferred_releases);
+	buffer->read_fence = -1;
 	return buffer;
 }
 
@@ -163,7 +168,19 @@ sl_buffer_release_or_defer(struct sl_buffer *buffer, struct wl_list *releases)
 		wl_list_init(releases);
 		return;
 	}
-	sl_release_fire_list(releases);
+	/* The GPU may still be reading it: each release that can carry the fence waits on it. */
+	if (buffer && buffer->read_fence >= 0)
+		sl_release_fire_list_fenced(releases, buffer->read_fence);
+	else
+		sl_release_fire_list(releases);
+}
+
+void
+sl_buffer_set_read_fence(struct sl_buffer *buffer, int fence_fd)
+{
+	fd_close(&buffer->read_fence);
+	if (fence_fd >= 0)
+		buffer->read_fence = fcntl(fence_fd, F_DUPFD_CLOEXEC, 0);
 }
 
 bool

@@ -70,6 +70,11 @@ struct sl_buffer {
 	 */
 	unsigned n_scanout;
 	struct wl_list deferred_releases; /* sl_release.link */
+	/*
+	 * The renderer's fence (a sync_file, owned) of the last composited frame that read the
+	 * buffer, -1 when that reading is known to be done: explicit releases carry it.
+	 */
+	int read_fence;
 
 	struct {
 		/* Emitted when the wl_buffer resource is destroyed (weak references drop it). */
@@ -124,8 +129,13 @@ void sl_buffer_scanout_unlock(struct sl_buffer *buffer);
  * left the screen. Fires the deferred releases that can carry the fence; returns how many.
  */
 int sl_buffer_scanout_replaced(struct sl_buffer *buffer, int fence_fd);
-/* Fires the releases now, or when the last plane lets go of the buffer (buffer nullable). */
+/*
+ * Fires the releases now (with the buffer's read fence where it has one and they can carry it),
+ * or when the last plane lets go of the buffer (buffer nullable).
+ */
 void sl_buffer_release_or_defer(struct sl_buffer *buffer, struct wl_list *releases);
+/* A composited frame read the buffer; fence_fd (borrowed) signals when that frame is drawn. */
+void sl_buffer_set_read_fence(struct sl_buffer *buffer, int fence_fd);
 
 /* CPU view of a buffer's pixels, valid between begin and end access. */
 struct sl_buffer_access {

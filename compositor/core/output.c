@@ -374,6 +374,7 @@ output_repaint_once(struct sl_output *output, bool *had_planes)
 	struct sl_server *server = output->server;
 	struct sl_renderer *renderer = server->renderer;
 	bool drew = false;
+	int render_fence = -1;
 	*had_planes = false;
 
 	struct collect_ctx *ctx = calloc(1, sizeof(*ctx));
@@ -458,7 +459,16 @@ output_repaint_once(struct sl_output *output, bool *had_planes)
 				}
 				pixman_region32_fini(&clip);
 			}
-			renderer->impl->end(renderer);
+			render_fence = renderer->impl->end(renderer);
+			if (render_fence >= 0) {
+				server->stats.render_fences++;
+				for (int i = 0; i < ctx->count; i++) {
+					struct sl_buffer *buffer =
+						ctx->candidates[i].surface->current.buffer;
+					if (!ctx->candidates[i].on_plane && buffer)
+						sl_buffer_set_read_fence(buffer, render_fence);
+				}
+			}
 			sl_damage_ring_push(&output->damage_ring, &output->damage);
 			pixman_region32_clear(&output->damage);
 			pixman_region32_fini(&region);
@@ -482,7 +492,9 @@ output_repaint_once(struct sl_output *output, bool *had_planes)
 	output->repaint_state = SL_REPAINT_IN_FLIGHT;
 	if (drew)
 		output->stats.frames_drawn++;
-	return output->impl->submit_frame(output, drew) ? REPAINT_SUBMITTED : REPAINT_FAILED;
+	bool submitted = output->impl->submit_frame(output, drew, render_fence);
+	fd_close(&render_fence);
+	return submitted ? REPAINT_SUBMITTED : REPAINT_FAILED;
 }
 
 static void

@@ -35,11 +35,12 @@ struct sl_output_impl {
 	struct sl_render_target *(*begin_frame)(struct sl_output *output, int *age);
 	/*
 	 * Queues the frame for display. drew is false when nothing was drawn and only the next
-	 * vblank is wanted (frame callbacks, captures). Later, the backend calls
+	 * vblank is wanted (frame callbacks, captures). render_fence (borrowed, -1 for none)
+	 * signals when the drawing is done: the display is to wait for it. Later, the backend calls
 	 * sl_output_presented() once the frame is on screen. Returns false if nothing will be
 	 * presented.
 	 */
-	bool (*submit_frame)(struct sl_output *output, bool drew);
+	bool (*submit_frame)(struct sl_output *output, bool drew, int render_fence);
 	void (*destroy)(struct sl_output *output);
 	/*
 	 * Optional: puts what it can of the frame's surfaces (bottom to top) on planes, marking

@@ -37,18 +37,25 @@ struct sl_renderer_impl {
 	/* Draws the surface's current buffer, clipped to clip (target pixels). */
 	void (*draw_surface)(struct sl_renderer *renderer, struct sl_surface *surface,
 			     const struct sl_placement *placement, const pixman_region32_t *clip);
-	void (*end)(struct sl_renderer *renderer);
+	/*
+	 * Ends the frame. Returns a sync_file (the caller's) that signals once the drawing is done,
+	 * or -1 when it already is: the display waits for it before scanning out, and the client
+	 * buffers read for the frame may be reused once it signals.
+	 */
+	int (*end)(struct sl_renderer *renderer);
 	/* A render target over existing XRGB8888 memory (a KMS dumb buffer), or NULL. */
 	struct sl_render_target *(*target_wrap)(struct sl_renderer *renderer, void *data,
 						int32_t width, int32_t height, uint32_t stride);
 	/*
 	 * A target the display can scan out, allocated on the KMS device the renderer was created
-	 * for; its GEM handle, pitch and modifier are returned for drmModeAddFB2WithModifiers.
+	 * for; a dma-buf of it (the caller's to close), its pitch and modifier are returned for
+	 * drmModeAddFB2WithModifiers. A dma-buf, not a GEM handle: the renderer's handles live in
+	 * a file of its own.
 	 * NULL where the renderer has no such buffers (pixman draws into dumb buffers instead).
 	 */
 	struct sl_render_target *(*target_create_scanout)(struct sl_renderer *renderer,
 							  int32_t width, int32_t height,
-							  uint32_t *handle, uint32_t *pitch,
+							  int *dmabuf_fd, uint32_t *pitch,
 							  uint64_t *modifier);
 	/* Adds every (format, modifier) pair it can draw from a dma-buf. */
 	void (*dmabuf_formats)(struct sl_renderer *renderer, struct sl_format_set *out);

@@ -26,6 +26,7 @@
 	X(fences_to_kms)	    /* acquire fences handed to a plane's IN_FENCE_FD */        \
 	X(fence_holds)		    /* repaints held for a fence the kernel could not take */   \
 	X(releases_fenced)	    /* releases carrying the replacing flip's out-fence */      \
+	X(render_fences)	    /* composited frames that ended with a GPU fence */         \
 	X(feedback_resends)	    /* per-surface feedback sent again after a change */        \
 	X(frames)		    /* output frames drawn */                                   \
 	X(frames_direct)	    /* output frames shown with no composition */               \

@@ -230,13 +230,11 @@ struct sl_surface_commit {
 	bool failed; /* a fence signalled with an error: the buffer is dropped */
 };
 
-/* The state that holds the newest value of a field: pending, queued (newest first), cached,
+/* The committed state that holds the newest value of a field: queued (newest first), cached,
  * current. */
 static const struct sl_surface_state *
-next_state_with(const struct sl_surface *surface, uint32_t flag)
+committed_state_with(const struct sl_surface *surface, uint32_t flag)
 {
-	if (surface->pending.committed & flag)
-		return &surface->pending;
 	const struct sl_surface_commit *commit;
 	wl_list_for_each_reverse (commit, &surface->queued, link)
 		if (commit->state.committed & flag)
@@ -244,6 +242,21 @@ next_state_with(const struct sl_surface *surface, uint32_t flag)
 	if (surface->has_cache && (surface->cached.committed & flag))
 		return &surface->cached;
 	return &surface->current;
+}
+
+/* The same with pending first: what the commit about to happen makes current. */
+static const struct sl_surface_state *
+next_state_with(const struct sl_surface *surface, uint32_t flag)
+{
+	if (surface->pending.committed & flag)
+		return &surface->pending;
+	return committed_state_with(surface, flag);
+}
+
+struct sl_buffer *
+sl_surface_committed_buffer(const struct sl_surface *surface)
+{
+	return committed_state_with(surface, SL_STATE_BUFFER)->buffer;
 }
 
 #define NEXT_FIELD(surface, flag, field) (next_state_with((surface), (flag))->field)

@@ -156,6 +156,11 @@ void sl_surface_take_frame_resources(struct sl_surface *surface, struct wl_list 
 bool sl_surface_has_frame_callbacks(const struct sl_surface *surface);
 /* The buffer the commit about to happen attaches, or NULL (a NULL attach, or none). */
 struct sl_buffer *sl_surface_attached_buffer(struct sl_surface *surface);
+/*
+ * The newest buffer already committed: what the surface shows once its queued (fence-waiting)
+ * and cached commits apply, which may not be on screen yet. NULL for none.
+ */
+struct sl_buffer *sl_surface_committed_buffer(const struct sl_surface *surface);
 
 void sl_surface_state_init(struct sl_surface_state *state);
 void sl_surface_state_finish(struct sl_surface_state *state);

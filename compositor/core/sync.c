@@ -252,10 +252,17 @@ sync_waiter_signalled_ok(int fd)
 void
 sl_release_fire_list(struct wl_list *releases)
 {
+	sl_release_fire_list_fenced(releases, -1);
+}
+
+void
+sl_release_fire_list_fenced(struct wl_list *releases, int fence_fd)
+{
 	struct sl_release *release, *tmp;
 	wl_list_for_each_safe (release, tmp, releases, link) {
 		wl_list_remove(&release->link);
 		wl_list_init(&release->link);
-		release->fire(release);
+		if (fence_fd < 0 || !release->fire_fenced(release, fence_fd))
+			release->fire(release);
 	}
 }

@@ -43,6 +43,8 @@ struct sl_release {
 };
 
 void sl_release_fire_list(struct wl_list *releases);
+/* The same, each with fence_fd (borrowed) where it can carry it, plainly where not. */
+void sl_release_fire_list_fenced(struct wl_list *releases, int fence_fd);
 
 /* Whether a sync_file has signalled without an error (never blocks). */
 bool sync_file_signalled_ok(int fd);

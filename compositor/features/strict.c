@@ -396,8 +396,13 @@ held_by_state(const struct sl_buffer *buffer)
 static void
 check_buffer_reuse(struct strict_client *sc, struct sl_surface *surface, struct sl_buffer *buffer)
 {
-	if (buffer == surface->current.buffer)
-		return; /* re-committing what is shown: nothing new was written */
+	/*
+	 * Re-committing the newest committed buffer writes nothing new. Compared with what is
+	 * shown instead, a buffer committed again behind a commit still waiting for its fence
+	 * would pass unseen.
+	 */
+	if (buffer == sl_surface_committed_buffer(surface))
+		return;
 	uint32_t surface_id = wl_resource_get_id(surface->resource);
 	uint32_t id = buffer->resource ? wl_resource_get_id(buffer->resource) : 0;
 	const struct sl_surface_state *pending = &surface->pending;

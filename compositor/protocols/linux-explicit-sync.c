@@ -1,11 +1,13 @@
 /*
  * zwp_linux_explicit_synchronization_v1: an acquire sync_file per commit, and a release object
- * per commit that gets immediate_release once sluice no longer reads that commit's buffer.
+ * per commit that fires once sluice no longer reads that commit's buffer.
  *
  * The pending state goes to the surface at commit (surface.c turns the acquire into a wait on the
- * event loop and queues the commit behind it; core/sync.c). Releases: the renderers read client
- * buffers synchronously (pixman) or up to a glFinish, so a composited buffer is done with as soon
- * as its commit is superseded; the release then fires at once. A buffer on a plane is read by the
+ * event loop and queues the commit behind it; core/sync.c). Releases: pixman, and GL where EGL
+ * has no native fences, read client buffers synchronously, so a composited buffer is done with as
+ * soon as its commit is superseded and immediate_release fires then. Where GL frames end with a
+ * native fence, the buffer's read fence (the last frame that sampled it) goes with
+ * fenced_release instead (core/buffer.c). A buffer on a plane is read by the
  * display until the flip that replaces it: when that commit is submitted, the KMS backend hands
  * its CRTC out-fence to the buffer's releases (fenced_release), so the client learns when it may
  * reuse the buffer a frame earlier and the kernel, not sluice, signals it.
@@ -45,7 +47,7 @@ static void
 zwp_release_fire(struct sl_release *base)
 {
 	struct zwp_release *release = wl_container_of(base, release, base);
-	/* Composited buffers are read synchronously: nothing left to wait for. */
+	/* Nothing left to wait for: the buffer was read synchronously, or never. */
 	zwp_linux_buffer_release_v1_send_immediate_release(release->resource);
 	wl_resource_destroy(release->resource);
 }

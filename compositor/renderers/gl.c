@@ -9,10 +9,15 @@
  * for pairs EGL imports only that way, so the driver converts) that is sampled in place for every
  * frame. That is decided by what EGL can do, not by whether it renders in software: llvmpipe
  * imports linear dma-bufs since Mesa 24.1. A dma-buf EGL refuses is read through a CPU mapping
- * instead (said once per format and modifier, with EGL's error), and so is every dma-buf on the
- * one stack where importing is known to break: llvmpipe before Mesa 23.1, which accepts the
- * import and then crashes sampling it (mesa#6438). The frame ends with glFinish: the buffer is
- * complete before the atomic commit that shows it.
+ * instead (said once per format and modifier, with EGL's error), and so is every dma-buf where
+ * importing is known to break: on llvmpipe before Mesa 23.1 all of them (mesa#6438: accepted,
+ * then a crash sampling it), and on later llvmpipe on a KMS device (kms_swrast) the foreign ones
+ * (see gl_import_dmabuf). The GEM handles of GBM and EGL live in a file of the renderer's own.
+ *
+ * Where EGL has native fences (EGL_ANDROID_native_fence_sync) a frame ends with one: the KMS
+ * commit takes it as the plane's IN_FENCE_FD and the explicit releases of the client buffers the
+ * frame read carry it, so neither sluice nor the client waits for the GPU on the CPU. Without
+ * them the frame ends with glFinish, complete before the commit that shows it.
  *
  * GL's window coordinates put y = 0 at the first row in memory, which is the top of the display:
  * output coordinates map to GL without a flip.
@@ -23,12 +28,15 @@
 #include <GLES2/gl2ext.h>
 #include <assert.h>
 #include <inttypes.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <drm_fourcc.h>
 #include <gbm.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xf86drm.h>
 
 #include "core/buffer.h"
 #include "core/format-set.h"
@@ -54,6 +62,13 @@ struct gl_program {
 
 struct gl_renderer {
 	struct sl_renderer base;
+	/*
+	 * GBM and EGL get a file of their own on the device. GEM handles belong to a file, not to
+	 * whoever asked for them: were Mesa to share the KMS backend's file, the backend closing
+	 * the handle it took for a client buffer's framebuffer would close Mesa's handle for the
+	 * same object too (tests/vm/repro-llvmpipe-foreign own-closed faults on exactly that).
+	 */
+	int render_fd;
 	struct gbm_device *gbm;
 	EGLDisplay display;
 	EGLContext context;
@@ -63,16 +78,23 @@ struct gl_renderer {
 	PFNGLEGLIMAGETARGETTEXTURE2DOESPROC image_target_texture;
 	PFNEGLQUERYDMABUFFORMATSEXTPROC query_dmabuf_formats;	  /* NULL without modifiers */
 	PFNEGLQUERYDMABUFMODIFIERSEXTPROC query_dmabuf_modifiers; /* NULL without modifiers */
-	bool has_external;					  /* GL_OES_EGL_image_external */
-	bool software;						  /* llvmpipe or softpipe */
-	/*
-	 * Client dma-bufs are not given to EGL: where a software GL accepts the import and then
-	 * crashes sampling it (gl_renderer_create says which case).
-	 */
-	bool cpu_only;
+	/* EGL_ANDROID_native_fence_sync: frames end with a sync_file, not glFinish. */
+	PFNEGLCREATESYNCKHRPROC create_sync; /* NULL without native fences */
+	PFNEGLDESTROYSYNCKHRPROC destroy_sync;
+	PFNEGLDUPNATIVEFENCEFDANDROIDPROC dup_native_fence;
+	bool fence_failure_logged;
+	bool has_external; /* GL_OES_EGL_image_external */
+	bool software;	   /* llvmpipe or softpipe */
+	/* Which client dma-bufs are given to EGL (gl_renderer_create says why). */
+	enum {
+		GL_IMPORT_ALL,
+		GL_IMPORT_NATIVE, /* only the KMS device's own objects */
+		GL_IMPORT_NONE,
+	} import;
+	int probe_fd; /* GL_IMPORT_NATIVE: a private file on the device, for is_native() */
 	int mesa_major, mesa_minor; /* 0.0 if GL is not Mesa's */
 	/* (format, modifier) pairs whose path was logged, to say each decision once. */
-	struct sl_format_set logged_gpu, logged_cpu;
+	struct sl_format_set logged_gpu, logged_cpu, logged_foreign;
 	struct gl_program textured, solid, external;
 	GLuint texture;
 	struct sl_render_target *target; /* between begin and end */
@@ -211,9 +233,10 @@ gl_target_destroy(struct sl_renderer *renderer, struct sl_render_target *target)
 
 static struct sl_render_target *
 gl_target_create_scanout(struct sl_renderer *renderer, int32_t width, int32_t height,
-			 uint32_t *handle, uint32_t *pitch, uint64_t *modifier)
+			 int *dmabuf_fd, uint32_t *pitch, uint64_t *modifier)
 {
 	struct gl_renderer *gr = gl_renderer(renderer);
+	int fd = -1;
 	struct sl_render_target *target = calloc(1, sizeof(*target));
 	if (!target)
 		return NULL;
@@ -226,14 +249,13 @@ gl_target_create_scanout(struct sl_renderer *renderer, int32_t width, int32_t he
 		log_errno("gl", "cannot allocate a %dx%d scanout buffer", width, height);
 		goto err;
 	}
-	int fd = gbm_bo_get_fd(target->bo);
+	fd = gbm_bo_get_fd(target->bo);
 	if (fd < 0) {
 		log_errno("gl", "cannot export the scanout buffer");
 		goto err;
 	}
 	*modifier = gbm_bo_get_modifier(target->bo);
 	*pitch = gbm_bo_get_stride(target->bo);
-	*handle = gbm_bo_get_handle(target->bo).u32;
 	EGLint attribs[] = {
 		EGL_WIDTH,
 		width,
@@ -252,7 +274,6 @@ gl_target_create_scanout(struct sl_renderer *renderer, int32_t width, int32_t he
 	/* The image keeps its own reference to the dma-buf. */
 	target->image =
 		gr->create_image(gr->display, EGL_NO_CONTEXT, EGL_LINUX_DMA_BUF_EXT, NULL, attribs);
-	close(fd);
 	if (target->image == EGL_NO_IMAGE_KHR) {
 		log_error("gl", "EGL cannot import the scanout buffer (0x%x)", eglGetError());
 		goto err;
@@ -272,8 +293,11 @@ gl_target_create_scanout(struct sl_renderer *renderer, int32_t width, int32_t he
 	glClearColor(0, 0, 0, 1);
 	glClear(GL_COLOR_BUFFER_BIT);
 	glFinish();
+	*dmabuf_fd = fd;
 	return target;
 err:
+	if (fd >= 0)
+		close(fd);
 	gl_target_destroy(renderer, target);
 	return NULL;
 }
@@ -291,14 +315,33 @@ gl_begin(struct sl_renderer *renderer, struct sl_render_target *target)
 	glEnable(GL_SCISSOR_TEST);
 }
 
-static void
+static int
 gl_end(struct sl_renderer *renderer)
 {
 	struct gl_renderer *gr = gl_renderer(renderer);
 	glDisable(GL_SCISSOR_TEST);
-	/* The commit that shows the buffer follows right away: it must be complete. */
-	glFinish();
 	gr->target = NULL;
+	int fd = EGL_NO_NATIVE_FENCE_FD_ANDROID;
+	if (gr->create_sync) {
+		EGLSyncKHR sync = gr->create_sync(gr->display, EGL_SYNC_NATIVE_FENCE_ANDROID, NULL);
+		if (sync != EGL_NO_SYNC_KHR) {
+			/* The fence exists once the commands before it are flushed. */
+			glFlush();
+			fd = gr->dup_native_fence(gr->display, sync);
+			gr->destroy_sync(gr->display, sync);
+		}
+		if (fd < 0 && !gr->fence_failure_logged) {
+			gr->fence_failure_logged = true;
+			log_warn("gl",
+				 "EGL made no native fence for a frame (0x%x): finishing frames "
+				 "on the CPU instead",
+				 eglGetError());
+		}
+	}
+	/* Without a fence the commit that shows the buffer must find it complete. */
+	if (fd < 0)
+		glFinish();
+	return fd < 0 ? -1 : fd;
 }
 
 static void
@@ -593,6 +636,32 @@ import_image(struct gl_renderer *gr, struct sl_buffer *buffer)
 	return gr->create_image(gr->display, EGL_NO_CONTEXT, EGL_LINUX_DMA_BUF_EXT, NULL, attribs);
 }
 
+/*
+ * Mesa's kms_swrast (llvmpipe on a KMS device, 25.0 at least) reads an imported dma-buf by
+ * importing it into the device's file and mapping it as a dumb buffer. The kernel maps only the
+ * device's own objects that way, not ones imported from another exporter (vgem, udmabuf, a heap):
+ * for those the map fails, llvmpipe samples from NULL and the process faults at the first draw
+ * (tests/vm/repro-llvmpipe-foreign.c shows it without sluice). So ask the kernel the same
+ * question, on a private file so that closing the handle cannot take one from Mesa or from the
+ * KMS backend, which share the renderer's file.
+ */
+static bool
+is_native(struct gl_renderer *gr, struct sl_buffer *buffer)
+{
+	bool native = true;
+	for (unsigned i = 0; i < buffer->dmabuf.n_planes && native; i++) {
+		uint32_t handle;
+		if (drmPrimeFDToHandle(gr->probe_fd, buffer->dmabuf.planes[i].fd, &handle) != 0) {
+			native = false;
+			break;
+		}
+		struct drm_mode_map_dumb map = {.handle = handle};
+		native = drmIoctl(gr->probe_fd, DRM_IOCTL_MODE_MAP_DUMB, &map) == 0;
+		drmCloseBufferHandle(gr->probe_fd, handle);
+	}
+	return native;
+}
+
 static enum sl_dmabuf_import
 gl_import_dmabuf(struct sl_renderer *renderer, struct sl_buffer *buffer)
 {
@@ -604,7 +673,8 @@ gl_import_dmabuf(struct sl_renderer *renderer, struct sl_buffer *buffer)
 	EGLImageKHR image = EGL_NO_IMAGE_KHR;
 	char name[5];
 	EGLint egl_error = EGL_SUCCESS;
-	if ((!external || gr->has_external) && !gr->cpu_only) {
+	bool foreign = gr->import == GL_IMPORT_NATIVE && !is_native(gr, buffer);
+	if ((!external || gr->has_external) && gr->import != GL_IMPORT_NONE && !foreign) {
 		image = import_image(gr, buffer);
 		if (image == EGL_NO_IMAGE_KHR)
 			egl_error = eglGetError();
@@ -645,11 +715,14 @@ gl_import_dmabuf(struct sl_renderer *renderer, struct sl_buffer *buffer)
 		return SL_DMABUF_IMPORT_FAILED;
 	}
 	sl_buffer_end_access(buffer);
-	if (!sl_format_set_has(&gr->logged_cpu, buffer->format, buffer->dmabuf.modifier)) {
-		sl_format_set_add(&gr->logged_cpu, buffer->format, buffer->dmabuf.modifier);
+	struct sl_format_set *logged = foreign ? &gr->logged_foreign : &gr->logged_cpu;
+	if (!sl_format_set_has(logged, buffer->format, buffer->dmabuf.modifier)) {
+		sl_format_set_add(logged, buffer->format, buffer->dmabuf.modifier);
 		log_info("gl", "dma-bufs %s/0x%016" PRIx64 ": read on the CPU: %s (EGL error 0x%x)",
 			 format_fourcc_str(buffer->format, name), buffer->dmabuf.modifier,
-			 gr->cpu_only ? "this Mesa's software GL crashes sampling imported dma-bufs"
+			 gr->import == GL_IMPORT_NONE
+				 ? "this Mesa's software GL crashes sampling imported dma-bufs"
+			 : foreign ? "not the KMS device's own, which this llvmpipe cannot map"
 			 : external && !gr->has_external ? "GLES has no external textures"
 							 : "EGL refused the import",
 			 egl_error);
@@ -672,7 +745,7 @@ gl_dmabuf_formats(struct sl_renderer *renderer, struct sl_format_set *out)
 		n_formats = 0;
 	for (unsigned i = 0; i < count; i++) {
 		uint32_t drm = table[i].drm;
-		if (gr->cpu_only) {
+		if (gr->import != GL_IMPORT_ALL) {
 			/* Exactly what the CPU path reads: linear layouts. */
 			if (table[i].is_yuv || gl_supports_shm_format(renderer, drm)) {
 				sl_format_set_add(out, drm, DRM_FORMAT_MOD_LINEAR);
@@ -750,9 +823,14 @@ gl_destroy(struct sl_renderer *renderer)
 	}
 	if (gr->gbm)
 		gbm_device_destroy(gr->gbm);
+	if (gr->render_fd >= 0)
+		close(gr->render_fd);
 	sl_format_set_finish(&gr->external_only);
 	sl_format_set_finish(&gr->logged_gpu);
 	sl_format_set_finish(&gr->logged_cpu);
+	sl_format_set_finish(&gr->logged_foreign);
+	if (gr->probe_fd >= 0)
+		close(gr->probe_fd);
 	free(gr);
 }
 
@@ -770,6 +848,29 @@ static const struct sl_renderer_impl gl_renderer_impl = {
 	.target_pixels = gl_target_pixels,
 };
 
+/*
+ * Opens the device behind drm_fd once more, for this renderer alone. A second file on a primary
+ * node is authenticated only for root; anyone else (under seatd) has the master file vouch for
+ * it, which works while the session is active, as it is when the renderer is made.
+ */
+static int
+open_private_file(int drm_fd, const char *why)
+{
+	char *node = drmGetDeviceNameFromFd2(drm_fd);
+	int fd = node ? open(node, O_RDWR | O_CLOEXEC | O_NOCTTY) : -1;
+	if (fd < 0) {
+		log_errno("gl", "cannot open %s again %s", node ? node : "the device", why);
+		free(node);
+		return -1;
+	}
+	free(node);
+	drm_magic_t magic;
+	if (drmGetMagic(fd, &magic) == 0 && drmAuthMagic(drm_fd, magic) != 0)
+		log_debug("gl", "the master file does not authenticate the renderer's own: %s",
+			  strerror(errno));
+	return fd;
+}
+
 struct sl_renderer *
 renderer_gl_create(int drm_fd)
 {
@@ -780,8 +881,10 @@ renderer_gl_create(int drm_fd)
 	gr->display = EGL_NO_DISPLAY;
 	gr->context = EGL_NO_CONTEXT;
 	wl_list_init(&gr->buffers);
+	gr->probe_fd = -1;
 
-	gr->gbm = gbm_create_device(drm_fd);
+	gr->render_fd = open_private_file(drm_fd, "for the GL renderer");
+	gr->gbm = gr->render_fd >= 0 ? gbm_create_device(gr->render_fd) : NULL;
 	if (!gr->gbm) {
 		log_error("gl", "GBM cannot use this device");
 		goto err;
@@ -845,6 +948,20 @@ renderer_gl_create(int drm_fd)
 		if (!gr->query_dmabuf_formats || !gr->query_dmabuf_modifiers)
 			gr->query_dmabuf_formats = NULL, gr->query_dmabuf_modifiers = NULL;
 	}
+	if (has_extension(ext, "EGL_ANDROID_native_fence_sync") &&
+	    has_extension(ext, "EGL_KHR_fence_sync")) {
+		gr->create_sync = (PFNEGLCREATESYNCKHRPROC)eglGetProcAddress("eglCreateSyncKHR");
+		gr->destroy_sync = (PFNEGLDESTROYSYNCKHRPROC)eglGetProcAddress("eglDestroySyncKHR");
+		gr->dup_native_fence = (PFNEGLDUPNATIVEFENCEFDANDROIDPROC)eglGetProcAddress(
+			"eglDupNativeFenceFDANDROID");
+		if (!gr->destroy_sync || !gr->dup_native_fence)
+			gr->create_sync = NULL;
+	}
+	log_info("gl", "%s",
+		 gr->create_sync ? "frames end with an EGL native fence: the display and the "
+				   "clients' releases wait on the GPU, not sluice"
+				 : "EGL has no native fences: each frame is finished (glFinish) "
+				   "before it is shown");
 	/* Without external textures, YUV dma-bufs are not offered (the CPU path is a fallback). */
 	gr->has_external = has_extension(gl_ext, "GL_OES_EGL_image_external") &&
 			   program_create(&gr->external, external_src);
@@ -858,27 +975,35 @@ renderer_gl_create(int drm_fd)
 		gr->mesa_major = gr->mesa_minor = 0;
 	/*
 	 * Where a software GL is known to crash sampling an imported dma-buf, those buffers take
-	 * the CPU path. Mesa before 23.1: mesa#6438. Mesa 25.0.7's llvmpipe on a KMS device (GBM,
-	 * kms_swrast) too: every linear import from vkms, vgem, udmabuf or the system heap is
-	 * accepted and then faults in a rasteriser thread at the first draw (a NULL texture base;
-	 * tests/vm/test-vm-current.c with SLUICE_GL_FORCE_DMABUF_IMPORT=1 reproduces it).
-	 * SLUICE_GL_FORCE_DMABUF_IMPORT=1 gives every dma-buf to EGL anyway, to try a new Mesa.
+	 * the CPU path. Mesa before 23.1: all of them (mesa#6438). Later llvmpipe on a KMS device
+	 * (kms_swrast): the foreign ones, see is_native(). SLUICE_GL_FORCE_DMABUF_IMPORT=1 gives
+	 * every dma-buf to EGL anyway, to try a new Mesa.
 	 */
 	const char *force = getenv("SLUICE_GL_FORCE_DMABUF_IMPORT");
 	bool force_import = force && strcmp(force, "1") == 0;
 	bool old_mesa =
 		mesa && (gr->mesa_major < 23 || (gr->mesa_major == 23 && gr->mesa_minor < 1));
-	gr->cpu_only = gr->software && !force_import;
-	if (gr->cpu_only && old_mesa)
+	gr->import = !gr->software || force_import ? GL_IMPORT_ALL
+		     : old_mesa			   ? GL_IMPORT_NONE
+						   : GL_IMPORT_NATIVE;
+	if (gr->import == GL_IMPORT_NATIVE) {
+		/* Not the render file: a probe's handle must never be one Mesa holds. */
+		gr->probe_fd = open_private_file(drm_fd, "to tell the device's dma-bufs apart");
+		if (gr->probe_fd < 0)
+			gr->import = GL_IMPORT_NONE;
+	}
+	if (gr->import == GL_IMPORT_NONE && old_mesa)
 		log_info("gl",
 			 "software rendering on Mesa %d.%d: client dma-bufs are read through CPU "
 			 "mappings (llvmpipe before 23.1 crashes sampling imported ones)",
 			 gr->mesa_major, gr->mesa_minor);
-	else if (gr->cpu_only)
+	else if (gr->import == GL_IMPORT_NONE)
+		log_info("gl", "software rendering: client dma-bufs are read on the CPU");
+	else if (gr->import == GL_IMPORT_NATIVE)
 		log_info("gl",
-			 "software rendering on Mesa %d.%d: client dma-bufs are read on the CPU "
-			 "(its "
-			 "llvmpipe faults sampling dma-bufs imported on a KMS device; "
+			 "software rendering on Mesa %d.%d: the KMS device's own dma-bufs are "
+			 "imported through EGL, foreign ones read on the CPU (this llvmpipe maps "
+			 "an imported buffer as a dumb buffer of the device, and faults on others; "
 			 "SLUICE_GL_FORCE_DMABUF_IMPORT=1 imports them anyway)",
 			 gr->mesa_major, gr->mesa_minor);
 	else if (force_import)

@@ -88,13 +88,14 @@ pixman_begin(struct sl_renderer *renderer, struct sl_render_target *target)
 	pr->target = target;
 }
 
-static void
+static int
 pixman_end(struct sl_renderer *renderer)
 {
 	struct pixman_renderer *pr = pixman_renderer(renderer);
 	assert(pr->target);
 	pixman_image_set_clip_region32(pr->target->image, NULL);
 	pr->target = NULL;
+	return -1; /* pixman draws synchronously */
 }
 
 static void

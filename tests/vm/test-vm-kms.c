@@ -145,6 +145,12 @@ writeback_pixels(const char *renderer)
 		th_check(th_server_log_count(server, "GLES2 renderer") ==
 				 (strcmp(renderer, "gl") == 0),
 			 "the %s renderer must be the one drawing", renderer);
+		int fence_lines =
+			th_server_log_count(server, "frames end with an EGL native fence") +
+			th_server_log_count(server, "EGL has no native fences");
+		th_check(fence_lines == (strcmp(renderer, "gl") == 0),
+			 "the GL renderer must say once how its frames end (%d lines)",
+			 fence_lines);
 		th_buffer_destroy(b);
 	}
 	th_window_destroy(w);

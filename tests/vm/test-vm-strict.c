@@ -122,8 +122,11 @@ test_stride_alignment(void)
 }
 
 /*
- * A fullscreen heap buffer A on the primary plane is replaced by B; A is committed again right
- * away, while the display still reads it (its release comes with the next flip).
+ * A fullscreen heap buffer A on the primary plane is replaced by B, and A is committed again
+ * while it is still shown: B's commit waits for a fence (its acquire fence, or a write fence in
+ * its dma-buf for implicit sync) that signals only once sluice has read both commits. Without
+ * that wait a busy machine may read B's commit, flip to it and release A before it reads A's,
+ * and there would be no fault to find.
  */
 static void
 run_reuse(bool explicit_sync, const char *want)
@@ -146,13 +149,12 @@ run_reuse(bool explicit_sync, const char *want)
 		explicit_sync ? zwp_linux_explicit_synchronization_v1_get_synchronization(
 					c->explicit_sync, w->surface)
 			      : NULL;
-	int timeline = explicit_sync ? sw_sync_timeline_create() : -1;
-	th_require(!explicit_sync || timeline >= 0);
+	int timeline = sw_sync_timeline_create();
+	th_require(timeline >= 0);
 	uint32_t value = 0;
-	struct wl_buffer *order[] = {a.buffer, a.buffer, b.buffer, a.buffer};
-	for (int i = 0; i < 4; i++) {
+	/* A reaches the plane before the fault; its presentation says it is scanned out. */
+	for (int i = 0; i < 2; i++) {
 		if (sync) {
-			/* Already signalled: only the release matters here. */
 			int fence = sw_sync_fence(timeline, ++value);
 			sw_sync_advance(timeline, 1);
 			zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, fence);
@@ -160,22 +162,41 @@ run_reuse(bool explicit_sync, const char *want)
 			zwp_linux_buffer_release_v1_destroy(
 				zwp_linux_surface_synchronization_v1_get_release(sync));
 		}
+		wl_surface_attach(w->surface, a.buffer, 0, 0);
+		wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+		struct th_presented p;
+		th_require(th_commit_and_wait(c, w->surface, &p) && p.presented);
+		th_check(p.flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY,
+			 "A was composited (flags 0x%x), not scanned out", p.flags);
+	}
+	/* B, held back by a fence not signalled yet; then A again. */
+	int gate = sw_sync_fence(timeline, ++value);
+	th_require(gate >= 0);
+	if (!sync)
+		th_require(th_dmabuf_add_write_fence(&b.mem, gate));
+	struct wl_buffer *order[] = {b.buffer, a.buffer};
+	struct th_presented shown;
+	for (int i = 0; i < 2; i++) {
+		if (sync) {
+			zwp_linux_surface_synchronization_v1_set_acquire_fence(sync, gate);
+			zwp_linux_buffer_release_v1_destroy(
+				zwp_linux_surface_synchronization_v1_get_release(sync));
+		}
 		wl_surface_attach(w->surface, order[i], 0, 0);
 		wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
-		if (i < 2) {
-			/* A reaches the plane before the fault. */
-			struct th_presented p;
-			th_check(th_commit_and_wait(c, w->surface, &p) && p.presented);
-		} else {
-			/* B, then A again in the same flush: A is still on screen. */
-			wl_surface_commit(w->surface);
-		}
+		if (i == 1)
+			th_feedback_request(c, w->surface, &shown);
+		wl_surface_commit(w->surface);
 	}
+	close(gate);
+	/* Both commits are read: now B's fence signals and the two apply together. */
 	th_check(th_roundtrip(c));
+	th_check(sw_sync_advance(timeline, 1));
+	th_check(th_dispatch_until(c, &shown.done, 10000) && shown.presented,
+		 "A, committed again after B, was not presented");
 	if (sync)
 		zwp_linux_surface_synchronization_v1_destroy(sync);
-	if (timeline >= 0)
-		close(timeline);
+	close(timeline);
 	th_painted_buffer_destroy(&a);
 	th_painted_buffer_destroy(&b);
 	th_window_destroy(w);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <drm_fourcc.h>
 #include <xf86drm.h>
 #include <xf86drmMode.h>
@@ -73,16 +74,27 @@ kms_scanout_fb_create(int fd, struct sl_renderer *renderer, int32_t width, int32
 	}
 	*fb = (struct kms_fb){0};
 	uint64_t modifier = DRM_FORMAT_MOD_INVALID;
-	fb->target = renderer->impl->target_create_scanout(renderer, width, height, &fb->handle,
+	int dmabuf_fd = -1;
+	fb->target = renderer->impl->target_create_scanout(renderer, width, height, &dmabuf_fd,
 							   &fb->pitch, &modifier);
 	if (!fb->target)
 		return false;
-	uint32_t handles[4] = {fb->handle}, pitches[4] = {fb->pitch}, offsets[4] = {0};
+	uint32_t handle = 0;
+	bool ok = drmPrimeFDToHandle(fd, dmabuf_fd, &handle) == 0;
+	close(dmabuf_fd);
+	uint32_t handles[4] = {handle}, pitches[4] = {fb->pitch}, offsets[4] = {0};
 	uint64_t modifiers[4] = {modifier};
 	bool with_modifier = modifier != DRM_FORMAT_MOD_INVALID;
-	if (drmModeAddFB2WithModifiers(fd, (uint32_t)width, (uint32_t)height, DRM_FORMAT_XRGB8888,
-				       handles, pitches, offsets, with_modifier ? modifiers : NULL,
-				       &fb->fb_id, with_modifier ? DRM_MODE_FB_MODIFIERS : 0) < 0) {
+	ok = ok &&
+	     drmModeAddFB2WithModifiers(fd, (uint32_t)width, (uint32_t)height, DRM_FORMAT_XRGB8888,
+					handles, pitches, offsets, with_modifier ? modifiers : NULL,
+					&fb->fb_id, with_modifier ? DRM_MODE_FB_MODIFIERS : 0) == 0;
+	int saved = errno;
+	/* The framebuffer keeps the object; the handle was only this file's name for it. */
+	if (handle)
+		drmCloseBufferHandle(fd, handle);
+	if (!ok) {
+		errno = saved;
 		log_errno("kms", "cannot add the renderer's buffer as a framebuffer");
 		return false;
 	}

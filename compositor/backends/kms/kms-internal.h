@@ -82,8 +82,9 @@ atomic_add(struct atomic *atomic, uint32_t object, uint32_t prop, uint64_t value
 /* ---- framebuffers, devices and outputs ---- */
 
 struct kms_fb {
-	bool dumb; /* a dumb buffer we created (else the renderer owns the memory) */
-	uint32_t handle, fb_id, pitch;
+	bool dumb;	 /* a dumb buffer we created (else the renderer owns the memory) */
+	uint32_t handle; /* a dumb buffer's only: the renderer's are named by dma-buf */
+	uint32_t fb_id, pitch;
 	uint64_t size;
 	void *map;
 	struct sl_render_target *target; /* nullable: writeback buffers are only read */

@@ -10,6 +10,7 @@
  *                                 CRTC produced into our buffer (writeback.c).
  */
 #include <errno.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,16 +54,24 @@ kms_add_modeset(struct kms_output *ko, struct atomic *atomic)
 
 /* Fills an atomic request for showing fb; false if the driver lacks a property it needs. */
 static bool
-build_commit(struct kms_output *ko, struct kms_fb *fb, bool modeset, bool writeback,
-	     drmModeAtomicReq *req)
+build_commit(struct kms_output *ko, struct kms_fb *fb, int render_fence, bool modeset,
+	     bool writeback, drmModeAtomicReq *req)
 {
 	struct atomic atomic = {.req = req};
+	/* The kernel holds the flip until the renderer is done: sluice never waits for the GPU. */
+	uint32_t in_fence_prop = ko->plane->props[PLANE_IN_FENCE_FD];
+	bool in_fence = render_fence >= 0 && in_fence_prop;
 	if (modeset) {
 		kms_add_modeset(ko, &atomic);
 		kms_writeback_add_route(ko, &atomic);
 	}
 	if (ko->liftoff) {
 		/* libliftoff fills in every plane: ours (composition) and the clients'. */
+		if (in_fence)
+			liftoff_layer_set_property(ko->composition_layer, "IN_FENCE_FD",
+						   (uint64_t)render_fence);
+		else
+			liftoff_layer_unset_property(ko->composition_layer, "IN_FENCE_FD");
 		if (atomic.failed ||
 		    liftoff_layer_set_property(ko->composition_layer, "FB_ID", fb->fb_id) < 0 ||
 		    liftoff_output_apply(ko->liftoff, req,
@@ -82,6 +91,8 @@ build_commit(struct kms_output *ko, struct kms_fb *fb, bool modeset, bool writeb
 	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_CRTC_Y], 0);
 	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_CRTC_W], ko->mode.hdisplay);
 	atomic_add(&atomic, ko->plane->id, ko->plane->props[PLANE_CRTC_H], ko->mode.vdisplay);
+	if (in_fence)
+		atomic_add(&atomic, ko->plane->id, in_fence_prop, (uint64_t)render_fence);
 fences:
 	if (ko->crtc_props[CRTC_OUT_FENCE_PTR])
 		atomic_add(&atomic, ko->crtc_id, ko->crtc_props[CRTC_OUT_FENCE_PTR],
@@ -101,7 +112,7 @@ test_modeset(struct kms_output *ko, drmModeAtomicReq *req)
 }
 
 static bool
-kms_submit_frame(struct sl_output *output, bool drew)
+kms_submit_frame(struct sl_output *output, bool drew, int render_fence)
 {
 	struct kms_output *ko = kms_from_output(output);
 	int index = drew ? (ko->front == 0 ? 1 : 0) : ko->front;
@@ -115,10 +126,13 @@ kms_submit_frame(struct sl_output *output, bool drew)
 	ko->out_fence = -1;
 	ko->writeback_fence = -1;
 
+	/* Every atomic driver has IN_FENCE_FD (the DRM core adds it); this is only a backstop. */
+	if (drew && render_fence >= 0 && !ko->plane->props[PLANE_IN_FENCE_FD])
+		poll(&(struct pollfd){.fd = render_fence, .events = POLLIN}, 1, -1);
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
 	if (!req)
 		return false;
-	bool ok = build_commit(ko, fb, modeset, writeback, req);
+	bool ok = build_commit(ko, fb, drew ? render_fence : -1, modeset, writeback, req);
 	if (ok && modeset && !test_modeset(ko, req) && ko->uses_writeback) {
 		/* Some drivers cannot clone the display into the writeback connector: display
 		 * without it, and capture from the scanout buffer instead. */
@@ -128,7 +142,7 @@ kms_submit_frame(struct sl_output *output, bool drew)
 			 output->name, strerror(errno));
 		ko->uses_writeback = writeback = false;
 		drmModeAtomicSetCursor(req, 0);
-		ok = build_commit(ko, fb, modeset, writeback, req);
+		ok = build_commit(ko, fb, drew ? render_fence : -1, modeset, writeback, req);
 	}
 	if (!ok) {
 		log_error("kms", "%s: the driver lacks a property the commit needs", output->name);
