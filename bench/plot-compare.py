@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Plots sluice-bench-compare's CSV: commit-to-present (and, for the fenced workload,
+"""Plots sluice-bench-compare's CSV: commit-to-present (and, for the fenced workloads,
 fence-signal-to-present) distributions per workload and client count, sluice beside weston.
 
-Usage: plot-compare.py CSV PNG
+Usage: plot-compare.py CSV PNG [TITLE]
 """
 import csv
 import sys
@@ -13,13 +13,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-WORKLOADS = ["shm", "dmabuf", "fenced"]
+WORKLOADS = ["shm", "dmabuf", "fenced", "explicit"]
+FENCED = ["fenced", "explicit"]
 COMPOSITORS = [("sluice", "tab:blue"), ("weston", "tab:orange")]
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: plot-compare.py CSV PNG")
+    if len(sys.argv) not in (3, 4):
+        sys.exit("usage: plot-compare.py CSV PNG [TITLE]")
+    title = sys.argv[3] if len(sys.argv) == 4 else "sluice and weston on vkms 1024x768@60"
     samples = defaultdict(list)
     with open(sys.argv[1], newline="") as f:
         for row in csv.DictReader(f):
@@ -30,8 +32,11 @@ def main():
         sys.exit("plot-compare.py: no rows in " + sys.argv[1])
     counts = sorted({k[1] for k in samples})
 
-    panels = [(w, "c") for w in WORKLOADS] + [("fenced", "s")]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2))
+    present = {k[0] for k in samples}
+    panels = [(w, "c") for w in WORKLOADS if w in present] + [
+        (w, "s") for w in FENCED if w in present]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2), squeeze=False)
+    axes = axes[0]
     for ax, (workload, kind) in zip(axes, panels):
         positions, data, colours = [], [], []
         for i, n in enumerate(counts):
@@ -63,8 +68,7 @@ def main():
         ax.grid(axis="y", linewidth=0.3)
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for _, c in COMPOSITORS]
     fig.legend(handles, [n for n, _ in COMPOSITORS], loc="upper right")
-    fig.suptitle("sluice and weston 10 on vkms 1024x768@60 (dotted: one refresh period)",
-                 fontsize=11)
+    fig.suptitle(f"{title} (dotted: one refresh period)", fontsize=11)
     fig.tight_layout(rect=(0, 0, 0.95, 0.94))
     fig.savefig(sys.argv[2], dpi=110)
 

@@ -52,6 +52,38 @@ check() {
 	sed 's/^/# /' "$work/$name.stdout"
 }
 
+# stats NAME EXPR: a value of the run's sluice --stats file (EXPR sees it as s).
+stats() { python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print($2)" "$work/$1/stats.json"; }
+
+# The current stack (suite vm-current): the client and sluice are that root's, GL imports the
+# client's dma-bufs through EGL and ends frames with native fences, syncobj waits are eventfds.
+if [ "${1:-}" = --stack ] && [ "${2:-}" = current ]; then
+	echo "TAP version 13"
+	echo "1..2"
+	if run current-dmabuf-egl 0 --stack current --renderer gl --planes off --sync sync_file \
+		--timeout 30 -- weston-simple-dmabuf-egl --drm-render-node=/dev/dri/card1; then
+		if [ "$(stats current-dmabuf-egl "s['dmabuf_import_gpu'] > 0 and s['dmabuf_import_cpu'] == 0 and s['render_fences'] > 0")" != True ]; then
+			not_ok current-dmabuf-egl "not imported through EGL with GPU fences:" \
+				"$(cat "$work/current-dmabuf-egl/stats.json")"
+		else
+			check current-dmabuf-egl "r['verdict'] == 'pass'" "r['sync'] == ['sync_file']" \
+				"all(f.endswith('dmabuf') for f in r['formats'])" \
+				"r['frames']['presented'] >= 10" "r['frames']['scanned_out'] == 0"
+		fi
+	fi
+	if run current-gpu-syncobj 0 --stack current --frames 30 --timeout 120 --sync syncobj -- \
+		/build/sluice/clients/sluice-gpu --sync=syncobj --size 320x240; then
+		if [ "$(stats current-gpu-syncobj "s['syncobj_waiters'] == 0")" != True ]; then
+			not_ok current-gpu-syncobj "a waiter thread on Linux 6.12:" \
+				"$(cat "$work/current-gpu-syncobj/stats.json")"
+		else
+			check current-gpu-syncobj "r['verdict'] == 'pass'" "r['sync'] == ['syncobj']" \
+				"r['frames']['presented'] >= 30" "r['clients'][0]['errors'] == 0"
+		fi
+	fi
+	exit $((failed > 0))
+fi
+
 echo "TAP version 13"
 echo "1..10"
 
