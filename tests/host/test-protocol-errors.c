@@ -546,6 +546,7 @@ run_case(const struct bad_case *bad)
 		server = th_server_start(NULL);
 		if (!server)
 			return;
+		th_server_share(server);
 		bystander = th_client_connect(server);
 		bystander_window = bystander ? th_window_create(bystander) : NULL;
 		if (!bystander_window)
