@@ -16,6 +16,7 @@
 #include "backends/kms/kms.h"
 #include "backends/session.h"
 #include "config.h"
+#include "version.h"
 #include "core/loop.h"
 #include "core/renderer.h"
 #include "features/kiosk.h"
@@ -96,6 +97,16 @@ static const char usage[] =
 	"  -l, --log-level LEVEL     silent, error, warn, info (default) or debug\n"
 	"  -h, --help                show this help and exit\n"
 	"  -v, --version             show the version and exit\n";
+
+/* "0.1.0 (git 0123456789ab)", or "0.1.0" when not built from a git checkout. */
+static const char *
+format_version(char *buf, size_t size)
+{
+	if (strcmp(SLUICE_COMMIT, "unknown") == 0)
+		return SLUICE_VERSION;
+	snprintf(buf, size, "%s (git %s)", SLUICE_VERSION, SLUICE_COMMIT);
+	return buf;
+}
 
 /*
  * --realtime: a frame is due every refresh whatever the clients do. With 64 clients flooding it
@@ -486,9 +497,11 @@ main(int argc, char *argv[])
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_SUCCESS;
-		case 'v':
-			printf("sluice %s\n", SLUICE_VERSION);
+		case 'v': {
+			char version[96];
+			printf("sluice %s\n", format_version(version, sizeof(version)));
 			return EXIT_SUCCESS;
+		}
 		case ':':
 			fprintf(stderr, "sluice: option '%s' needs an argument\n",
 				argv[optind - 1]);
@@ -640,7 +653,9 @@ main(int argc, char *argv[])
 	struct wl_event_source *sigint = wl_event_loop_add_signal(
 		server->loop, SIGINT, handle_terminate_signal, server->main_loop);
 
-	log_info("main", "sluice %s running on WAYLAND_DISPLAY=%s", SLUICE_VERSION, socket);
+	char version[96];
+	log_info("main", "sluice %s running on WAYLAND_DISPLAY=%s",
+		 format_version(version, sizeof(version)), socket);
 	if (ready_fd >= 0) {
 		dprintf((int)ready_fd, "%s\n", socket);
 		close((int)ready_fd);

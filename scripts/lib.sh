@@ -5,7 +5,7 @@ SLUICE_BUILD_PACKAGES=(
 	build-essential meson ninja-build pkg-config python3
 	libwayland-dev wayland-protocols libpixman-1-dev libpng-dev libdrm-dev
 	libgbm-dev libegl-dev libgles-dev libliftoff-dev
-	libinput-dev libseat-dev libudev-dev libxkbcommon-dev xkb-data
+	libinput-dev libseat-dev libudev-dev libxkbcommon-dev xkb-data scdoc
 )
 # The VM tier: QEMU, the kernel source and what building it takes; seatd for the session test.
 SLUICE_VM_PACKAGES=(qemu-system-x86 linux-source-6.1 flex bison bc libelf-dev libssl-dev seatd
@@ -16,6 +16,8 @@ SLUICE_PEER_PACKAGES=(weston wayland-utils libegl-mesa0 libgl1-mesa-dri gstreame
 # The benchmarks' plots; the fuzz run's compiler (libFuzzer comes with clang).
 SLUICE_BENCH_PACKAGES=(python3-matplotlib)
 SLUICE_FUZZ_PACKAGES=(clang)
+# The Debian package the test command builds (tests/host/test-deb.sh).
+SLUICE_PACKAGING_PACKAGES=(dpkg-dev debhelper lintian)
 
 die() {
 	echo "$(basename "$0"): $*" >&2

@@ -162,6 +162,16 @@ static int __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
 	return EXIT_FAILURE;
 }
 
+static const char usage[] =
+	"Usage: sluice-capture [OPTIONS] FILE.png\n"
+	"Writes the next frame a sluice output presents to FILE.png. sluice must run with\n"
+	"--capture.\n"
+	"\n"
+	"  -o, --output NAME    capture this output (default: the first one)\n"
+	"  -w, --wait SECONDS   capture frames until one is not entirely black (a client has\n"
+	"                       drawn); fail if none comes within SECONDS (up to 3600)\n"
+	"  -h, --help           show this help\n";
+
 int
 main(int argc, char *argv[])
 {
@@ -188,10 +198,7 @@ main(int argc, char *argv[])
 			break;
 		}
 		case 'h':
-			printf("Usage: sluice-capture [--output NAME] FILE.png\n\n"
-			       "Writes the next frame a sluice output presents (the first output "
-			       "by "
-			       "default) to FILE.png.\nsluice must run with --capture.\n");
+			fputs(usage, stdout);
 			return EXIT_SUCCESS;
 		default:
 			return fail("unknown option '%s' (see --help)", argv[optind - 1]);

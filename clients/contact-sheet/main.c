@@ -63,6 +63,14 @@ place(uint32_t *dst, uint32_t stride, uint32_t w, uint32_t h, const uint32_t *sr
 	}
 }
 
+static const char usage[] =
+	"Usage: sluice-contact-sheet [OPTIONS] OUT.png IN.png...\n"
+	"Lays PNG captures out as a grid of thumbnails in OUT.png.\n"
+	"\n"
+	"  -c, --columns N      thumbnails per row, 1 to 16 (default 3)\n"
+	"  -w, --width PIXELS   each thumbnail's width, 16 to 4096 (default 320)\n"
+	"  -h, --help           show this help\n";
+
 int
 main(int argc, char *argv[])
 {
@@ -89,10 +97,7 @@ main(int argc, char *argv[])
 				return fail("invalid --width: ", optarg);
 			break;
 		case 'h':
-			printf("Usage: sluice-contact-sheet [--columns N] [--width PIXELS] OUT.png "
-			       "IN.png...\nLays the captures out as thumbnails (PIXELS wide, "
-			       "default "
-			       "320) in rows of N (default 3).\n");
+			fputs(usage, stdout);
 			return 0;
 		case ':':
 			return fail("this option needs an argument: ", argv[optind - 1]);

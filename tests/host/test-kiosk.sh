@@ -9,19 +9,7 @@ runtime=$(mktemp -d /tmp/sluice-kiosk-XXXXXX)
 trap 'rm -rf "$runtime"' EXIT
 export XDG_RUNTIME_DIR=$runtime
 export ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=${TH_LSAN_SUPPRESSIONS:-/dev/null}
-n=0
-failed=0
-
-check() { # check NAME CONDITION-STATUS [DETAILS]
-	n=$((n + 1))
-	if [ "$2" -eq 0 ]; then
-		echo "ok $n - $1"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $1"
-		[ -z "${3:-}" ] || echo "$3" | sed 's/^/# /'
-	fi
-}
+. "$(dirname "$0")/tap.sh"
 
 # run_kiosk ARGS... : sluice on a virtual output with the rest of the command line; sets
 # $status and leaves its stderr in $runtime/log.
@@ -83,4 +71,4 @@ check "missing-app-is-127" $(( status != 127 )) "status $status"
 grep -q "cannot run /nonexistent/app: No such file or directory" "$runtime/log"
 check "missing-app-named" $? "$(tail -n 2 "$runtime/log")"
 
-[ "$failed" -eq 0 ]
+tap_exit
