@@ -1,7 +1,8 @@
 #!/bin/bash
 # The Debian package: dpkg-buildpackage -b -us -uc turns a copy of the tree into sluice and
 # sluice-tools .debs; lintian finds no error in them; each holds its programs, manual pages and
-# (sluice) the kiosk units and their settings as a conffile; the packaged sluice --version runs.
+# (sluice) the kiosk units and their settings as a conffile; apt can install both; the packaged
+# sluice --version runs.
 # TAP output.
 #   test-deb.sh SOURCE_DIR
 set -u
@@ -11,7 +12,7 @@ trap 'rm -rf "$work"' EXIT
 . "$(dirname "$0")/tap.sh"
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..6"
 tree=$work/sluice
 mkdir "$tree"
 # The tree as committed plus what is not yet, never a build directory.
@@ -57,6 +58,15 @@ done
 echo "$contents" | grep -qx "./usr/share/sluice/vm/sluice-vm" || missing+="share/sluice/vm/sluice-vm "
 check "sluice-tools .deb: clients, sluice-ci and its files, pages" \
 	"$([ -z "$missing" ]; echo $?)" "missing: $missing"
+
+# apt resolves both packages' dependencies against this Debian's archive (nothing is installed).
+if [ -n "$deb" ] && [ -n "$tools" ]; then
+	sim=$(apt-get install -s "$deb" "$tools" 2>&1)
+	echo "$sim" | grep -q '^Inst sluice ' && echo "$sim" | grep -q '^Inst sluice-tools '
+	check "apt-get install -s of both .debs" $? "$sim"
+else
+	check "apt-get install -s of both .debs" 1 "no .debs were built"
+fi
 
 version=""
 if [ -n "$deb" ]; then
