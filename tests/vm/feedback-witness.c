@@ -17,8 +17,9 @@
  * FEEDBACK_WITNESS_END=pending (or =settled) also drives the client into that window (or past
  * it): the client's own clock stands still until its first re-creation request, then jumps
  * ahead by ten seconds, at once (pending) or once that buffer's `created` has arrived (settled),
- * so the client leaves its loop there. Only calls from the program itself see the changed
- * clock; Mesa's and libwayland's do not.
+ * so the client leaves its loop there; after 15 real seconds without one it ends the run anyway
+ * and says so. Only calls from the program itself see the changed clock; Mesa's and libwayland's
+ * do not.
  */
 #include <dlfcn.h>
 #include <link.h>
@@ -35,6 +36,9 @@
 
 struct gbm_bo;
 void gbm_bo_destroy(struct gbm_bo *bo); /* libgbm's, interposed below */
+
+/* Real seconds a held clock waits for the first re-creation. */
+enum { GIVE_UP_S = 15 };
 
 static int params_made;	 /* buffers asked for */
 static int buffers_made; /* buffers the compositor created */
@@ -158,14 +162,19 @@ clock_gettime(clockid_t clock, struct timespec *ts)
 	if (ret != 0 || end_mode == END_NATURAL || clock != CLOCK_MONOTONIC ||
 	    !called_by_program(__builtin_return_address(0)))
 		return ret;
+	if (!have_frozen) {
+		frozen = *ts;
+		have_frozen = true;
+	}
 	bool settled = buffers_made >= params_made;
 	if (!jumped && recreating && (end_mode == END_PENDING || settled)) {
 		jumped = true;
 		report(end_mode == END_PENDING ? "ending the run now" : "ending the run, settled,");
-	}
-	if (!have_frozen) {
-		frozen = *ts;
-		have_frozen = true;
+	} else if (!jumped && !recreating && ts->tv_sec - frozen.tv_sec >= GIVE_UP_S) {
+		/* A client that never re-creates would otherwise run for ever. */
+		jumped = true;
+		fprintf(stderr, "feedback-witness: no re-creation within %d s; ending the run\n",
+			GIVE_UP_S);
 	}
 	*ts = frozen;
 	if (jumped)
