@@ -180,6 +180,17 @@ print_kernel_log_tail(int lines)
 	free(buf);
 }
 
+void
+th_server_print_state(struct th_server *server)
+{
+	printf("# sluice (pid %d), where it is:\n", (int)server->pid);
+	print_proc_file(server->pid, "status", "State:");
+	print_proc_file(server->pid, "wchan", NULL);
+	print_proc_file(server->pid, "stack", NULL);
+	print_kernel_log_tail(20);
+	fflush(stdout);
+}
+
 /*
  * A subtest that blocks (a roundtrip to a sluice that stopped answering, a process stuck in the
  * kernel) would otherwise hold the whole VM until its outer timeout, with nothing said about

@@ -78,6 +78,8 @@ struct th_server *th_server_start_user(const char *const *extra_args, const char
  * running when its subtest returns (a th_require that failed) is stopped then, with its log.
  */
 void th_server_share(struct th_server *server);
+/* For a sluice that stopped answering: its state, kernel stack and the kernel log's tail. */
+void th_server_print_state(struct th_server *server);
 /* SIGTERM, wait; returns true if sluice exited with status 0 (so no sanitizer report either). */
 bool th_server_stop(struct th_server *server);
 /* Stops it like th_server_stop, for a server expected to fail: its wait status, unchecked. */

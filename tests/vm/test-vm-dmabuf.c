@@ -517,7 +517,12 @@ run_implicit_sync(const char *renderer)
 	/* Meanwhile frames go on and still show A (another surface's commits are not held up). */
 	for (int i = 0; i < 3; i++) {
 		struct th_capture cap;
-		if (th_check(th_capture_output(c, 0, &cap))) {
+		if (!th_capture_output(c, 0, &cap)) {
+			/* Seen once on the current stack, not reproduced since: where was sluice?
+			 */
+			th_check(false, "frame %d while held: the capture did not complete", i);
+			th_server_print_state(server);
+		} else {
 			th_check((th_capture_pixel(&cap, 100, 100) & 0xffffff) == 0x0000ff,
 				 "frame %d shows 0x%06x before the fence signalled", i,
 				 th_capture_pixel(&cap, 100, 100) & 0xffffff);
