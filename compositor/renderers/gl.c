@@ -871,6 +871,40 @@ open_private_file(int drm_fd, const char *why)
 	return fd;
 }
 
+/*
+ * Kernel drivers that scan out but have nothing to render with: Mesa's loader finds no hardware
+ * driver for them and falls back to kms_swrast (llvmpipe). virtio_gpu belongs here only without
+ * virgl, which its missing render node tells.
+ */
+static const char *const no_gpu_drivers[] = {
+	"vkms",	   "simpledrm",	 "ofdrm", "bochs-drm", "bochs", "cirrus",    "qxl",  "ast",
+	"mgag200", "hyperv_drm", "udl",	  "gm12u320",  "gud",	"vboxvideo", "vgem",
+};
+
+bool
+renderer_gl_is_surely_software(int drm_fd, char *why, size_t why_size)
+{
+	drmVersionPtr version = drmGetVersion(drm_fd);
+	if (!version)
+		return false;
+	bool sure = false;
+	for (size_t i = 0; i < sizeof(no_gpu_drivers) / sizeof(no_gpu_drivers[0]); i++)
+		if (strcmp(version->name, no_gpu_drivers[i]) == 0) {
+			snprintf(why, why_size, "%s has no GPU", version->name);
+			sure = true;
+		}
+	if (!sure && strcmp(version->name, "virtio_gpu") == 0) {
+		char *render = drmGetRenderDeviceNameFromFd(drm_fd);
+		if (!render) {
+			snprintf(why, why_size, "virtio_gpu without virgl (no render node)");
+			sure = true;
+		}
+		free(render);
+	}
+	drmFreeVersion(version);
+	return sure;
+}
+
 struct sl_renderer *
 renderer_gl_create(int drm_fd)
 {

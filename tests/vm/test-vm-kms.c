@@ -408,6 +408,64 @@ test_auto_picks_vkms(void)
 	th_server_stop(server);
 }
 
+/* Whether /proc/PID/maps names a library of Mesa's drivers or LLVM; which one, in *which. */
+static bool
+maps_mesa_driver(pid_t pid, char *which, size_t size)
+{
+	static const char *const libs[] = {"libEGL_mesa", "_dri.so", "libgallium", "libLLVM"};
+	char path[64], line[512];
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(which, size, "%s unreadable", path);
+		return true;
+	}
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]) && !found; i++)
+			if (strstr(line, libs[i])) {
+				line[strcspn(line, "\n")] = '\0';
+				snprintf(which, size, "%.200s", strrchr(line, ' ') + 1);
+				found = true;
+			}
+	fclose(f);
+	return found;
+}
+
+/*
+ * The default renderer on vkms: pixman, decided from the driver's name without making a GL
+ * context, so none of Mesa's drivers or LLVM is ever mapped (they stayed mapped after a context
+ * made only to learn it was llvmpipe).
+ */
+static void
+test_auto_renderer_without_gl(void)
+{
+	const char *const args[] = {"--backend", "drm", "--drm-device", vkms_path, NULL};
+	struct th_server *server = th_server_start(args);
+	th_require(server);
+	th_check(th_server_log_count(server, "would render in software (vkms has no GPU)") == 1,
+		 "the default renderer was not decided from the driver");
+	th_check(th_server_log_count(server, "GLES2 renderer") == 0, "a GL renderer was made");
+	struct th_client *c = th_client_connect(server);
+	th_require(c);
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	struct th_buffer *b = th_shm_buffer_create(c, w->width, w->height, 0);
+	th_require(b);
+	th_buffer_fill(b, 0, 0, w->width, w->height, 0xff3070b0);
+	wl_surface_attach(w->surface, b->buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	struct th_presented p;
+	th_check(th_commit_and_wait(c, w->surface, &p) && p.presented, "no frame was presented");
+	char which[256] = "";
+	th_check(!maps_mesa_driver(server->pid, which, sizeof(which)), "sluice maps %s", which);
+	th_note("resident after one frame: %ld KiB", th_rss_kib(server->pid));
+	th_buffer_destroy(b);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -424,6 +482,7 @@ main(int argc, char *argv[])
 		{"not-a-display", test_not_a_display},
 		{"no-such-device", test_no_such_device},
 		{"auto-picks-vkms", test_auto_picks_vkms},
+		{"auto-renderer-without-gl", test_auto_renderer_without_gl},
 	};
 	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }
