@@ -19,26 +19,6 @@ struct row {
 	char mesa[128]; /* the first Mesa driver or LLVM library mapped, "" for none */
 };
 
-static void
-first_mesa_library(pid_t pid, char *out, size_t size)
-{
-	static const char *const libs[] = {"libEGL_mesa", "_dri.so", "libgallium", "libLLVM"};
-	char path[64], line[512];
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	*out = '\0';
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	while (!*out && fgets(line, sizeof(line), f))
-		for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]) && !*out; i++)
-			if (strstr(line, libs[i])) {
-				line[strcspn(line, "\n")] = '\0';
-				const char *slash = strrchr(line, '/');
-				snprintf(out, size, "%.100s", slash ? slash + 1 : line);
-			}
-	fclose(f);
-}
-
 static bool
 run(const char *vkms, struct row *row)
 {
@@ -67,7 +47,7 @@ run(const char *vkms, struct row *row)
 	nanosleep(&(struct timespec){.tv_sec = 1}, NULL);
 	row->rss_kib = th_rss_kib(server->pid);
 	row->peak_kib = th_peak_rss_kib(server->pid);
-	first_mesa_library(server->pid, row->mesa, sizeof(row->mesa));
+	th_maps_mesa_driver(server->pid, row->mesa, sizeof(row->mesa));
 	th_buffer_destroy(b);
 	th_window_destroy(w);
 	th_client_destroy(c);

@@ -1850,6 +1850,29 @@ status_kib(pid_t pid, const char *field)
 	return kib;
 }
 
+bool
+th_maps_mesa_driver(pid_t pid, char *which, size_t size)
+{
+	static const char *const libs[] = {"libEGL_mesa", "_dri.so", "libgallium", "libLLVM"};
+	char path[64], line[512];
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	*which = '\0';
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(which, size, "%s unreadable", path);
+		return true;
+	}
+	while (!*which && fgets(line, sizeof(line), f))
+		for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]) && !*which; i++)
+			if (strstr(line, libs[i])) {
+				line[strcspn(line, "\n")] = '\0';
+				const char *slash = strrchr(line, '/');
+				snprintf(which, size, "%.200s", slash ? slash + 1 : line);
+			}
+	fclose(f);
+	return *which != '\0';
+}
+
 long
 th_rss_kib(pid_t pid)
 {

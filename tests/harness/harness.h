@@ -350,6 +350,12 @@ const char *const *th_client_lsan_env(void);
 char *th_read_file(const char *path);
 /* Resident memory of a process in KiB (VmRSS), or -1. */
 long th_rss_kib(pid_t pid);
+/*
+ * Whether the process maps a library of Mesa's drivers or LLVM (libEGL_mesa, a *_dri.so,
+ * libgallium, libLLVM): the first one's file name goes to which, "" when none. An unreadable
+ * maps file counts as mapped, with that said in which.
+ */
+bool th_maps_mesa_driver(pid_t pid, char *which, size_t size);
 /* Kills and reaps the processes; returns how many were still running (had not exited). */
 int th_reap(const pid_t *pids, int n);
 /*

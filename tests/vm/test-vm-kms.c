@@ -408,30 +408,6 @@ test_auto_picks_vkms(void)
 	th_server_stop(server);
 }
 
-/* Whether /proc/PID/maps names a library of Mesa's drivers or LLVM; which one, in *which. */
-static bool
-maps_mesa_driver(pid_t pid, char *which, size_t size)
-{
-	static const char *const libs[] = {"libEGL_mesa", "_dri.so", "libgallium", "libLLVM"};
-	char path[64], line[512];
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(which, size, "%s unreadable", path);
-		return true;
-	}
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f))
-		for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]) && !found; i++)
-			if (strstr(line, libs[i])) {
-				line[strcspn(line, "\n")] = '\0';
-				snprintf(which, size, "%.200s", strrchr(line, ' ') + 1);
-				found = true;
-			}
-	fclose(f);
-	return found;
-}
-
 /*
  * The default renderer on vkms: pixman, decided from the driver's name without making a GL
  * context, so none of Mesa's drivers or LLVM is ever mapped (they stayed mapped after a context
@@ -458,7 +434,7 @@ test_auto_renderer_without_gl(void)
 	struct th_presented p;
 	th_check(th_commit_and_wait(c, w->surface, &p) && p.presented, "no frame was presented");
 	char which[256] = "";
-	th_check(!maps_mesa_driver(server->pid, which, sizeof(which)), "sluice maps %s", which);
+	th_check(!th_maps_mesa_driver(server->pid, which, sizeof(which)), "sluice maps %s", which);
 	th_note("resident after one frame: %ld KiB", th_rss_kib(server->pid));
 	th_buffer_destroy(b);
 	th_window_destroy(w);
