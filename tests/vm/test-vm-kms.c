@@ -211,11 +211,22 @@ test_weston_simple_shm(void)
 	int counted = n - first;
 	for (int i = first + 1; i < n; i++)
 		deltas[i - first - 1] = times[i] - times[i - 1];
-	int m = median_int(deltas, counted - 1);
-	th_note("weston-simple-shm on vkms: %d frames in the last 6 s, median %d ms apart", counted,
-		m);
-	th_check(counted >= 180, "only %d frames in 6 s", counted);
-	th_check(m >= 16 && m <= 17, "median frame interval %d ms", m);
+	int m = median_int(deltas, counted - 1), one_refresh = 0;
+	for (int i = 0; i < counted - 1; i++)
+		one_refresh += deltas[i] >= 16 && deltas[i] <= 17;
+	th_note("weston-simple-shm on vkms: %d frames in the last 6 s, median %d ms apart, %d of "
+		"%d intervals one refresh",
+		counted, m, one_refresh, counted - 1);
+	/*
+	 * Not the median: under TCG with sanitizers on a shared host sluice draws about half its
+	 * frames at the next vblank and half a vblank later (254 frames in 6 s with a median of
+	 * 17 ms in one run, 240 and 33 ms in the next), which a median splits by chance. A
+	 * compositor that shows the client at every second vblank or less often (weston 10 here)
+	 * has at most 180 frames and no one-refresh intervals; sluice must do clearly better.
+	 */
+	th_check(counted > 200, "only %d frames in 6 s", counted);
+	th_check(one_refresh * 5 >= (counted - 1) * 2, "only %d of %d intervals one refresh",
+		 one_refresh, counted - 1);
 	th_process_result_finish(&r);
 	th_server_stop(server);
 }
