@@ -23,12 +23,6 @@ struct row {
 	int zero_copy;
 };
 
-static uint32_t
-shade(int32_t x, int32_t y, void *data)
-{
-	return (uint32_t)(x ^ y) * 0x010101u + *(const uint32_t *)data;
-}
-
 static bool
 run(const char *vkms, struct row *row)
 {
@@ -45,12 +39,8 @@ run(const char *vkms, struct row *row)
 		return false;
 	/* Two buffers, alternating, from the system heap (which vkms can scan out). */
 	struct th_painted_buffer bufs[2];
-	for (int i = 0; i < 2; i++) {
-		uint32_t tint = (uint32_t)i * 0x400000u;
-		if (!th_painted_buffer_create(c, TH_DMABUF_HEAP, DRM_FORMAT_XRGB8888, w->width,
-					      w->height, shade, &tint, &bufs[i]))
-			return false;
-	}
+	if (!th_painted_pair_create(c, w->width, w->height, bufs))
+		return false;
 	double latency[FRAMES], cpu_start = 0;
 	int n = 0;
 	for (int i = -WARMUP; i < FRAMES; i++) {

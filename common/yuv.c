@@ -41,6 +41,15 @@ yuv_convert_to_xrgb8888(uint32_t drm_format, const uint8_t *const planes[3],
 			const uint32_t strides[3], int32_t width, int32_t height, uint32_t *dst,
 			uint32_t dst_stride)
 {
+	return yuv_convert_rows_to_xrgb8888(drm_format, planes, strides, width, 0, height, dst,
+					    dst_stride);
+}
+
+bool
+yuv_convert_rows_to_xrgb8888(uint32_t drm_format, const uint8_t *const planes[3],
+			     const uint32_t strides[3], int32_t width, int32_t first_row,
+			     int32_t end_row, uint32_t *dst, uint32_t dst_stride)
+{
 	switch (drm_format) {
 	case DRM_FORMAT_YUYV:
 	case DRM_FORMAT_UYVY:
@@ -51,8 +60,9 @@ yuv_convert_to_xrgb8888(uint32_t drm_format, const uint8_t *const planes[3],
 	default:
 		return false;
 	}
-	for (int32_t row = 0; row < height; row++) {
-		uint32_t *out = (uint32_t *)((uint8_t *)dst + (uint64_t)row * dst_stride);
+	for (int32_t row = first_row; row < end_row; row++) {
+		uint32_t *out =
+			(uint32_t *)((uint8_t *)dst + (uint64_t)(row - first_row) * dst_stride);
 		const uint8_t *p0 = planes[0] + (uint64_t)row * strides[0];
 		for (int32_t x = 0; x < width; x++) {
 			int y, u, v;

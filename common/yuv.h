@@ -22,5 +22,9 @@ uint32_t yuv_to_xrgb(int y, int u, int v);
 bool yuv_convert_to_xrgb8888(uint32_t drm_format, const uint8_t *const planes[3],
 			     const uint32_t strides[3], int32_t width, int32_t height,
 			     uint32_t *dst, uint32_t dst_stride);
+/* The same for rows first_row to end_row - 1 only; dst receives row first_row. */
+bool yuv_convert_rows_to_xrgb8888(uint32_t drm_format, const uint8_t *const planes[3],
+				  const uint32_t strides[3], int32_t width, int32_t first_row,
+				  int32_t end_row, uint32_t *dst, uint32_t dst_stride);
 
 #endif

@@ -58,7 +58,12 @@ sluice_init_device_protocols(struct sluice *sl)
 		return false;
 	if (sl->strict)
 		strict_attach_dmabuf(sl->strict, sl->dmabuf);
-	return linux_explicit_sync_global_init(&sl->server) && drm_syncobj_global_init(&sl->server);
+	/* Not device protocols, but made last: the fuzz corpus numbers the globals in order. */
+	return linux_explicit_sync_global_init(&sl->server) &&
+	       drm_syncobj_global_init(&sl->server) && pacing_globals_init(&sl->server) &&
+	       (!sl->options.capture || screencopy_global_init(&sl->server)) &&
+	       tearing_control_global_init(&sl->server) &&
+	       (!sl->options.capture || image_copy_capture_globals_init(&sl->server));
 }
 
 void

@@ -22,7 +22,7 @@ struct sluice_options {
 	struct sl_options core;
 	struct sl_seat_options seat;
 	const char *socket;		  /* NULL: pick wayland-N */
-	bool capture;			  /* advertise sluice_capture_manager_v1 */
+	bool capture;			  /* advertise the capture protocols */
 	bool strict;			  /* check clients' submissions (features/strict.c) */
 	const char *strict_report_dir;	  /* NULL: strict findings only on the log */
 	unsigned long strict_frame_limit; /* SIGTERM a client after this many frames; 0 */
@@ -48,7 +48,10 @@ struct sluice {
  * the fuzz corpus knows (new ones go last). False with a log line; then sluice_finish().
  */
 bool sluice_init(struct sluice *sl, const struct sluice_options *options);
-/* After the backend: linux-dmabuf (renderer formats, scanout tranche) and explicit sync. */
+/*
+ * After the backend: linux-dmabuf (renderer formats, scanout tranche) and explicit sync, then
+ * fifo and commit timing (last of all, for the fuzz corpus).
+ */
 bool sluice_init_device_protocols(struct sluice *sl);
 /* Everything, in the reverse order: clients first, the display last. */
 void sluice_finish(struct sluice *sl);

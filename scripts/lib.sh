@@ -11,7 +11,7 @@ SLUICE_BUILD_PACKAGES=(
 SLUICE_VM_PACKAGES=(qemu-system-x86 linux-source-6.1 flex bison bc libelf-dev libssl-dev seatd
 	mmdebstrap)
 # Peer clients the tests and the demo run against sluice, and Mesa's software EGL for them.
-SLUICE_PEER_PACKAGES=(weston wayland-utils libegl-mesa0 libgl1-mesa-dri gstreamer1.0-tools chromium gtk-3-examples
+SLUICE_PEER_PACKAGES=(weston wayland-utils libegl-mesa0 libgl1-mesa-dri gstreamer1.0-tools chromium gtk-3-examples grim
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-bad)
 # The benchmarks' plots; the fuzz run's compiler (libFuzzer comes with clang).
 SLUICE_BENCH_PACKAGES=(python3-matplotlib)

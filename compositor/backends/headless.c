@@ -149,6 +149,7 @@ headless_output_create(struct sl_server *server, const struct headless_mode *mod
 	ho->output->backend_data = ho;
 	/* A timer, not the display, decides the vblank: vsync'd, but no hardware clock. */
 	ho->output->presentation_flags = SL_PRESENT_VSYNC;
+	ho->output->async_unavailable = "a headless output's vblank is a timer, it cannot tear";
 	ho->output->model = "headless";
 	sl_output_damage_whole(ho->output);
 	return ho->output;

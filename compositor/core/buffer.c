@@ -195,6 +195,18 @@ sl_buffer_end_access(struct sl_buffer *buffer)
 	buffer->impl->end_access(buffer);
 }
 
+bool
+sl_buffer_begin_write(struct sl_buffer *buffer, struct sl_buffer_access *access)
+{
+	return buffer->impl->begin_write && buffer->impl->begin_write(buffer, access);
+}
+
+void
+sl_buffer_end_write(struct sl_buffer *buffer)
+{
+	buffer->impl->end_write(buffer);
+}
+
 int
 sl_buffer_export_fences(struct sl_buffer *buffer, int fds[static SL_DMABUF_MAX_PLANES])
 {

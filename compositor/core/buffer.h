@@ -31,6 +31,9 @@ struct sl_buffer_impl {
 	 */
 	bool (*begin_access)(struct sl_buffer *buffer, struct sl_buffer_access *access);
 	void (*end_access)(struct sl_buffer *buffer);
+	/* Optional: the same for writing into the buffer (a capture's target). */
+	bool (*begin_write)(struct sl_buffer *buffer, struct sl_buffer_access *access);
+	void (*end_write)(struct sl_buffer *buffer);
 	/*
 	 * Optional, implicit sync: stores sync_files (the caller owns them) of writes still
 	 * pending on the buffer's storage, leaving out signalled ones; returns how many.
@@ -101,6 +104,9 @@ struct sl_buffer {
 			uint64_t modifier;
 			bool y_invert;
 			bool cpu_fallback_logged;
+			/* Plane 0 mapped for writing, between begin_write and end_write. */
+			void *write_map;
+			size_t write_map_size;
 		} dmabuf;
 	};
 };
@@ -151,6 +157,9 @@ struct sl_buffer_access {
  */
 bool sl_buffer_begin_access(struct sl_buffer *buffer, struct sl_buffer_access *access);
 void sl_buffer_end_access(struct sl_buffer *buffer);
+/* A CPU view to write the pixels through (plane 0), where the kind has one. */
+bool sl_buffer_begin_write(struct sl_buffer *buffer, struct sl_buffer_access *access);
+void sl_buffer_end_write(struct sl_buffer *buffer);
 
 /*
  * Implicit sync: the sync_files of writes still pending on the buffer (see

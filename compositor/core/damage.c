@@ -1,3 +1,5 @@
+#include <assert.h>
+
 #include "core/damage.h"
 
 void
@@ -45,4 +47,25 @@ sl_damage_ring_repaint_region(const struct sl_damage_ring *ring, int age,
 		pixman_region32_union(out, out, (pixman_region32_t *)&ring->frames[i]);
 	pixman_region32_intersect_rect(out, out, 0, 0, (unsigned)ring->width,
 				       (unsigned)ring->height);
+}
+
+int
+sl_damage_row_bands(const pixman_region32_t *region, struct sl_row_band *bands, int max)
+{
+	assert(max > 0);
+	int n_boxes, n = 0;
+	const pixman_box32_t *boxes =
+		pixman_region32_rectangles((pixman_region32_t *)region, &n_boxes);
+	/* pixman keeps boxes sorted by y1, and boxes of one band share y1 and y2. */
+	for (int i = 0; i < n_boxes; i++) {
+		if (n > 0 && boxes[i].y1 <= bands[n - 1].y2) {
+			if (boxes[i].y2 > bands[n - 1].y2)
+				bands[n - 1].y2 = boxes[i].y2;
+		} else if (n == max) {
+			bands[n - 1].y2 = boxes[i].y2;
+		} else {
+			bands[n++] = (struct sl_row_band){boxes[i].y1, boxes[i].y2};
+		}
+	}
+	return n;
 }

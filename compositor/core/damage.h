@@ -27,4 +27,16 @@ void sl_damage_ring_push(struct sl_damage_ring *ring, const pixman_region32_t *d
 void sl_damage_ring_repaint_region(const struct sl_damage_ring *ring, int age,
 				   const pixman_region32_t *damage, pixman_region32_t *out);
 
+/* A run of whole rows, [y1, y2). */
+struct sl_row_band {
+	int32_t y1, y2;
+};
+
+/*
+ * The rows a region touches, as at most max bands, top to bottom, touching or overlapping ones
+ * merged (the last band grows to cover what does not fit): what a copy of whole rows, such as a
+ * texture upload without a row length, must cover. Returns the number of bands.
+ */
+int sl_damage_row_bands(const pixman_region32_t *region, struct sl_row_band *bands, int max);
+
 #endif

@@ -21,6 +21,7 @@
 #include "fd.h"
 #include "log.h"
 #include "core/loop.h"
+#include "core/pacing.h"
 #include "core/renderer.h"
 #include "core/scene.h"
 #include "core/resource.h"
@@ -225,7 +226,7 @@ sl_output_damage_whole(struct sl_output *output)
 
 #define MAX_CANDIDATES 64
 
-struct collect_ctx {
+struct sl_repaint_scratch {
 	struct sl_output *output;
 	struct sl_plane_candidate candidates[MAX_CANDIDATES];
 	int count;
@@ -252,13 +253,14 @@ scanout_obstacle(struct sl_output *output, struct sl_surface *surface, int32_t x
 static void
 collect_surface(struct sl_surface *surface, int32_t x, int32_t y, void *data)
 {
-	struct collect_ctx *ctx = data;
+	struct sl_repaint_scratch *ctx = data;
 	struct sl_output *output = ctx->output;
 	uint32_t bit = 1u << output->index;
 	if (!(surface->entered_outputs & bit)) {
 		surface->entered_outputs |= bit;
 		sl_output_send_surface_enter(output, surface->resource);
 	}
+	sl_pacing_surface_shown(surface, output);
 	if (ctx->count == MAX_CANDIDATES) {
 		/* Drawn like the rest; only frame resources would be lost otherwise. */
 		sl_surface_take_frame_resources(surface, &output->frame_callbacks,
@@ -273,9 +275,38 @@ collect_surface(struct sl_surface *surface, int32_t x, int32_t y, void *data)
 	};
 }
 
+/*
+ * A frame may flip at once (tear) when its top surface is the fullscreen one, asks for it, and
+ * is scanned out with nothing composed; the backend tries (frame_async_wanted). Otherwise the
+ * frame waits for the vblank, counted, and the reason logged when it changes.
+ */
+static void
+decide_async(struct sl_output *output, const struct sl_repaint_scratch *ctx, bool composition)
+{
+	output->frame_async = false;
+	output->frame_async_wanted = false;
+	const struct sl_plane_candidate *top = ctx->count ? &ctx->candidates[ctx->count - 1] : NULL;
+	if (!top || !top->surface->current.tearing || !top->surface->scanout_candidate) {
+		output->async_refusal = NULL;
+		return;
+	}
+	const char *refusal = output->async_unavailable;
+	if (!refusal && (composition || !top->on_plane))
+		refusal = "the surface is composited, not scanned out";
+	if (!refusal) {
+		output->frame_async_wanted = true;
+		return;
+	}
+	output->server->stats.async_refused++;
+	if (refusal != output->async_refusal)
+		log_info("output", "%s: wl_surface@%u may tear, but flips wait for the vblank: %s",
+			 output->name, wl_resource_get_id(top->surface->resource), refusal);
+	output->async_refusal = refusal;
+}
+
 /* Whether the planes hold the same surfaces as last frame (else the back buffers are stale). */
 static bool
-planes_unchanged(struct sl_output *output, const struct collect_ctx *ctx)
+planes_unchanged(struct sl_output *output, const struct sl_repaint_scratch *ctx)
 {
 	int n = 0;
 	for (int i = 0; i < ctx->count; i++) {
@@ -289,7 +320,7 @@ planes_unchanged(struct sl_output *output, const struct collect_ctx *ctx)
 }
 
 static void
-remember_planes(struct sl_output *output, const struct collect_ctx *ctx)
+remember_planes(struct sl_output *output, const struct sl_repaint_scratch *ctx)
 {
 	output->n_plane_surfaces = 0;
 	for (int i = 0; i < ctx->count && output->n_plane_surfaces < 8; i++)
@@ -300,7 +331,7 @@ remember_planes(struct sl_output *output, const struct collect_ctx *ctx)
 
 /* Buffer fences that have signalled (with or without an error) are done with. */
 static void
-drop_signalled_fences(struct collect_ctx *ctx)
+drop_signalled_fences(struct sl_repaint_scratch *ctx)
 {
 	for (int i = 0; i < ctx->count; i++) {
 		struct sl_surface *surface = ctx->candidates[i].surface;
@@ -340,7 +371,7 @@ handle_fence_hold(int fd, uint32_t mask, void *data)
  * instead: the renderer must not read it before the fence signals, so the frame waits for it.
  */
 static bool
-hold_for_fence(struct sl_output *output, const struct collect_ctx *ctx)
+hold_for_fence(struct sl_output *output, const struct sl_repaint_scratch *ctx)
 {
 	for (int i = 0; i < ctx->count; i++) {
 		const struct sl_plane_candidate *c = &ctx->candidates[i];
@@ -377,12 +408,9 @@ output_repaint_once(struct sl_output *output, bool *had_planes)
 	int render_fence = -1;
 	*had_planes = false;
 
-	struct collect_ctx *ctx = calloc(1, sizeof(*ctx));
-	if (!ctx) {
-		log_error("output", "%s: out of memory, frame skipped", output->name);
-		return false;
-	}
+	struct sl_repaint_scratch *ctx = output->scratch;
 	ctx->output = output;
+	ctx->count = 0;
 	scene_for_each_surface(server, output, collect_surface, ctx);
 	drop_signalled_fences(ctx);
 
@@ -390,10 +418,8 @@ output_repaint_once(struct sl_output *output, bool *had_planes)
 	if (output->impl->assign_planes && !server->options.no_scanout &&
 	    !output->impl->assign_planes(output, ctx->candidates, ctx->count, &composition))
 		composition = true;
-	if (hold_for_fence(output, ctx)) {
-		free(ctx);
+	if (hold_for_fence(output, ctx))
 		return REPAINT_HELD;
-	}
 	if (!planes_unchanged(output, ctx)) {
 		output->composition_valid = false;
 		pixman_region32_union_rect(&output->damage, &output->damage, 0, 0,
@@ -426,6 +452,7 @@ output_repaint_once(struct sl_output *output, bool *had_planes)
 	struct sl_output_frame_event frame = {output, ctx->candidates, ctx->count};
 	wl_signal_emit_mutable(&output->events.frame, &frame);
 	output->stats.planes_used += (uint64_t)on_planes;
+	decide_async(output, ctx, composition);
 	*had_planes = on_planes > 0;
 	server->stats.planes_used += (uint64_t)on_planes;
 
@@ -487,7 +514,6 @@ output_repaint_once(struct sl_output *output, bool *had_planes)
 	}
 	if (composition)
 		output->stats.frames_composited++;
-	free(ctx);
 
 	output->repaint_state = SL_REPAINT_IN_FLIGHT;
 	if (drew)
@@ -559,12 +585,16 @@ sl_output_presented(struct sl_output *output, int64_t time_ns, uint64_t msc)
 	log_debug("output", "%s: frame presented at vblank %llu", output->name,
 		  (unsigned long long)msc);
 
-	sl_feedback_list_presented(&output->feedbacks, output, time_ns, msc,
-				   output->presentation_flags);
+	/* A frame flipped at once was not in step with the vblank. */
+	uint32_t flags =
+		output->presentation_flags & ~(output->frame_async ? SL_PRESENT_VSYNC : 0u);
+	sl_feedback_list_presented(&output->feedbacks, output, time_ns, msc, flags);
 	/* Shown straight from the client's buffer. */
 	sl_feedback_list_presented(&output->feedbacks_zero_copy, output, time_ns, msc,
-				   output->presentation_flags | SL_PRESENT_ZERO_COPY);
+				   flags | SL_PRESENT_ZERO_COPY);
 	frame_callbacks_send_done(&output->frame_callbacks, time_ns);
+	/* Updates behind a fifo barrier of this frame's surfaces go ahead, for the next frame. */
+	sl_pacing_output_presented(output->server, output);
 
 	if (output->power_off_pending)
 		output_power_off(output);
@@ -626,6 +656,11 @@ sl_output_create(struct sl_server *server, const struct sl_output_impl *impl, co
 	struct sl_output *output = calloc(1, sizeof(*output));
 	if (!output)
 		return NULL;
+	output->scratch = malloc(sizeof(*output->scratch));
+	if (!output->scratch) {
+		free(output);
+		return NULL;
+	}
 	output->server = server;
 	output->impl = impl;
 	output->index = index;
@@ -662,6 +697,7 @@ sl_output_create(struct sl_server *server, const struct sl_output_impl *impl, co
 			wl_global_destroy(output->global);
 		sl_damage_ring_finish(&output->damage_ring);
 		pixman_region32_fini(&output->damage);
+		free(output->scratch);
 		free(output);
 		return NULL;
 	}
@@ -681,6 +717,7 @@ sl_output_destroy(struct sl_output *output)
 	/* Listeners let go of what they queued for it (captures, frames they track). */
 	wl_signal_emit_mutable(&output->events.destroy, output);
 	scene_output_removed(output);
+	sl_pacing_output_gone(output->server, output);
 	if (output->fence_hold)
 		wl_event_source_remove(output->fence_hold);
 	fd_close(&output->fence_hold_fd);
@@ -704,5 +741,6 @@ sl_output_destroy(struct sl_output *output)
 	sl_damage_ring_finish(&output->damage_ring);
 	pixman_region32_fini(&output->damage);
 	output->impl->destroy(output);
+	free(output->scratch);
 	free(output);
 }

@@ -85,6 +85,15 @@ struct sl_output {
 	int32_t refresh_mhz;
 	int64_t refresh_ns;
 	uint32_t presentation_flags; /* enum sl_present_flags this backend can claim */
+	/*
+	 * Tearing (wp_tearing_control_v1): why this output never flips at once (set by the
+	 * backend; NULL where it can try). Per frame: frame_async_wanted tells the backend that
+	 * a surface that may tear is all the frame shows on planes; the backend sets frame_async
+	 * when it flipped without waiting for a vblank, so the feedback does not claim vsync.
+	 */
+	const char *async_unavailable;
+	bool frame_async_wanted, frame_async;
+	const char *async_refusal; /* the last reason logged, to log changes only */
 
 	struct wl_global *global;
 	struct wl_list resources; /* wl_output resources */
@@ -125,6 +134,8 @@ struct sl_output {
 	bool composition_valid;
 	struct sl_surface *plane_surfaces[8]; /* on planes in the last frame */
 	int n_plane_surfaces;
+	/* The repaint's list of surfaces, kept: a frame allocates and clears nothing for it. */
+	struct sl_repaint_scratch *scratch;
 
 	struct {
 		struct wl_signal destroy;

@@ -67,6 +67,7 @@ server_init(struct sl_server *server, const struct sl_options *options)
 	*server = (struct sl_server){.options = *options, .main_device_fd = -1};
 	wl_list_init(&server->outputs);
 	wl_list_init(&server->retired_globals);
+	wl_list_init(&server->fifo_surfaces);
 	scene_init(&server->scene);
 	wl_signal_init(&server->events.new_output);
 	wl_signal_init(&server->events.outputs_changed);

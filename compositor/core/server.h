@@ -42,6 +42,7 @@ struct sl_server {
 	struct wl_list outputs; /* sl_output.link, in creation order; the first is primary */
 	struct sl_scene scene;	/* windows and the cursor */
 	struct wl_list retired_globals; /* see server_retire_global */
+	struct wl_list fifo_surfaces;	/* sl_surface.fifo_link: fifo barriers raised */
 
 	/*
 	 * What the backend tells linux-dmabuf: the device clients should allocate on (the KMS

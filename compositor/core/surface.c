@@ -12,6 +12,7 @@
 #include <wayland-server-protocol.h>
 
 #include "core/buffer.h"
+#include "core/pacing.h"
 #include "core/sync.h"
 #include "fd.h"
 #include "log.h"
@@ -158,6 +159,18 @@ state_merge(struct sl_surface_state *dst, struct sl_surface_state *src, bool loc
 		wl_list_insert_list(&dst->feedbacks, &src->feedbacks);
 		wl_list_init(&src->feedbacks);
 	}
+	if (fields & SL_STATE_FIFO) {
+		/* Updates merged into one (a synchronized subsurface's) keep both conditions. */
+		dst->fifo_set_barrier |= src->fifo_set_barrier;
+		dst->fifo_wait_barrier |= src->fifo_wait_barrier;
+		src->fifo_set_barrier = src->fifo_wait_barrier = false;
+	}
+	if (fields & SL_STATE_TEARING)
+		dst->tearing = src->tearing;
+	if (fields & SL_STATE_TARGET_TIME) {
+		dst->target_ns = src->target_ns;
+		src->target_ns = 0;
+	}
 	dst->committed |= fields;
 	src->committed = 0;
 }
@@ -226,8 +239,9 @@ struct sl_surface_commit {
 		bool sync_file;		    /* else an eventfd from a syncobj waiter */
 		struct sync_waiter *waiter; /* for the eventfd */
 	} waits[MAX_COMMIT_WAITS];
-	int n_waits; /* still unsignalled */
-	bool failed; /* a fence signalled with an error: the buffer is dropped */
+	int n_waits;   /* still unsignalled */
+	bool failed;   /* a fence signalled with an error: the buffer is dropped */
+	uint8_t paced; /* enum sl_pacing_hold: what held it, counted once */
 };
 
 /* The committed state that holds the newest value of a field: queued (newest first), cached,
@@ -339,6 +353,54 @@ buffer_damage_to_surface(struct sl_surface *surface, const pixman_region32_t *bu
 	}
 }
 
+static bool
+affine_is_identity(const struct sl_affine *a)
+{
+	return a->m[0] == 1 && a->m[1] == 0 && a->m[2] == 0 && a->m[3] == 0 && a->m[4] == 1 &&
+	       a->m[5] == 0;
+}
+
+/* Beyond this many rectangles the content damage becomes its bounding box. */
+#define CONTENT_DAMAGE_MAX_RECTS 16
+
+/*
+ * Adds this commit's damage to what renderers have yet to copy. Surface-local damage is the
+ * buffer's own only where the two coordinate systems are one; elsewhere a damaged commit counts
+ * as the whole buffer (renderers that copy content do so only for such plain surfaces anyway).
+ */
+static void
+content_damage_add(struct sl_surface *surface, bool new_buffer)
+{
+	struct sl_surface_state *cur = &surface->current;
+	pixman_region32_t *content = &surface->content_damage;
+	if (!cur->buffer) {
+		pixman_region32_clear(content);
+		return;
+	}
+	int32_t w = cur->buffer->width, h = cur->buffer->height;
+	bool damaged = pixman_region32_not_empty(&cur->surface_damage) ||
+		       pixman_region32_not_empty(&cur->buffer_damage);
+	if (!affine_is_identity(&surface->geometry.surface_to_buffer)) {
+		if (damaged || new_buffer)
+			pixman_region32_union_rect(content, content, 0, 0, (unsigned)w,
+						   (unsigned)h);
+	} else {
+		pixman_region32_union(content, content, &cur->surface_damage);
+		pixman_region32_union(content, content, &cur->buffer_damage);
+	}
+	pixman_region32_intersect_rect(content, content, 0, 0, (unsigned)w, (unsigned)h);
+	if (pixman_region32_n_rects(content) > CONTENT_DAMAGE_MAX_RECTS) {
+		pixman_box32_t box = *pixman_region32_extents(content);
+		pixman_region32_reset(content, &box);
+	}
+}
+
+void
+sl_surface_content_copied(struct sl_surface *surface)
+{
+	pixman_region32_clear(&surface->content_damage);
+}
+
 static void
 surface_apply_state(struct sl_surface *surface, struct sl_surface_state *next)
 {
@@ -384,6 +446,7 @@ surface_apply_state(struct sl_surface *surface, struct sl_surface_state *next)
 					       (unsigned)surface->geometry.width,
 					       (unsigned)surface->geometry.height);
 	}
+	content_damage_add(surface, geometry_changed || (fields & SL_STATE_BUFFER));
 	pixman_region32_clear(&cur->surface_damage);
 	pixman_region32_clear(&cur->buffer_damage);
 	cur->dx = cur->dy = 0;
@@ -397,6 +460,10 @@ surface_apply_state(struct sl_surface *surface, struct sl_surface_state *next)
 		surface->role->commit(surface);
 	scene_surface_committed(surface, &damage, structure_changed);
 	pixman_region32_fini(&damage);
+	/* The update's own conditions end with it; a barrier it sets goes up now. */
+	sl_pacing_commit_applied(surface, cur);
+	cur->fifo_set_barrier = cur->fifo_wait_barrier = false;
+	cur->target_ns = 0;
 }
 
 void
@@ -460,14 +527,14 @@ commit_drop_buffer(struct sl_surface_commit *commit)
 	commit->state.committed &= ~(uint32_t)SL_STATE_FEEDBACK;
 }
 
-/* Applies queued commits from the oldest while they are ready. */
-static void
-surface_flush_queue(struct sl_surface *surface)
+void
+sl_surface_flush_queue(struct sl_surface *surface)
 {
 	while (!wl_list_empty(&surface->queued)) {
 		struct sl_surface_commit *commit =
 			wl_container_of(surface->queued.next, commit, link);
-		if (commit->n_waits > 0)
+		if (commit->n_waits > 0 ||
+		    sl_pacing_commit_held(surface, &commit->state, &commit->paced))
 			return;
 		if (commit->failed)
 			commit_drop_buffer(commit);
@@ -494,7 +561,7 @@ commit_handle_fence(int fd, uint32_t mask, void *data)
 		commit->waits[i].waiter = NULL;
 		commit->n_waits--;
 	}
-	surface_flush_queue(commit->surface);
+	sl_surface_flush_queue(commit->surface);
 	return 0;
 }
 
@@ -524,7 +591,7 @@ commit_add_wait(struct sl_surface_commit *commit, int fd, struct sync_waiter *wa
 /* Moves the pending state into a queued commit waiting for fds (which it takes over). */
 static void
 surface_queue_commit(struct sl_surface *surface, const int *sync_files, int n_sync_files,
-		     int waiter_fd, struct sync_waiter *waiter)
+		     int waiter_fd, struct sync_waiter *waiter, uint8_t paced)
 {
 	struct sl_surface_commit *commit = calloc(1, sizeof(*commit));
 	if (!commit) {
@@ -537,6 +604,7 @@ surface_queue_commit(struct sl_surface *surface, const int *sync_files, int n_sy
 		return;
 	}
 	commit->surface = surface;
+	commit->paced = paced;
 	sl_surface_state_init(&commit->state);
 	for (int i = 0; i < MAX_COMMIT_WAITS; i++)
 		commit->waits[i].fd = -1;
@@ -594,7 +662,12 @@ surface_handle_commit(struct wl_client *client, struct wl_resource *resource)
 	struct sync_waiter *waiter = NULL;
 	struct sl_surface_state *pending = &surface->pending;
 	struct sl_buffer *buffer = pending->buffer;
-	if ((pending->acquire_fd >= 0 || pending->acquire.timeline) && fence_goes_to_kms(surface)) {
+	/* Behind queued commits it waits anyway; alone it may wait for its barrier or time. */
+	uint8_t paced = 0;
+	bool held =
+		wl_list_empty(&surface->queued) && sl_pacing_commit_held(surface, pending, &paced);
+	if ((pending->acquire_fd >= 0 || pending->acquire.timeline) && !held &&
+	    fence_goes_to_kms(surface)) {
 		/* Applied now: the plane (or the repaint) waits for the fence instead. */
 		surface->server->stats.explicit_fences++;
 	} else if (pending->acquire_fd >= 0 || pending->acquire.timeline) {
@@ -617,9 +690,9 @@ surface_handle_commit(struct wl_client *client, struct wl_resource *resource)
 		if (n_fds > 0)
 			surface->server->stats.implicit_fences++;
 	}
-	if (n_fds > 0 || waiter_fd >= 0 || !wl_list_empty(&surface->queued)) {
-		surface_queue_commit(surface, fds, n_fds, waiter_fd, waiter);
-		surface_flush_queue(surface);
+	if (held || n_fds > 0 || waiter_fd >= 0 || !wl_list_empty(&surface->queued)) {
+		surface_queue_commit(surface, fds, n_fds, waiter_fd, waiter, paced);
+		sl_surface_flush_queue(surface);
 		return;
 	}
 	surface_commit_state(surface, &surface->pending);
@@ -808,6 +881,7 @@ surface_handle_resource_destroy(struct wl_resource *resource)
 	struct sl_surface_commit *commit, *tmp;
 	wl_list_for_each_safe (commit, tmp, &surface->queued, link)
 		commit_destroy(commit);
+	sl_pacing_surface_finish(surface);
 	scene_surface_gone(surface);
 	wl_list_remove(&surface->self_node.link);
 	wl_list_remove(&surface->self_node.pending_link);
@@ -816,6 +890,7 @@ surface_handle_resource_destroy(struct wl_resource *resource)
 	sl_surface_state_finish(&surface->pending);
 	sl_surface_state_finish(&surface->cached);
 	sl_surface_state_finish(&surface->current);
+	pixman_region32_fini(&surface->content_damage);
 	fd_close(&surface->buffer_fence);
 	free(surface);
 }
@@ -839,11 +914,13 @@ surface_create(struct sl_server *server, struct wl_client *client, uint32_t vers
 	sl_surface_state_init(&surface->pending);
 	sl_surface_state_init(&surface->cached);
 	sl_surface_state_init(&surface->current);
+	pixman_region32_init(&surface->content_damage);
 	wl_list_init(&surface->subsurfaces);
 	wl_list_init(&surface->subsurfaces_pending);
 	wl_list_insert(&surface->subsurfaces, &surface->self_node.link);
 	wl_list_insert(&surface->subsurfaces_pending, &surface->self_node.pending_link);
 	wl_list_init(&surface->queued);
+	wl_list_init(&surface->fifo_link);
 	wl_signal_init(&surface->events.destroy);
 	wl_signal_init(&surface->events.scanout_candidate);
 	wl_signal_init(&surface->events.precommit);

@@ -26,6 +26,9 @@ enum sl_surface_state_field {
 	SL_STATE_VIEWPORT = 1 << 8,
 	SL_STATE_FRAME_CALLBACKS = 1 << 9,
 	SL_STATE_FEEDBACK = 1 << 10,
+	SL_STATE_FIFO = 1 << 11,	/* fifo_set_barrier, fifo_wait_barrier */
+	SL_STATE_TARGET_TIME = 1 << 12, /* target_ns */
+	SL_STATE_TEARING = 1 << 13,	/* tearing */
 };
 
 /*
@@ -53,6 +56,14 @@ struct sl_surface_state {
 	int acquire_fd; /* sync_file, -1 */
 	struct sl_sync_point acquire;
 	struct wl_list releases; /* sl_release.link */
+	/*
+	 * Conditions on this content update alone (wp_fifo_v1, wp_commit_timer_v1): they are not
+	 * surface state that lasts, and are cleared once the update is applied.
+	 */
+	bool fifo_set_barrier, fifo_wait_barrier;
+	int64_t target_ns; /* CLOCK_MONOTONIC; 0 for none */
+	/* wp_tearing_control_v1: the content may be shown at once rather than at a vblank. */
+	bool tearing;
 };
 
 /*
@@ -112,6 +123,21 @@ struct sl_surface {
 	 * While any wait, later commits queue behind them so that updates apply in order.
 	 */
 	struct wl_list queued; /* sl_surface_commit.link */
+	/* Fires when the oldest queued commit's target time (less a refresh) comes. */
+	struct sl_timer *queue_timer; /* nullable, made on first use */
+
+	/*
+	 * wp_fifo_v1's barrier: raised when an update with set_barrier is applied, lowered once a
+	 * frame that showed that update has been presented (fifo_latched: the outputs whose frame
+	 * in flight took it), or by fifo_timer when no output will show it.
+	 */
+	bool fifo_barrier;
+	uint32_t fifo_latched;	     /* by output index */
+	int64_t fifo_raised_ns;	     /* when it was raised */
+	struct wl_list fifo_link;    /* sl_server.fifo_surfaces while raised */
+	struct sl_timer *fifo_timer; /* nullable, made on first use */
+	/* The add-ons' per-surface objects, for "one per surface" (NULL for none). */
+	void *fifo_object, *commit_timer_object, *tearing_object;
 
 	/*
 	 * With --acquire-fences=kms: the current buffer's acquire fence, which sluice did not wait
@@ -125,6 +151,15 @@ struct sl_surface {
 	/* What the last frame did with it, to log changes only: on a plane, or why not. */
 	bool scanned_out;
 	const char *scanout_reason; /* static string, or NULL */
+
+	/*
+	 * The current buffer's pixels that changed since a renderer last copied them, in buffer
+	 * coordinates: renderers that keep a copy of the content (GL's texture of a wl_shm
+	 * buffer, a YUV buffer converted on the CPU) copy only this and then clear it
+	 * (sl_surface_content_copied). The client's damage decides it, as the protocol says; a
+	 * new size, format, transform or viewport makes it the whole buffer.
+	 */
+	pixman_region32_t content_damage;
 
 	struct {
 		struct wl_signal destroy;
@@ -154,6 +189,8 @@ void surface_apply_cached(struct sl_surface *surface);
 void sl_surface_take_frame_resources(struct sl_surface *surface, struct wl_list *callbacks,
 				     struct wl_list *feedbacks);
 bool sl_surface_has_frame_callbacks(const struct sl_surface *surface);
+/* A renderer has copied the content damage: it is cleared. */
+void sl_surface_content_copied(struct sl_surface *surface);
 /* The buffer the commit about to happen attaches, or NULL (a NULL attach, or none). */
 struct sl_buffer *sl_surface_attached_buffer(struct sl_surface *surface);
 /*
@@ -164,6 +201,9 @@ struct sl_buffer *sl_surface_committed_buffer(const struct sl_surface *surface);
 
 void sl_surface_state_init(struct sl_surface_state *state);
 void sl_surface_state_finish(struct sl_surface_state *state);
+
+/* Applies the queued commits that are ready, oldest first (pacing.c calls it too). */
+void sl_surface_flush_queue(struct sl_surface *surface);
 
 /* subcompositor.c */
 struct sl_subsurface {

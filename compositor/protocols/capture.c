@@ -10,6 +10,7 @@
 #include "log.h"
 #include "core/output.h"
 #include "core/resource.h"
+#include "protocols/capture-queue.h"
 #include "protocols/protocols.h"
 #include "core/server.h"
 #include "sluice-capture-v1-server-protocol.h"
@@ -18,115 +19,58 @@ struct sl_capture_frame {
 	struct wl_resource *resource;
 	struct sl_output *output; /* NULL once finished or the output went away */
 	struct sl_buffer *buffer; /* locked while queued */
-	struct wl_list link;	  /* capture_output.queued or in_flight while queued */
+	struct capture_request request;
+	struct wl_listener output_destroy; /* while output is set */
 	bool used;
-};
-
-/* The captures of one output, made when the first is queued; freed with the output. */
-struct capture_output {
-	struct sl_output *output;
-	struct wl_list queued;	  /* sl_capture_frame.link: for the next frame */
-	struct wl_list in_flight; /* sl_capture_frame.link: for the frame in flight */
-	struct wl_listener frame_started;
-	struct wl_listener readback;
-	struct wl_listener destroy;
 };
 
 static void
 capture_frame_finish(struct sl_capture_frame *frame)
 {
-	if (frame->buffer) {
-		wl_list_remove(&frame->link);
+	capture_request_cancel(&frame->request);
+	if (frame->buffer)
 		sl_buffer_unlock(frame->buffer);
-		frame->buffer = NULL;
-	}
+	frame->buffer = NULL;
+	if (frame->output)
+		wl_list_remove(&frame->output_destroy.link);
 	frame->output = NULL;
 }
 
 static void
-handle_output_frame_started(struct wl_listener *listener, void *data)
+capture_frame_handle_output_destroy(struct wl_listener *listener, void *data)
 {
-	struct capture_output *co = wl_container_of(listener, co, frame_started);
-	wl_list_insert_list(co->in_flight.prev, &co->queued);
-	wl_list_init(&co->queued);
+	struct sl_capture_frame *frame = wl_container_of(listener, frame, output_destroy);
+	/* A queued request is answered by the queue; one not yet copied fails at copy. */
+	wl_list_remove(&frame->output_destroy.link);
+	frame->output = NULL;
 }
 
-/* Completes the captures of the frame in flight with its pixels, or fails them with reason. */
+/* The frame's pixels, or the reason it has none. */
 static void
-capture_output_deliver(struct capture_output *co, const void *pixels, uint32_t stride,
-		       int64_t time_ns, uint64_t msc, const char *reason)
+capture_frame_done(struct capture_request *request, const struct sl_output_readback_event *event)
 {
-	struct sl_output *output = co->output;
-	struct sl_capture_frame *frame, *tmp;
-	wl_list_for_each_safe (frame, tmp, &co->in_flight, link) {
-		struct sl_buffer *buffer = frame->buffer;
-		struct sl_buffer_access access;
-		if (!pixels) {
-			sluice_capture_frame_v1_send_failed(frame->resource, reason);
-		} else if (!buffer->resource || !sl_buffer_begin_access(buffer, &access)) {
-			sluice_capture_frame_v1_send_failed(frame->resource,
-							    "the buffer was destroyed");
-		} else {
-			/* The buffer was checked at copy: same size, XRGB8888, tight stride. */
-			size_t row = (size_t)output->width * 4;
-			for (int32_t y = 0; y < output->height; y++)
-				memcpy((uint8_t *)access.data + (size_t)y * access.stride,
-				       (const uint8_t *)pixels + (size_t)y * stride, row);
-			sl_buffer_end_access(buffer);
-			uint64_t sec = (uint64_t)(time_ns / 1000000000);
-			sluice_capture_frame_v1_send_ready(frame->resource, (uint32_t)(sec >> 32),
-							   (uint32_t)sec,
-							   (uint32_t)(time_ns % 1000000000),
-							   (uint32_t)(msc >> 32), (uint32_t)msc);
-		}
-		capture_frame_finish(frame);
+	struct sl_capture_frame *frame = wl_container_of(request, frame, request);
+	struct sl_output *output = event->output;
+	struct sl_buffer *buffer = frame->buffer;
+	struct sl_buffer_access access;
+	if (!event->pixels) {
+		sluice_capture_frame_v1_send_failed(frame->resource, event->reason);
+	} else if (!buffer->resource || !sl_buffer_begin_access(buffer, &access)) {
+		sluice_capture_frame_v1_send_failed(frame->resource, "the buffer was destroyed");
+	} else {
+		/* The buffer was checked at copy: same size, XRGB8888, tight stride. */
+		size_t row = (size_t)output->width * 4;
+		for (int32_t y = 0; y < output->height; y++)
+			memcpy((uint8_t *)access.data + (size_t)y * access.stride,
+			       (const uint8_t *)event->pixels + (size_t)y * event->stride, row);
+		sl_buffer_end_access(buffer);
+		uint64_t sec = (uint64_t)(event->time_ns / 1000000000);
+		sluice_capture_frame_v1_send_ready(
+			frame->resource, (uint32_t)(sec >> 32), (uint32_t)sec,
+			(uint32_t)(event->time_ns % 1000000000), (uint32_t)(event->msc >> 32),
+			(uint32_t)event->msc);
 	}
-}
-
-static void
-handle_output_readback(struct wl_listener *listener, void *data)
-{
-	struct capture_output *co = wl_container_of(listener, co, readback);
-	const struct sl_output_readback_event *event = data;
-	capture_output_deliver(co, event->pixels, event->stride, event->time_ns, event->msc,
-			       event->reason);
-}
-
-static void
-handle_output_destroy(struct wl_listener *listener, void *data)
-{
-	struct capture_output *co = wl_container_of(listener, co, destroy);
-	/* Queued or in flight, none will be captured now. */
-	handle_output_frame_started(&co->frame_started, NULL);
-	capture_output_deliver(co, NULL, 0, 0, 0, "the output went away");
-	wl_list_remove(&co->frame_started.link);
-	wl_list_remove(&co->readback.link);
-	wl_list_remove(&co->destroy.link);
-	free(co);
-}
-
-static struct capture_output *
-capture_output_get(struct sl_output *output)
-{
-	struct wl_listener *listener =
-		wl_signal_get(&output->events.destroy, handle_output_destroy);
-	if (listener) {
-		struct capture_output *co = wl_container_of(listener, co, destroy);
-		return co;
-	}
-	struct capture_output *co = calloc(1, sizeof(*co));
-	if (!co)
-		return NULL;
-	co->output = output;
-	wl_list_init(&co->queued);
-	wl_list_init(&co->in_flight);
-	co->frame_started.notify = handle_output_frame_started;
-	wl_signal_add(&output->events.frame_started, &co->frame_started);
-	co->readback.notify = handle_output_readback;
-	wl_signal_add(&output->events.readback, &co->readback);
-	co->destroy.notify = handle_output_destroy;
-	wl_signal_add(&output->events.destroy, &co->destroy);
-	return co;
+	capture_frame_finish(frame);
 }
 
 static void
@@ -155,14 +99,11 @@ capture_frame_handle_copy(struct wl_client *client, struct wl_resource *resource
 			output->width, output->height, output->width * 4);
 		return;
 	}
-	struct capture_output *co = capture_output_get(output);
-	if (!co) {
+	if (!capture_request_queue(&frame->request, output)) {
 		wl_client_post_no_memory(client);
 		return;
 	}
 	frame->buffer = sl_buffer_lock(buffer);
-	wl_list_insert(co->queued.prev, &frame->link);
-	sl_output_request_readback(output);
 }
 
 static void
@@ -199,6 +140,7 @@ capture_handle_capture_output(struct wl_client *client, struct wl_resource *reso
 		wl_client_post_no_memory(client);
 		return;
 	}
+	capture_request_init(&frame->request, capture_frame_done);
 	wl_resource_set_implementation(frame->resource, &capture_frame_impl, frame,
 				       capture_frame_handle_resource_destroy);
 	frame->output = sl_output_from_resource(output_resource);
@@ -206,6 +148,8 @@ capture_handle_capture_output(struct wl_client *client, struct wl_resource *reso
 		sluice_capture_frame_v1_send_failed(frame->resource, "the output went away");
 		return;
 	}
+	frame->output_destroy.notify = capture_frame_handle_output_destroy;
+	wl_signal_add(&frame->output->events.destroy, &frame->output_destroy);
 	sluice_capture_frame_v1_send_buffer(
 		frame->resource, format_shm_from_drm(DRM_FORMAT_XRGB8888),
 		(uint32_t)frame->output->width, (uint32_t)frame->output->height,

@@ -34,7 +34,8 @@
 #include "core/server.h"
 #include "core/surface.h"
 
-#define DMABUF_VERSION_WITH_DEVICE 4
+/* 5: all planes of a buffer share one modifier (checked in add at every version). */
+#define DMABUF_VERSION_WITH_DEVICE 5
 #define DMABUF_VERSION_WITHOUT_DEVICE 3
 
 struct dmabuf_tranche {
@@ -158,6 +159,44 @@ dmabuf_end_cpu_access(struct sl_buffer *buffer)
 		dma_buf_sync(buffer->dmabuf.planes[i].fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
 }
 
+/*
+ * Writing (a capture into a client's dma-buf): plane 0 of a linear single-plane buffer, mapped
+ * for writing for the copy only, since the read mapping above is read-only.
+ */
+static bool
+dmabuf_begin_write(struct sl_buffer *buffer, struct sl_buffer_access *access)
+{
+	uint64_t modifier = buffer->dmabuf.modifier;
+	struct sl_dmabuf_plane *plane = &buffer->dmabuf.planes[0];
+	if ((modifier != DRM_FORMAT_MOD_LINEAR && modifier != DRM_FORMAT_MOD_INVALID) ||
+	    buffer->dmabuf.n_planes != 1)
+		return false;
+	off_t size = lseek(plane->fd, 0, SEEK_END);
+	if (size <= 0)
+		return false;
+	void *map = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, plane->fd, 0);
+	if (map == MAP_FAILED) {
+		log_errno("dmabuf", "cannot map a dma-buf for writing");
+		return false;
+	}
+	buffer->dmabuf.write_map = map;
+	buffer->dmabuf.write_map_size = (size_t)size;
+	dma_buf_sync(plane->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_WRITE);
+	*access = (struct sl_buffer_access){.data = (uint8_t *)map + plane->offset,
+					    .stride = plane->stride};
+	access->planes[0] = access->data;
+	access->strides[0] = plane->stride;
+	return true;
+}
+
+static void
+dmabuf_end_write(struct sl_buffer *buffer)
+{
+	dma_buf_sync(buffer->dmabuf.planes[0].fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE);
+	munmap(buffer->dmabuf.write_map, buffer->dmabuf.write_map_size);
+	buffer->dmabuf.write_map = NULL;
+}
+
 /* ---- implicit sync ---- */
 
 static int
@@ -184,6 +223,8 @@ static const struct sl_buffer_impl dmabuf_buffer_impl = {
 	.finish = dmabuf_buffer_finish,
 	.begin_access = dmabuf_begin_cpu_access,
 	.end_access = dmabuf_end_cpu_access,
+	.begin_write = dmabuf_begin_write,
+	.end_write = dmabuf_end_write,
 	.export_fences = dmabuf_buffer_export_fences,
 };
 

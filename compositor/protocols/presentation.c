@@ -83,8 +83,9 @@ presentation_handle_feedback(struct wl_client *client, struct wl_resource *resou
 		return;
 	}
 	feedback->base.impl = &feedback_impl;
-	feedback->resource = sl_resource_create(client, &wp_presentation_feedback_interface, 1, id,
-						NULL, feedback, feedback_handle_resource_destroy);
+	feedback->resource = sl_resource_create(client, &wp_presentation_feedback_interface,
+						wl_resource_get_version(resource), id, NULL,
+						feedback, feedback_handle_resource_destroy);
 	if (!feedback->resource) {
 		free(feedback);
 		return;
@@ -101,8 +102,9 @@ static const struct wp_presentation_interface presentation_impl = {
 static void
 presentation_bind(struct wl_client *client, void *data, uint32_t version, uint32_t id)
 {
-	struct wl_resource *resource = sl_resource_create(client, &wp_presentation_interface, 1, id,
-							  &presentation_impl, data, NULL);
+	struct wl_resource *resource =
+		sl_resource_create(client, &wp_presentation_interface, (int)version, id,
+				   &presentation_impl, data, NULL);
 	if (!resource)
 		return;
 	/* Every timestamp sluice reports is CLOCK_MONOTONIC, whatever the backend. */
@@ -112,7 +114,11 @@ presentation_bind(struct wl_client *client, void *data, uint32_t version, uint32
 bool
 presentation_global_init(struct sl_server *server)
 {
-	struct wl_global *global = wl_global_create(server->display, &wp_presentation_interface, 1,
+	/*
+	 * Version 2 only changes what refresh may be for a display without a fixed rate; every
+	 * output sluice drives has one, and tells it in both versions.
+	 */
+	struct wl_global *global = wl_global_create(server->display, &wp_presentation_interface, 2,
 						    server, presentation_bind);
 	return global != NULL;
 }

@@ -16,11 +16,20 @@ bool shm_global_init(struct sl_server *server);
 void shm_global_finish(void);
 bool xdg_shell_global_init(struct sl_server *server);
 bool presentation_global_init(struct sl_server *server);
+/* wp_fifo_manager_v1 and wp_commit_timing_manager_v1. */
+bool pacing_globals_init(struct sl_server *server);
 bool viewporter_global_init(struct sl_server *server);
 bool single_pixel_buffer_global_init(struct sl_server *server);
 bool xdg_decoration_global_init(struct sl_server *server);
 bool xdg_output_global_init(struct sl_server *server);
 bool capture_global_init(struct sl_server *server);
+/* zwlr_screencopy_manager_v1, with --capture too. */
+bool screencopy_global_init(struct sl_server *server);
+/* ext_output_image_capture_source_manager_v1 and ext_image_copy_capture_manager_v1, with
+ * --capture too. */
+bool image_copy_capture_globals_init(struct sl_server *server);
+/* wp_tearing_control_manager_v1: made last of all (the fuzz corpus numbers the globals). */
+bool tearing_control_global_init(struct sl_server *server);
 /* After the backend: both need to know the main device. */
 bool linux_explicit_sync_global_init(struct sl_server *server);
 bool drm_syncobj_global_init(struct sl_server *server);

@@ -141,6 +141,9 @@ static const struct sl_buffer_impl shm_buffer_impl = {
 	.finish = shm_buffer_finish,
 	.begin_access = shm_buffer_begin_access,
 	.end_access = shm_buffer_end_access,
+	/* The pool is mapped for writing too; a SIGBUS while writing is caught the same way. */
+	.begin_write = shm_buffer_begin_access,
+	.end_write = shm_buffer_end_access,
 };
 
 /* Single-plane RGB formats the renderer can draw. */

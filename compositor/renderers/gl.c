@@ -4,10 +4,10 @@
  * Each render target is a GBM buffer object (XRGB8888, usable for scanout and rendering) imported
  * into EGL as a dma-buf image and bound to a renderbuffer of a framebuffer object. The KMS backend
  * adds the same buffer as a KMS framebuffer, so what GL draws is what the plane scans out, with no
- * copy. wl_shm buffers are uploaded into a texture for each draw. dma-buf buffers are imported
- * once, when the client creates them, as EGL images bound to a texture (an external one for YUV and
- * for pairs EGL imports only that way, so the driver converts) that is sampled in place for every
- * frame. That is decided by what EGL can do, not by whether it renders in software: llvmpipe
+ * copy. wl_shm buffers are uploaded into a texture kept per surface, only the rows the client
+ * damaged since the last draw (gl_upload). dma-buf buffers are imported once, when the client
+ * creates them, as EGL images bound to a texture (an external one for YUV and for pairs EGL
+ * imports only that way, so the driver converts) that is sampled in place for every frame. That is decided by what EGL can do, not by whether it renders in software: llvmpipe
  * imports linear dma-bufs since Mesa 24.1. A dma-buf EGL refuses is read through a CPU mapping
  * instead (said once per format and modifier, with EGL's error), and so is every dma-buf where
  * importing is known to break: on llvmpipe before Mesa 23.1 all of them (mesa#6438: accepted,
@@ -39,6 +39,7 @@
 #include <xf86drm.h>
 
 #include "core/buffer.h"
+#include "core/content-copy.h"
 #include "core/format-set.h"
 #include "formats.h"
 #include "log.h"
@@ -96,12 +97,24 @@ struct gl_renderer {
 	/* (format, modifier) pairs whose path was logged, to say each decision once. */
 	struct sl_format_set logged_gpu, logged_cpu, logged_foreign;
 	struct gl_program textured, solid, external;
-	GLuint texture;
 	struct sl_render_target *target; /* between begin and end */
 	/* Pairs EGL can only import as external textures. */
 	struct sl_format_set external_only;
 	struct wl_list buffers; /* gl_buffer.link */
+	struct wl_list uploads; /* gl_upload.copy.link */
 };
+
+/*
+ * A surface whose buffer is read on the CPU (wl_shm, or a dma-buf EGL would not import) has a
+ * texture of its own, kept across frames: each draw uploads only the rows the client damaged
+ * since the last one, nothing when none were.
+ */
+struct gl_upload {
+	struct sl_content_copy copy;
+	GLuint texture;
+};
+
+#define UPLOAD_MAX_BANDS 8
 
 /* A dma-buf imported as an EGL image, kept as long as its sl_buffer. */
 struct gl_buffer {
@@ -415,19 +428,44 @@ draw_quad(struct gl_renderer *gr, const GLfloat pos[8], const GLfloat texcoord[8
 
 static struct gl_buffer *gl_buffer_from_buffer(struct sl_buffer *buffer);
 
+static void
+gl_upload_destroy(struct sl_content_copy *copy)
+{
+	struct gl_upload *up = wl_container_of(copy, up, copy);
+	glDeleteTextures(1, &up->texture);
+	sl_content_copy_finish(copy);
+	free(up);
+}
+
+/* Rows y1 to y2 - 1 of pixels laid out with stride, into the bound texture. */
+static void
+upload_rows(int32_t width, int32_t y1, int32_t y2, const uint8_t *rows, uint32_t stride,
+	    uint32_t bpp, GLenum format, GLenum type)
+{
+	/* GLES2 has no row length: row by row when the stride has padding. */
+	if (stride == (uint32_t)width * bpp) {
+		glTexSubImage2D(GL_TEXTURE_2D, 0, 0, y1, width, y2 - y1, format, type, rows);
+		return;
+	}
+	for (int32_t row = y1; row < y2; row++)
+		glTexSubImage2D(GL_TEXTURE_2D, 0, 0, row, width, 1, format, type,
+				rows + (size_t)(row - y1) * stride);
+}
+
 /*
- * Uploads a buffer read on the CPU (wl_shm, or a dma-buf EGL would not import) into the shared
- * texture, converting YUV first. Leaves the texture bound; false if the buffer cannot be read.
+ * Brings the surface's texture up to date with its CPU-read buffer, converting YUV first, and
+ * leaves it bound; false if the buffer cannot be read.
  */
 static bool
-upload_buffer(struct gl_renderer *gr, struct sl_buffer *buffer, bool *opaque)
+upload_buffer(struct gl_renderer *gr, struct sl_surface *surface, struct sl_buffer *buffer,
+	      bool *opaque)
 {
-	GLenum format, type;
+	GLenum format = GL_BGRA_EXT, type = GL_UNSIGNED_BYTE;
 	const struct format_info *info = format_info_from_drm(buffer->format);
 	bool yuv = info && info->is_yuv;
-	struct sl_buffer_access access;
-	if ((!yuv && !gl_format(buffer->format, &format, &type, opaque)) ||
-	    !sl_buffer_begin_access(buffer, &access)) {
+	if (yuv)
+		*opaque = true;
+	else if (!gl_format(buffer->format, &format, &type, opaque)) {
 		log_warn("gl", "a buffer the GL renderer cannot draw");
 		return false;
 	}
@@ -439,41 +477,57 @@ upload_buffer(struct gl_renderer *gr, struct sl_buffer *buffer, bool *opaque)
 		if (gr->base.stats)
 			gr->base.stats->dmabuf_cpu_draws++;
 	}
-	uint32_t *converted = NULL;
-	const uint8_t *data = access.data;
-	uint32_t stride = access.stride;
-	if (yuv) {
-		converted = malloc((size_t)buffer->width * (size_t)buffer->height * 4);
-		if (!converted) {
-			sl_buffer_end_access(buffer);
+	struct sl_content_copy *copy = sl_content_copy_get(surface);
+	struct gl_upload *up = copy ? wl_container_of(copy, up, copy) : NULL;
+	if (!up) {
+		up = calloc(1, sizeof(*up));
+		if (!up)
 			return false;
-		}
-		yuv_convert_to_xrgb8888(buffer->format, access.planes, access.strides,
-					buffer->width, buffer->height, converted,
-					(uint32_t)buffer->width * 4);
-		data = (const uint8_t *)converted;
-		stride = (uint32_t)buffer->width * 4;
-		format = GL_BGRA_EXT;
-		type = GL_UNSIGNED_BYTE;
-		*opaque = true;
+		glGenTextures(1, &up->texture);
+		sl_content_copy_init(&up->copy, surface, &gr->uploads, gl_upload_destroy);
 	}
-	/* GLES2 has no row length: upload row by row when the stride has padding. */
+	struct sl_row_band bands[UPLOAD_MAX_BANDS];
+	bool reallocate;
+	int n = sl_content_copy_bands(&up->copy, buffer, bands, UPLOAD_MAX_BANDS, &reallocate);
+	glBindTexture(GL_TEXTURE_2D, up->texture);
+	if (n == 0)
+		return true;
+	struct sl_buffer_access access;
+	if (!sl_buffer_begin_access(buffer, &access)) {
+		log_warn("gl", "a buffer the GL renderer cannot read");
+		return false;
+	}
 	uint32_t bpp = type == GL_UNSIGNED_BYTE ? 4 : 2;
-	glBindTexture(GL_TEXTURE_2D, gr->texture);
 	glPixelStorei(GL_UNPACK_ALIGNMENT, bpp == 4 ? 4 : 2);
-	if (stride == (uint32_t)buffer->width * bpp) {
-		glTexImage2D(GL_TEXTURE_2D, 0, (GLint)format, buffer->width, buffer->height, 0,
-			     format, type, data);
-	} else {
+	if (reallocate)
 		glTexImage2D(GL_TEXTURE_2D, 0, (GLint)format, buffer->width, buffer->height, 0,
 			     format, type, NULL);
-		for (int32_t row = 0; row < buffer->height; row++)
-			glTexSubImage2D(GL_TEXTURE_2D, 0, 0, row, buffer->width, 1, format, type,
-					data + (size_t)row * stride);
+	bool ok = true;
+	for (int i = 0; i < n && ok; i++) {
+		int32_t y1 = bands[i].y1, y2 = bands[i].y2;
+		if (!yuv) {
+			upload_rows(buffer->width, y1, y2,
+				    (const uint8_t *)access.data + (size_t)y1 * access.stride,
+				    access.stride, bpp, format, type);
+			continue;
+		}
+		uint32_t *converted = malloc((size_t)buffer->width * (size_t)(y2 - y1) * 4);
+		ok = converted != NULL;
+		if (ok) {
+			yuv_convert_rows_to_xrgb8888(buffer->format, access.planes, access.strides,
+						     buffer->width, y1, y2, converted,
+						     (uint32_t)buffer->width * 4);
+			upload_rows(buffer->width, y1, y2, (const uint8_t *)converted,
+				    (uint32_t)buffer->width * 4, 4, format, type);
+		}
+		free(converted);
 	}
 	sl_buffer_end_access(buffer);
-	free(converted);
-	return true;
+	if (ok)
+		sl_content_copy_done(&up->copy, buffer, bands, n, gr->base.stats);
+	else
+		up->copy.format = 0;
+	return ok;
 }
 
 static void
@@ -499,6 +553,7 @@ gl_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 
 	if (buffer->type == SL_BUFFER_SINGLE_PIXEL) {
 		const double max = UINT32_MAX;
+		sl_content_copy_forget(surface);
 		glUseProgram(gr->solid.program);
 		glUniform4f(gr->solid.color, (GLfloat)(buffer->single_pixel.r / max),
 			    (GLfloat)(buffer->single_pixel.g / max),
@@ -525,12 +580,13 @@ gl_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 	}
 	struct gl_buffer *imported = gl_buffer_from_buffer(buffer);
 	if (imported) {
+		sl_content_copy_forget(surface);
 		if (imported->target == GL_TEXTURE_EXTERNAL_OES)
 			program = &gr->external;
 		glBindTexture(imported->target, imported->texture);
 		if (gr->base.stats)
 			gr->base.stats->dmabuf_gpu_draws++;
-	} else if (!upload_buffer(gr, buffer, &opaque)) {
+	} else if (!upload_buffer(gr, surface, buffer, &opaque)) {
 		return;
 	}
 	GLenum tex_target = imported ? imported->target : GL_TEXTURE_2D;
@@ -806,10 +862,11 @@ gl_destroy(struct sl_renderer *renderer)
 		struct gl_buffer *gb, *tmp;
 		wl_list_for_each_safe (gb, tmp, &gr->buffers, link)
 			gl_buffer_destroy(gb);
+		struct gl_upload *up, *up_tmp;
+		wl_list_for_each_safe (up, up_tmp, &gr->uploads, copy.link)
+			gl_upload_destroy(&up->copy);
 		if (gr->external.program)
 			glDeleteProgram(gr->external.program);
-		if (gr->texture)
-			glDeleteTextures(1, &gr->texture);
 		if (gr->textured.program)
 			glDeleteProgram(gr->textured.program);
 		if (gr->solid.program)
@@ -915,6 +972,7 @@ renderer_gl_create(int drm_fd)
 	gr->display = EGL_NO_DISPLAY;
 	gr->context = EGL_NO_CONTEXT;
 	wl_list_init(&gr->buffers);
+	wl_list_init(&gr->uploads);
 	gr->probe_fd = -1;
 
 	gr->render_fd = open_private_file(drm_fd, "for the GL renderer");
@@ -999,7 +1057,6 @@ renderer_gl_create(int drm_fd)
 	/* Without external textures, YUV dma-bufs are not offered (the CPU path is a fallback). */
 	gr->has_external = has_extension(gl_ext, "GL_OES_EGL_image_external") &&
 			   program_create(&gr->external, external_src);
-	glGenTextures(1, &gr->texture);
 	const char *name = (const char *)glGetString(GL_RENDERER);
 	gr->software = name && (strstr(name, "llvmpipe") || strstr(name, "softpipe"));
 	gr->base.software = gr->software;

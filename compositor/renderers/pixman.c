@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/buffer.h"
+#include "core/content-copy.h"
 #include "core/format-set.h"
 #include "formats.h"
 #include "log.h"
@@ -21,7 +22,16 @@ struct sl_render_target {
 struct pixman_renderer {
 	struct sl_renderer base;
 	struct sl_render_target *target; /* between begin and end */
+	struct wl_list converted;	 /* pixman_converted.copy.link */
 };
+
+/* A YUV surface's pixels as XRGB8888, kept and refreshed by damage. */
+struct pixman_converted {
+	struct sl_content_copy copy;
+	pixman_image_t *image;
+};
+
+#define CONVERT_MAX_BANDS 8
 
 static struct pixman_renderer *
 pixman_renderer(struct sl_renderer *renderer)
@@ -120,6 +130,56 @@ channel16(uint32_t v)
 }
 
 static void
+converted_destroy(struct sl_content_copy *copy)
+{
+	struct pixman_converted *c = wl_container_of(copy, c, copy);
+	sl_content_copy_finish(copy);
+	if (c->image)
+		pixman_image_unref(c->image);
+	free(c);
+}
+
+/*
+ * The surface's YUV buffer as XRGB8888, converting only the rows damaged since the last draw; a
+ * new reference, or NULL.
+ */
+static pixman_image_t *
+converted_image(struct pixman_renderer *pr, struct sl_surface *surface, struct sl_buffer *buffer,
+		const struct sl_buffer_access *access)
+{
+	struct sl_content_copy *copy = sl_content_copy_get(surface);
+	struct pixman_converted *c = copy ? wl_container_of(copy, c, copy) : NULL;
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return NULL;
+		sl_content_copy_init(&c->copy, surface, &pr->converted, converted_destroy);
+	}
+	struct sl_row_band bands[CONVERT_MAX_BANDS];
+	bool reallocate;
+	int n = sl_content_copy_bands(&c->copy, buffer, bands, CONVERT_MAX_BANDS, &reallocate);
+	/* A copy without an image holds nothing yet: format 0, so reallocate is set. */
+	if (reallocate) {
+		if (c->image)
+			pixman_image_unref(c->image);
+		c->image = pixman_image_create_bits_no_clear(PIXMAN_x8r8g8b8, buffer->width,
+							     buffer->height, NULL, 0);
+		if (!c->image) {
+			c->copy.format = 0;
+			return NULL;
+		}
+	}
+	uint8_t *data = (uint8_t *)pixman_image_get_data(c->image);
+	uint32_t stride = (uint32_t)pixman_image_get_stride(c->image);
+	for (int i = 0; i < n; i++)
+		yuv_convert_rows_to_xrgb8888(
+			buffer->format, access->planes, access->strides, buffer->width, bands[i].y1,
+			bands[i].y2, (uint32_t *)(data + (size_t)bands[i].y1 * stride), stride);
+	sl_content_copy_done(&c->copy, buffer, bands, n, pr->base.stats);
+	return pixman_image_ref(c->image);
+}
+
+static void
 pixman_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 		    const struct sl_placement *placement, const pixman_region32_t *clip)
 {
@@ -157,16 +217,11 @@ pixman_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 	}
 	pixman_image_t *src;
 	if (yuv) {
-		/* pixman reads few YUV layouts: convert the frame to XRGB8888 first. */
+		/* pixman reads few YUV layouts: the conversion to XRGB8888 is kept. */
 		format = PIXMAN_x8r8g8b8;
-		src = pixman_image_create_bits_no_clear(format, buffer->width, buffer->height, NULL,
-							0);
-		if (src)
-			yuv_convert_to_xrgb8888(buffer->format, access.planes, access.strides,
-						buffer->width, buffer->height,
-						pixman_image_get_data(src),
-						(uint32_t)pixman_image_get_stride(src));
+		src = converted_image(pr, surface, buffer, &access);
 	} else {
+		sl_content_copy_forget(surface);
 		src = pixman_image_create_bits_no_clear(format, buffer->width, buffer->height,
 							access.data, (int)access.stride);
 	}
@@ -263,7 +318,11 @@ pixman_target_wrap(struct sl_renderer *renderer, void *data, int32_t width, int3
 static void
 pixman_destroy(struct sl_renderer *renderer)
 {
-	free(pixman_renderer(renderer));
+	struct pixman_renderer *pr = pixman_renderer(renderer);
+	struct pixman_converted *c, *tmp;
+	wl_list_for_each_safe (c, tmp, &pr->converted, copy.link)
+		converted_destroy(&c->copy);
+	free(pr);
 }
 
 static const struct sl_renderer_impl pixman_renderer_impl = {
@@ -288,5 +347,6 @@ renderer_pixman_create(void)
 	if (!pr)
 		return NULL;
 	pr->base.impl = &pixman_renderer_impl;
+	wl_list_init(&pr->converted);
 	return &pr->base;
 }

@@ -38,9 +38,15 @@
 #include "log.h"
 #include "core/loop.h"
 #include "presentation-time-server-protocol.h"
+#include "commit-timing-v1-server-protocol.h"
+#include "fifo-v1-server-protocol.h"
+#include "tearing-control-v1-server-protocol.h"
+#include "ext-image-capture-source-v1-server-protocol.h"
+#include "ext-image-copy-capture-v1-server-protocol.h"
 #include "sluice.h"
 #include "single-pixel-buffer-v1-server-protocol.h"
 #include "sluice-capture-v1-server-protocol.h"
+#include "wlr-screencopy-unstable-v1-server-protocol.h"
 #include "viewporter-server-protocol.h"
 #include "xdg-decoration-unstable-v1-server-protocol.h"
 #include "xdg-output-unstable-v1-server-protocol.h"
@@ -63,6 +69,13 @@ static const struct wl_interface *const bindable[] = {
 	&sluice_capture_manager_v1_interface,
 	&zxdg_decoration_manager_v1_interface,
 	&zxdg_output_manager_v1_interface,
+	/* Last, as their globals are: the corpus's global numbers stay what they were. */
+	&wp_fifo_manager_v1_interface,
+	&wp_commit_timing_manager_v1_interface,
+	&zwlr_screencopy_manager_v1_interface,
+	&wp_tearing_control_manager_v1_interface,
+	&ext_output_image_capture_source_manager_v1_interface,
+	&ext_image_copy_capture_manager_v1_interface,
 };
 
 struct global {

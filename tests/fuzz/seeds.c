@@ -11,12 +11,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "commit-timing-v1-client-protocol.h"
+#include "fifo-v1-client-protocol.h"
+#include "tearing-control-v1-client-protocol.h"
+#include "ext-image-capture-source-v1-client-protocol.h"
+#include "ext-image-copy-capture-v1-client-protocol.h"
 #include "fuzz.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
 #include "presentation-time-client-protocol.h"
 #include "single-pixel-buffer-v1-client-protocol.h"
 #include "sluice-capture-v1-client-protocol.h"
+#include "wlr-screencopy-unstable-v1-client-protocol.h"
 #include "viewporter-client-protocol.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
 #include "xdg-output-unstable-v1-client-protocol.h"
@@ -569,6 +575,212 @@ seed_fence_no_surface(struct seed *s)
 	new_id(s);
 }
 
+static int
+fifo(struct seed *s, const struct base *b)
+{
+	int manager = bind(s, b->reg, "wp_fifo_manager_v1");
+	msg(s, manager, WP_FIFO_MANAGER_V1_GET_FIFO);
+	int f = new_id(s);
+	obj(s, b->surface);
+	return f;
+}
+
+static int
+commit_timer(struct seed *s, const struct base *b)
+{
+	int manager = bind(s, b->reg, "wp_commit_timing_manager_v1");
+	msg(s, manager, WP_COMMIT_TIMING_MANAGER_V1_GET_TIMER);
+	int t = new_id(s);
+	obj(s, b->surface);
+	return t;
+}
+
+static void
+timestamp(struct seed *s, int timer, uint32_t sec, uint32_t nsec)
+{
+	msg(s, timer, WP_COMMIT_TIMER_V1_SET_TIMESTAMP);
+	u32(s, 0);
+	u32(s, sec);
+	u32(s, nsec);
+}
+
+/* Three frames queued behind barriers, the last two still waiting when the client goes. */
+static void
+seed_fifo_frames(struct seed *s)
+{
+	struct base b;
+	base(s, &b);
+	int f = fifo(s, &b);
+	int buffer = shm_buffer(s, b.reg);
+	for (int i = 0; i < 3; i++) {
+		msg(s, f, WP_FIFO_V1_WAIT_BARRIER);
+		msg(s, f, WP_FIFO_V1_SET_BARRIER);
+		attach_commit(s, b.surface, buffer);
+	}
+}
+
+/* A frame for a time far ahead, and one queued behind it, both pending at the end. */
+static void
+seed_commit_timing(struct seed *s)
+{
+	struct base b;
+	base(s, &b);
+	int t = commit_timer(s, &b);
+	int buffer = shm_buffer(s, b.reg);
+	timestamp(s, t, 0x7fffffff, 0);
+	attach_commit(s, b.surface, buffer);
+	attach_commit(s, b.surface, buffer);
+}
+
+static void
+seed_fifo_no_surface(struct seed *s)
+{
+	struct base b;
+	base(s, &b);
+	int f = fifo(s, &b);
+	msg(s, b.surface, WL_SURFACE_DESTROY);
+	msg(s, f, WP_FIFO_V1_SET_BARRIER);
+}
+
+static void
+seed_commit_timer_twice(struct seed *s)
+{
+	struct base b;
+	base(s, &b);
+	commit_timer(s, &b);
+	commit_timer(s, &b);
+}
+
+static void
+seed_commit_timer_bad_nsec(struct seed *s)
+{
+	struct base b;
+	base(s, &b);
+	timestamp(s, commit_timer(s, &b), 1, 1000000000);
+}
+
+static int
+tearing_control(struct seed *s, const struct base *b)
+{
+	int manager = bind(s, b->reg, "wp_tearing_control_manager_v1");
+	msg(s, manager, WP_TEARING_CONTROL_MANAGER_V1_GET_TEARING_CONTROL);
+	int t = new_id(s);
+	obj(s, b->surface);
+	return t;
+}
+
+/* Frames that may tear, then the object goes and the next frame is back to vsync. */
+static void
+seed_tearing(struct seed *s)
+{
+	struct base b;
+	base(s, &b);
+	int t = tearing_control(s, &b);
+	int buffer = shm_buffer(s, b.reg);
+	msg(s, t, WP_TEARING_CONTROL_V1_SET_PRESENTATION_HINT);
+	u32(s, WP_TEARING_CONTROL_V1_PRESENTATION_HINT_ASYNC);
+	attach_commit(s, b.surface, buffer);
+	attach_commit(s, b.surface, buffer);
+	msg(s, t, WP_TEARING_CONTROL_V1_DESTROY);
+	attach_commit(s, b.surface, buffer);
+}
+
+static void
+seed_tearing_bad_hint(struct seed *s)
+{
+	struct base b;
+	base(s, &b);
+	int t = tearing_control(s, &b);
+	msg(s, t, WP_TEARING_CONTROL_V1_SET_PRESENTATION_HINT);
+	u32(s, 2);
+}
+
+/* An output (as a region that covers it) copied, with damage, into a fitting wl_shm buffer. */
+static void
+seed_screencopy(struct seed *s)
+{
+	struct base b;
+	base(s, &b);
+	int output = bind(s, b.reg, "wl_output");
+	int manager = bind(s, b.reg, "zwlr_screencopy_manager_v1");
+	int buffer = shm_buffer(s, b.reg);
+	msg(s, manager, ZWLR_SCREENCOPY_MANAGER_V1_CAPTURE_OUTPUT_REGION);
+	int frame = new_id(s);
+	u32(s, 0);
+	obj(s, output);
+	u32(s, 0);
+	u32(s, 0);
+	u32(s, W);
+	u32(s, H);
+	msg(s, frame, ZWLR_SCREENCOPY_FRAME_V1_COPY_WITH_DAMAGE);
+	obj(s, buffer);
+}
+
+/* A frame of an ext-image-copy-capture session on the first output; returns the frame. */
+static int
+image_copy_frame(struct seed *s, const struct base *b)
+{
+	int output = bind(s, b->reg, "wl_output");
+	int sources = bind(s, b->reg, "ext_output_image_capture_source_manager_v1");
+	int manager = bind(s, b->reg, "ext_image_copy_capture_manager_v1");
+	msg(s, sources, EXT_OUTPUT_IMAGE_CAPTURE_SOURCE_MANAGER_V1_CREATE_SOURCE);
+	int source = new_id(s);
+	obj(s, output);
+	msg(s, manager, EXT_IMAGE_COPY_CAPTURE_MANAGER_V1_CREATE_SESSION);
+	int session = new_id(s);
+	obj(s, source);
+	u32(s, EXT_IMAGE_COPY_CAPTURE_MANAGER_V1_OPTIONS_PAINT_CURSORS);
+	msg(s, session, EXT_IMAGE_COPY_CAPTURE_SESSION_V1_CREATE_FRAME);
+	return new_id(s);
+}
+
+/* Two frames of one session into an output-sized buffer, the second pending at the end. */
+static void
+seed_image_copy(struct seed *s)
+{
+	struct base b;
+	base(s, &b);
+	int buffer = shm_buffer(s, b.reg);
+	int frame = image_copy_frame(s, &b);
+	msg(s, frame, EXT_IMAGE_COPY_CAPTURE_FRAME_V1_ATTACH_BUFFER);
+	obj(s, buffer);
+	msg(s, frame, EXT_IMAGE_COPY_CAPTURE_FRAME_V1_DAMAGE_BUFFER);
+	u32(s, 0);
+	u32(s, 0);
+	u32(s, W);
+	u32(s, H);
+	msg(s, frame, EXT_IMAGE_COPY_CAPTURE_FRAME_V1_CAPTURE);
+}
+
+static void
+seed_image_copy_no_buffer(struct seed *s)
+{
+	struct base b;
+	base(s, &b);
+	msg(s, image_copy_frame(s, &b), EXT_IMAGE_COPY_CAPTURE_FRAME_V1_CAPTURE);
+}
+
+/* A region smaller than the output, given an output-sized buffer. */
+static void
+seed_screencopy_wrong_buffer(struct seed *s)
+{
+	struct base b;
+	base(s, &b);
+	int output = bind(s, b.reg, "wl_output");
+	int manager = bind(s, b.reg, "zwlr_screencopy_manager_v1");
+	int buffer = shm_buffer(s, b.reg);
+	msg(s, manager, ZWLR_SCREENCOPY_MANAGER_V1_CAPTURE_OUTPUT_REGION);
+	int frame = new_id(s);
+	u32(s, 0);
+	obj(s, output);
+	u32(s, 4);
+	u32(s, 2);
+	u32(s, W);
+	u32(s, H);
+	msg(s, frame, ZWLR_SCREENCOPY_FRAME_V1_COPY);
+	obj(s, buffer);
+}
+
 static const struct {
 	const char *name;
 	seed_fn fn;
@@ -601,6 +813,17 @@ static const struct {
 	{"fence-release", seed_fence_release, NULL},
 	{"fence-pending", seed_fence_pending, NULL},
 	{"fence-no-surface", seed_fence_no_surface, "surface"},
+	{"fifo-frames", seed_fifo_frames, NULL},
+	{"commit-timing", seed_commit_timing, NULL},
+	{"fifo-no-surface", seed_fifo_no_surface, "destroyed"},
+	{"commit-timer-twice", seed_commit_timer_twice, "already has"},
+	{"commit-timer-bad-nsec", seed_commit_timer_bad_nsec, "below one second"},
+	{"screencopy", seed_screencopy, NULL},
+	{"screencopy-wrong-buffer", seed_screencopy_wrong_buffer, "XRGB8888"},
+	{"tearing", seed_tearing, NULL},
+	{"tearing-bad-hint", seed_tearing_bad_hint, "neither vsync"},
+	{"image-copy", seed_image_copy, NULL},
+	{"image-copy-no-buffer", seed_image_copy_no_buffer, "without a buffer"},
 };
 
 int

@@ -705,7 +705,8 @@ registry_handle_global(void *data, struct wl_registry *registry, uint32_t name,
 		client->wm_base = BIND(xdg_wm_base_interface, 3);
 		xdg_wm_base_add_listener(client->wm_base, &wm_base_listener, client);
 	} else if (strcmp(interface, wp_presentation_interface.name) == 0) {
-		client->presentation = BIND(wp_presentation_interface, 1);
+		client->presentation_version = version < 2 ? version : 2;
+		client->presentation = BIND(wp_presentation_interface, 2);
 		wp_presentation_add_listener(client->presentation, &presentation_listener, client);
 	} else if (strcmp(interface, wp_viewporter_interface.name) == 0) {
 		client->viewporter = BIND(wp_viewporter_interface, 1);
@@ -718,9 +719,24 @@ registry_handle_global(void *data, struct wl_registry *registry, uint32_t name,
 	} else if (strcmp(interface, wp_linux_drm_syncobj_manager_v1_interface.name) == 0) {
 		client->syncobj = BIND(wp_linux_drm_syncobj_manager_v1_interface, 1);
 	} else if (strcmp(interface, zwp_linux_dmabuf_v1_interface.name) == 0) {
-		client->dmabuf_version = version < 4 ? version : 4;
-		client->dmabuf = BIND(zwp_linux_dmabuf_v1_interface, 4);
+		client->dmabuf_version = version < 5 ? version : 5;
+		client->dmabuf = BIND(zwp_linux_dmabuf_v1_interface, 5);
 		zwp_linux_dmabuf_v1_add_listener(client->dmabuf, &dmabuf_listener, client);
+	} else if (strcmp(interface, wp_fifo_manager_v1_interface.name) == 0) {
+		client->fifo_manager = BIND(wp_fifo_manager_v1_interface, 1);
+	} else if (strcmp(interface, wp_commit_timing_manager_v1_interface.name) == 0) {
+		client->commit_timing = BIND(wp_commit_timing_manager_v1_interface, 1);
+	} else if (strcmp(interface, wp_tearing_control_manager_v1_interface.name) == 0) {
+		client->tearing = BIND(wp_tearing_control_manager_v1_interface, 1);
+	} else if (strcmp(interface, zwlr_screencopy_manager_v1_interface.name) == 0) {
+		client->screencopy_version = version < 3 ? version : 3;
+		client->screencopy = BIND(zwlr_screencopy_manager_v1_interface, 3);
+	} else if (strcmp(interface, ext_output_image_capture_source_manager_v1_interface.name) ==
+		   0) {
+		client->output_sources =
+			BIND(ext_output_image_capture_source_manager_v1_interface, 1);
+	} else if (strcmp(interface, ext_image_copy_capture_manager_v1_interface.name) == 0) {
+		client->image_copy = BIND(ext_image_copy_capture_manager_v1_interface, 1);
 	} else if (strcmp(interface, sluice_capture_manager_v1_interface.name) == 0) {
 		client->capture = BIND(sluice_capture_manager_v1_interface, 1);
 	} else if (strcmp(interface, zxdg_decoration_manager_v1_interface.name) == 0) {
@@ -836,12 +852,15 @@ th_client_destroy(struct th_client *client)
 	for (int i = 0; i < client->n_outputs; i++)
 		if (client->outputs[i].output)
 			wl_output_destroy(client->outputs[i].output);
-	void *proxies[] = {client->compositor,	 client->subcompositor, client->shm,
-			   client->wm_base,	 client->presentation,	client->viewporter,
-			   client->single_pixel, client->seat,		client->capture,
-			   client->dmabuf,	 client->explicit_sync, client->syncobj,
-			   client->decoration,	 client->xdg_output,	client->data_device_manager,
-			   client->registry};
+	void *proxies[] = {
+		client->compositor,   client->subcompositor,  client->shm,
+		client->wm_base,      client->presentation,   client->viewporter,
+		client->single_pixel, client->seat,	      client->capture,
+		client->dmabuf,	      client->explicit_sync,  client->syncobj,
+		client->decoration,   client->xdg_output,     client->data_device_manager,
+		client->fifo_manager, client->commit_timing,  client->screencopy,
+		client->tearing,      client->output_sources, client->image_copy,
+		client->registry};
 	for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
 		if (proxies[i])
 			wl_proxy_destroy(proxies[i]);
@@ -1126,6 +1145,298 @@ th_commit_and_wait(struct th_client *client, struct wl_surface *surface,
 	return th_dispatch_until(client, &result->done, 10000) && result->presented;
 }
 
+/* ---- zwlr_screencopy_manager_v1 ---- */
+
+static void
+screencopy_handle_buffer(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t format,
+			 uint32_t width, uint32_t height, uint32_t stride)
+{
+	struct th_screencopy *c = data;
+	c->buffer = true;
+	c->format = format;
+	c->width = width;
+	c->height = height;
+	c->stride = stride;
+}
+
+static void
+screencopy_handle_flags(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t flags)
+{
+	((struct th_screencopy *)data)->flags = true;
+}
+
+static void
+screencopy_handle_ready(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t sec_hi,
+			uint32_t sec_lo, uint32_t nsec)
+{
+	struct th_screencopy *c = data;
+	c->ready = true;
+	c->time_ns = (int64_t)(((uint64_t)sec_hi << 32) | sec_lo) * 1000000000 + nsec;
+}
+
+static void
+screencopy_handle_failed(void *data, struct zwlr_screencopy_frame_v1 *f)
+{
+	((struct th_screencopy *)data)->failed = true;
+}
+
+static void
+screencopy_handle_damage(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t x, uint32_t y,
+			 uint32_t w, uint32_t h)
+{
+	struct th_screencopy *c = data;
+	if (c->n_damage < 64)
+		c->damage[c->n_damage++] = (struct rect){x, y, w, h};
+}
+
+static void
+screencopy_handle_linux_dmabuf(void *data, struct zwlr_screencopy_frame_v1 *f, uint32_t format,
+			       uint32_t width, uint32_t height)
+{
+	struct th_screencopy *c = data;
+	c->linux_dmabuf = true;
+	c->dmabuf_format = format;
+}
+
+static void
+screencopy_handle_buffer_done(void *data, struct zwlr_screencopy_frame_v1 *f)
+{
+	((struct th_screencopy *)data)->buffer_done = true;
+}
+
+static const struct zwlr_screencopy_frame_v1_listener screencopy_frame_listener = {
+	.buffer = screencopy_handle_buffer,
+	.flags = screencopy_handle_flags,
+	.ready = screencopy_handle_ready,
+	.failed = screencopy_handle_failed,
+	.damage = screencopy_handle_damage,
+	.linux_dmabuf = screencopy_handle_linux_dmabuf,
+	.buffer_done = screencopy_handle_buffer_done,
+};
+
+/* Dispatches until *flag, copy->failed or timeout_ms passes. */
+static void
+screencopy_wait(struct th_client *client, const bool *flag, struct th_screencopy *copy,
+		int timeout_ms)
+{
+	for (int64_t until = th_now_ns() + (int64_t)timeout_ms * 1000000;
+	     !*flag && !copy->failed && th_now_ns() < until;)
+		if (!th_dispatch_until(client, flag, 20) && !th_roundtrip(client))
+			break;
+}
+
+struct zwlr_screencopy_frame_v1 *
+th_screencopy_start(struct th_client *client, const int32_t *region, struct th_screencopy *copy)
+{
+	*copy = (struct th_screencopy){0};
+	struct wl_output *output = client->outputs[0].output;
+	struct zwlr_screencopy_frame_v1 *frame =
+		region ? zwlr_screencopy_manager_v1_capture_output_region(
+				 client->screencopy, 0, output, region[0], region[1], region[2],
+				 region[3])
+		       : zwlr_screencopy_manager_v1_capture_output(client->screencopy, 0, output);
+	zwlr_screencopy_frame_v1_add_listener(frame, &screencopy_frame_listener, copy);
+	screencopy_wait(client,
+			client->screencopy_version >= 3 ? &copy->buffer_done : &copy->buffer, copy,
+			3000);
+	return frame;
+}
+
+bool
+th_screencopy_copy(struct th_client *client, struct zwlr_screencopy_frame_v1 *frame,
+		   struct wl_buffer *buffer, bool with_damage, int timeout_ms,
+		   struct th_screencopy *copy)
+{
+	if (with_damage)
+		zwlr_screencopy_frame_v1_copy_with_damage(frame, buffer);
+	else
+		zwlr_screencopy_frame_v1_copy(frame, buffer);
+	screencopy_wait(client, &copy->ready, copy, timeout_ms);
+	return copy->ready;
+}
+
+/* ---- ext_image_copy_capture_manager_v1 ---- */
+
+static void
+image_session_handle_buffer_size(void *data, struct ext_image_copy_capture_session_v1 *s,
+				 uint32_t width, uint32_t height)
+{
+	struct th_image_session *session = data;
+	session->width = width;
+	session->height = height;
+}
+
+static void
+image_session_handle_shm_format(void *data, struct ext_image_copy_capture_session_v1 *s,
+				uint32_t format)
+{
+	struct th_image_session *session = data;
+	if (session->n_shm_formats < 8)
+		session->shm_formats[session->n_shm_formats++] = format;
+}
+
+static void
+image_session_handle_dmabuf_device(void *data, struct ext_image_copy_capture_session_v1 *s,
+				   struct wl_array *device)
+{
+	struct th_image_session *session = data;
+	if (device->size == sizeof(dev_t)) {
+		session->has_device = true;
+		memcpy(&session->device, device->data, sizeof(dev_t));
+	}
+}
+
+static void
+image_session_handle_dmabuf_format(void *data, struct ext_image_copy_capture_session_v1 *s,
+				   uint32_t format, struct wl_array *modifiers)
+{
+	struct th_image_session *session = data;
+	if (session->n_dmabuf_formats >= 8)
+		return;
+	int i = session->n_dmabuf_formats++;
+	session->dmabuf_formats[i].format = format;
+	const uint64_t *m;
+	wl_array_for_each (m, modifiers)
+		if (session->dmabuf_formats[i].n_modifiers < 8)
+			session->dmabuf_formats[i]
+				.modifiers[session->dmabuf_formats[i].n_modifiers++] = *m;
+}
+
+static void
+image_session_handle_done(void *data, struct ext_image_copy_capture_session_v1 *s)
+{
+	struct th_image_session *session = data;
+	session->done = true;
+	session->n_done++;
+}
+
+static void
+image_session_handle_stopped(void *data, struct ext_image_copy_capture_session_v1 *s)
+{
+	((struct th_image_session *)data)->stopped = true;
+}
+
+static const struct ext_image_copy_capture_session_v1_listener image_session_listener = {
+	.buffer_size = image_session_handle_buffer_size,
+	.shm_format = image_session_handle_shm_format,
+	.dmabuf_device = image_session_handle_dmabuf_device,
+	.dmabuf_format = image_session_handle_dmabuf_format,
+	.done = image_session_handle_done,
+	.stopped = image_session_handle_stopped,
+};
+
+/* Dispatches until *flag, *stop or timeout_ms passes. */
+static void
+wait_either(struct th_client *client, const bool *flag, const bool *stop, int timeout_ms)
+{
+	for (int64_t until = th_now_ns() + (int64_t)timeout_ms * 1000000;
+	     !*flag && !*stop && th_now_ns() < until;)
+		if (!th_dispatch_until(client, flag, 20) && !th_roundtrip(client))
+			break;
+}
+
+bool
+th_image_session_open(struct th_client *client, int output, uint32_t options,
+		      struct th_image_session *session)
+{
+	*session = (struct th_image_session){0};
+	if (!client->output_sources || !client->image_copy)
+		return false;
+	session->source = ext_output_image_capture_source_manager_v1_create_source(
+		client->output_sources, client->outputs[output].output);
+	session->session = ext_image_copy_capture_manager_v1_create_session(
+		client->image_copy, session->source, options);
+	ext_image_copy_capture_session_v1_add_listener(session->session, &image_session_listener,
+						       session);
+	wait_either(client, &session->done, &session->stopped, 3000);
+	return session->done;
+}
+
+void
+th_image_session_listen(struct ext_image_copy_capture_session_v1 *proxy,
+			struct th_image_session *session)
+{
+	*session = (struct th_image_session){.session = proxy};
+	ext_image_copy_capture_session_v1_add_listener(proxy, &image_session_listener, session);
+}
+
+void
+th_image_session_close(struct th_image_session *session)
+{
+	if (session->session)
+		ext_image_copy_capture_session_v1_destroy(session->session);
+	if (session->source)
+		ext_image_capture_source_v1_destroy(session->source);
+	*session = (struct th_image_session){0};
+}
+
+static void
+image_frame_handle_transform(void *data, struct ext_image_copy_capture_frame_v1 *f,
+			     uint32_t transform)
+{
+	struct th_image_frame *frame = data;
+	frame->transform_sent = true;
+	frame->transform = transform;
+}
+
+static void
+image_frame_handle_damage(void *data, struct ext_image_copy_capture_frame_v1 *f, int32_t x,
+			  int32_t y, int32_t w, int32_t h)
+{
+	struct th_image_frame *frame = data;
+	if (frame->n_damage < 64)
+		frame->damage[frame->n_damage++] =
+			(struct rect){(uint32_t)x, (uint32_t)y, (uint32_t)w, (uint32_t)h};
+}
+
+static void
+image_frame_handle_presentation_time(void *data, struct ext_image_copy_capture_frame_v1 *f,
+				     uint32_t sec_hi, uint32_t sec_lo, uint32_t nsec)
+{
+	((struct th_image_frame *)data)->time_ns =
+		(int64_t)(((uint64_t)sec_hi << 32) | sec_lo) * 1000000000 + nsec;
+}
+
+static void
+image_frame_handle_ready(void *data, struct ext_image_copy_capture_frame_v1 *f)
+{
+	((struct th_image_frame *)data)->ready = true;
+}
+
+static void
+image_frame_handle_failed(void *data, struct ext_image_copy_capture_frame_v1 *f, uint32_t reason)
+{
+	struct th_image_frame *frame = data;
+	frame->failed = true;
+	frame->reason = reason;
+}
+
+static const struct ext_image_copy_capture_frame_v1_listener image_frame_listener = {
+	.transform = image_frame_handle_transform,
+	.damage = image_frame_handle_damage,
+	.presentation_time = image_frame_handle_presentation_time,
+	.ready = image_frame_handle_ready,
+	.failed = image_frame_handle_failed,
+};
+
+bool
+th_image_session_capture(struct th_client *client, struct th_image_session *session,
+			 struct wl_buffer *buffer, int timeout_ms, struct th_image_frame *frame)
+{
+	*frame = (struct th_image_frame){0};
+	struct ext_image_copy_capture_frame_v1 *f =
+		ext_image_copy_capture_session_v1_create_frame(session->session);
+	ext_image_copy_capture_frame_v1_add_listener(f, &image_frame_listener, frame);
+	if (buffer) {
+		ext_image_copy_capture_frame_v1_attach_buffer(f, buffer);
+		ext_image_copy_capture_frame_v1_damage_buffer(f, 0, 0, INT32_MAX, INT32_MAX);
+	}
+	ext_image_copy_capture_frame_v1_capture(f);
+	wait_either(client, &frame->ready, &frame->failed, timeout_ms);
+	ext_image_copy_capture_frame_v1_destroy(f);
+	return frame->ready;
+}
+
 /* ---- capture ---- */
 
 struct capture_ctx {
@@ -1172,8 +1483,8 @@ static const struct sluice_capture_frame_v1_listener capture_listener = {
 	.failed = capture_handle_failed,
 };
 
-bool
-th_capture_output(struct th_client *client, int output, struct th_capture *capture)
+static bool
+capture_output(struct th_client *client, int output, struct th_capture *capture, bool must)
 {
 	*capture = (struct th_capture){0};
 	if (!th_check(client->capture, "no sluice_capture_manager_v1") ||
@@ -1200,7 +1511,19 @@ th_capture_output(struct th_client *client, int output, struct th_capture *captu
 	}
 	sluice_capture_frame_v1_destroy(frame);
 	th_buffer_destroy(buffer);
-	return th_check(ok, "capture did not complete");
+	return must ? th_check(ok, "capture did not complete") : ok;
+}
+
+bool
+th_capture_output(struct th_client *client, int output, struct th_capture *capture)
+{
+	return capture_output(client, output, capture, true);
+}
+
+bool
+th_capture_output_try(struct th_client *client, int output, struct th_capture *capture)
+{
+	return capture_output(client, output, capture, false);
 }
 
 void
@@ -1969,6 +2292,28 @@ th_painted_buffer_destroy(struct th_painted_buffer *buffer)
 		wl_buffer_destroy(buffer->buffer);
 	buffer->buffer = NULL;
 	th_dmabuf_free(&buffer->mem);
+}
+
+static uint32_t
+pair_shade(int32_t x, int32_t y, void *data)
+{
+	return (uint32_t)(x ^ y) * 0x010101u + *(const uint32_t *)data;
+}
+
+bool
+th_painted_pair_create(struct th_client *client, int32_t width, int32_t height,
+		       struct th_painted_buffer pair[2])
+{
+	for (int i = 0; i < 2; i++) {
+		uint32_t tint = (uint32_t)i * 0x400000u;
+		if (!th_painted_buffer_create(client, TH_DMABUF_HEAP, DRM_FORMAT_XRGB8888, width,
+					      height, pair_shade, &tint, &pair[i])) {
+			if (i)
+				th_painted_buffer_destroy(&pair[0]);
+			return false;
+		}
+	}
+	return true;
 }
 
 static int

@@ -14,6 +14,9 @@
 
 #include "fence.h"
 
+#include "commit-timing-v1-client-protocol.h"
+#include "fifo-v1-client-protocol.h"
+#include "tearing-control-v1-client-protocol.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
@@ -21,6 +24,9 @@
 #include "single-pixel-buffer-v1-client-protocol.h"
 #include "sluice-capture-v1-client-protocol.h"
 #include "viewporter-client-protocol.h"
+#include "wlr-screencopy-unstable-v1-client-protocol.h"
+#include "ext-image-capture-source-v1-client-protocol.h"
+#include "ext-image-copy-capture-v1-client-protocol.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
 #include "xdg-output-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
@@ -112,10 +118,18 @@ struct th_client {
 	struct wl_shm *shm;
 	struct xdg_wm_base *wm_base;
 	struct wp_presentation *presentation;
+	uint32_t presentation_version;
+	struct wp_fifo_manager_v1 *fifo_manager;
+	struct wp_commit_timing_manager_v1 *commit_timing;
+	struct wp_tearing_control_manager_v1 *tearing;
 	struct wp_viewporter *viewporter;
 	struct wp_single_pixel_buffer_manager_v1 *single_pixel;
 	struct wl_seat *seat;
 	struct sluice_capture_manager_v1 *capture;
+	struct zwlr_screencopy_manager_v1 *screencopy; /* bound at min(advertised, 3) */
+	uint32_t screencopy_version;
+	struct ext_output_image_capture_source_manager_v1 *output_sources;
+	struct ext_image_copy_capture_manager_v1 *image_copy;
 	struct zxdg_decoration_manager_v1 *decoration;
 	struct zxdg_output_manager_v1 *xdg_output;
 	struct wl_data_device_manager *data_device_manager;
@@ -224,6 +238,8 @@ struct th_capture {
 
 /* Captures the next frame presented on output index; false on failure. */
 bool th_capture_output(struct th_client *client, int output, struct th_capture *capture);
+/* The same, but a capture that sluice says failed is no failed check: false, with a note. */
+bool th_capture_output_try(struct th_client *client, int output, struct th_capture *capture);
 void th_capture_finish(struct th_capture *capture);
 uint32_t th_capture_pixel(const struct th_capture *capture, int32_t x, int32_t y);
 /* Whether two 0xRRGGBB colours differ by at most tolerance in every channel (alpha ignored). */
@@ -232,6 +248,76 @@ bool th_rgb_close(uint32_t got, uint32_t want, int tolerance);
 int th_lit_pixels(struct th_client *client, int output);
 /* The RGB of the next frame on output index at x, y; 0xdeadbeef if it cannot be captured. */
 uint32_t th_output_pixel(struct th_client *client, int output, int32_t x, int32_t y);
+
+/* ---- zwlr_screencopy_manager_v1 ---- */
+
+/* What a screencopy frame said. */
+struct th_screencopy {
+	bool buffer, linux_dmabuf, buffer_done, flags, ready, failed;
+	uint32_t format, width, height, stride, dmabuf_format;
+	int64_t time_ns;
+	int n_damage;
+	struct rect {
+		uint32_t x, y, w, h;
+	} damage[64];
+};
+
+/*
+ * Asks for a frame of output 0 (region NULL: all of it; else x, y, width, height) and waits for
+ * its buffer descriptions, or failed. Returns the frame, which the caller destroys.
+ */
+struct zwlr_screencopy_frame_v1 *
+th_screencopy_start(struct th_client *client, const int32_t *region, struct th_screencopy *copy);
+/* Sends copy (or copy_with_damage) and waits up to timeout_ms for ready or failed: true if ready.
+ */
+bool th_screencopy_copy(struct th_client *client, struct zwlr_screencopy_frame_v1 *frame,
+			struct wl_buffer *buffer, bool with_damage, int timeout_ms,
+			struct th_screencopy *copy);
+
+/* ---- ext_image_copy_capture_manager_v1 ---- */
+
+/* A session on an output and what it said. */
+struct th_image_session {
+	struct ext_image_capture_source_v1 *source;
+	struct ext_image_copy_capture_session_v1 *session;
+	bool done, stopped;
+	int n_done; /* batches of constraints */
+	uint32_t width, height;
+	int n_shm_formats;
+	uint32_t shm_formats[8];
+	bool has_device;
+	dev_t device;
+	int n_dmabuf_formats;
+	struct {
+		uint32_t format;
+		int n_modifiers;
+		uint64_t modifiers[8];
+	} dmabuf_formats[8];
+};
+
+/* What one frame of a session said. */
+struct th_image_frame {
+	bool ready, failed, transform_sent;
+	uint32_t reason, transform;
+	int64_t time_ns; /* 0 if presentation_time was not sent */
+	int n_damage;
+	struct rect damage[64];
+};
+
+/* Opens a session on output index (a source made for it) and waits for its first batch. */
+bool th_image_session_open(struct th_client *client, int output, uint32_t options,
+			   struct th_image_session *session);
+/* Fills *session (zeroed first) from the events of a session made elsewhere (a cursor's). */
+void th_image_session_listen(struct ext_image_copy_capture_session_v1 *proxy,
+			     struct th_image_session *session);
+void th_image_session_close(struct th_image_session *session);
+/*
+ * A frame of the session: attaches buffer (NULL: none), damages it whole, captures and waits up
+ * to timeout_ms for ready or failed; true if ready. The frame is destroyed after.
+ */
+bool th_image_session_capture(struct th_client *client, struct th_image_session *session,
+			      struct wl_buffer *buffer, int timeout_ms,
+			      struct th_image_frame *frame);
 
 /* What one zwp_linux_buffer_release_v1 said; the object is destroyed once it has. */
 struct th_release {
@@ -385,6 +471,9 @@ bool th_painted_buffer_create(struct th_client *client, enum th_dmabuf_source so
 			      uint32_t (*colour)(int32_t x, int32_t y, void *data), void *data,
 			      struct th_painted_buffer *out);
 void th_painted_buffer_destroy(struct th_painted_buffer *buffer);
+/* Two XRGB8888 system-heap buffers in different shades, for clients that alternate them. */
+bool th_painted_pair_create(struct th_client *client, int32_t width, int32_t height,
+			    struct th_painted_buffer pair[2]);
 
 /* The p-quantile (0..1) of n values, which it sorts. */
 double th_percentile(double *values, int n, double p);

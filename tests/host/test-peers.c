@@ -104,6 +104,31 @@ test_wayland_info(void)
 					      "'RG16'"};
 	for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++)
 		th_check(strstr(r.output, globals[i]), "wayland-info does not list %s", globals[i]);
+	/* The timing and capture protocols at their versions (the harness passes --capture). */
+	static const struct {
+		const char *interface;
+		int version;
+	} versioned[] = {
+		{"wp_presentation", 2},
+		{"wp_fifo_manager_v1", 1},
+		{"wp_commit_timing_manager_v1", 1},
+		{"wp_tearing_control_manager_v1", 1},
+		{"zwlr_screencopy_manager_v1", 3},
+		{"ext_image_copy_capture_manager_v1", 1},
+		{"ext_output_image_capture_source_manager_v1", 1},
+	};
+	for (size_t i = 0; i < sizeof(versioned) / sizeof(versioned[0]); i++) {
+		char want[128];
+		snprintf(want, sizeof(want), "'%s',", versioned[i].interface);
+		const char *line = strstr(r.output, want);
+		const char *end = line ? strchr(line, '\n') : NULL;
+		const char *version = line ? strstr(line, "version:") : NULL;
+		int got = -1;
+		if (version && (!end || version < end))
+			sscanf(version, "version: %d", &got);
+		th_check(got == versioned[i].version, "wayland-info: %s at version %d, not %d",
+			 versioned[i].interface, got, versioned[i].version);
+	}
 	th_process_result_finish(&r);
 	th_server_stop(server);
 }

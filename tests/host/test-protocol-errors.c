@@ -407,6 +407,171 @@ viewport_after_surface_destroyed(struct th_client *c)
 }
 
 static bool
+fifo_twice(struct th_client *c)
+{
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	wp_fifo_manager_v1_get_fifo(c->fifo_manager, s);
+	wp_fifo_manager_v1_get_fifo(c->fifo_manager, s);
+	return c->fifo_manager != NULL;
+}
+
+static bool
+fifo_after_surface_destroyed(struct th_client *c)
+{
+	if (!c->fifo_manager)
+		return false;
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	struct wp_fifo_v1 *fifo = wp_fifo_manager_v1_get_fifo(c->fifo_manager, s);
+	/* A fifo object whose predecessor was destroyed is no second one. */
+	wp_fifo_v1_destroy(fifo);
+	fifo = wp_fifo_manager_v1_get_fifo(c->fifo_manager, s);
+	wp_fifo_v1_set_barrier(fifo);
+	wl_surface_commit(s);
+	wl_surface_destroy(s);
+	wp_fifo_v1_wait_barrier(fifo);
+	return true;
+}
+
+static bool
+commit_timer_twice(struct th_client *c)
+{
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	wp_commit_timing_manager_v1_get_timer(c->commit_timing, s);
+	wp_commit_timing_manager_v1_get_timer(c->commit_timing, s);
+	return c->commit_timing != NULL;
+}
+
+static bool
+commit_timer_bad_nsec(struct th_client *c)
+{
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	struct wp_commit_timer_v1 *t = wp_commit_timing_manager_v1_get_timer(c->commit_timing, s);
+	wp_commit_timer_v1_set_timestamp(t, 0, 1, 1000000000);
+	return c->commit_timing != NULL;
+}
+
+static bool
+commit_timer_twice_per_commit(struct th_client *c)
+{
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	struct wp_commit_timer_v1 *t = wp_commit_timing_manager_v1_get_timer(c->commit_timing, s);
+	/* One per commit: the first commit's time is gone with it. */
+	wp_commit_timer_v1_set_timestamp(t, 0, 1, 0);
+	wl_surface_commit(s);
+	wp_commit_timer_v1_set_timestamp(t, 0, 2, 0);
+	wp_commit_timer_v1_set_timestamp(t, 0, 3, 0);
+	return c->commit_timing != NULL;
+}
+
+static bool
+commit_timer_after_surface_destroyed(struct th_client *c)
+{
+	if (!c->commit_timing)
+		return false;
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	struct wp_commit_timer_v1 *t = wp_commit_timing_manager_v1_get_timer(c->commit_timing, s);
+	wl_surface_destroy(s);
+	wp_commit_timer_v1_set_timestamp(t, 0, 1, 0);
+	return true;
+}
+
+static bool
+tearing_control_twice(struct th_client *c)
+{
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	wp_tearing_control_manager_v1_get_tearing_control(c->tearing, s);
+	wp_tearing_control_manager_v1_get_tearing_control(c->tearing, s);
+	return c->tearing != NULL;
+}
+
+static bool
+tearing_control_bad_hint(struct th_client *c)
+{
+	if (!c->tearing)
+		return false;
+	struct wl_surface *s = wl_compositor_create_surface(c->compositor);
+	struct wp_tearing_control_v1 *t =
+		wp_tearing_control_manager_v1_get_tearing_control(c->tearing, s);
+	/* A second object after the first is gone is allowed; a hint past async is not. */
+	wp_tearing_control_v1_destroy(t);
+	t = wp_tearing_control_manager_v1_get_tearing_control(c->tearing, s);
+	wp_tearing_control_v1_set_presentation_hint(t, 2);
+	return true;
+}
+
+/* A session on output 0, through a source made for it. */
+static struct ext_image_copy_capture_session_v1 *
+image_session(struct th_client *c, uint32_t options)
+{
+	struct ext_image_capture_source_v1 *source =
+		ext_output_image_capture_source_manager_v1_create_source(c->output_sources,
+									 c->outputs[0].output);
+	return ext_image_copy_capture_manager_v1_create_session(c->image_copy, source, options);
+}
+
+static bool
+image_copy_invalid_option(struct th_client *c)
+{
+	image_session(c, 2);
+	return c->image_copy && c->output_sources;
+}
+
+static bool
+image_copy_duplicate_frame(struct th_client *c)
+{
+	struct ext_image_copy_capture_session_v1 *s = image_session(c, 0);
+	ext_image_copy_capture_session_v1_create_frame(s);
+	ext_image_copy_capture_session_v1_create_frame(s);
+	return c->image_copy && c->output_sources;
+}
+
+static bool
+image_copy_no_buffer(struct th_client *c)
+{
+	struct ext_image_copy_capture_session_v1 *s = image_session(c, 0);
+	/* A frame after the last one was destroyed is allowed; capturing nothing is not. */
+	ext_image_copy_capture_frame_v1_destroy(ext_image_copy_capture_session_v1_create_frame(s));
+	ext_image_copy_capture_frame_v1_capture(ext_image_copy_capture_session_v1_create_frame(s));
+	return c->image_copy && c->output_sources;
+}
+
+static bool
+image_copy_invalid_damage(struct th_client *c)
+{
+	struct ext_image_copy_capture_frame_v1 *f =
+		ext_image_copy_capture_session_v1_create_frame(image_session(c, 0));
+	ext_image_copy_capture_frame_v1_damage_buffer(f, 0, 0, 10, 10);
+	ext_image_copy_capture_frame_v1_damage_buffer(f, 5, -1, 10, 10);
+	return c->image_copy && c->output_sources;
+}
+
+static bool
+image_copy_attach_after_capture(struct th_client *c)
+{
+	struct th_buffer *b = th_shm_buffer_create(c, c->outputs[0].width, c->outputs[0].height,
+						   WL_SHM_FORMAT_XRGB8888);
+	struct ext_image_copy_capture_frame_v1 *f =
+		ext_image_copy_capture_session_v1_create_frame(image_session(c, 0));
+	ext_image_copy_capture_frame_v1_attach_buffer(f, b->buffer);
+	ext_image_copy_capture_frame_v1_capture(f);
+	ext_image_copy_capture_frame_v1_attach_buffer(f, b->buffer);
+	return c->image_copy && c->output_sources;
+}
+
+static bool
+image_copy_capture_twice(struct th_client *c)
+{
+	struct th_buffer *b = th_shm_buffer_create(c, 16, 16, WL_SHM_FORMAT_XRGB8888);
+	struct ext_image_copy_capture_frame_v1 *f =
+		ext_image_copy_capture_session_v1_create_frame(image_session(c, 0));
+	/* A buffer that misses the constraints fails the capture; a second is still an error. */
+	ext_image_copy_capture_frame_v1_attach_buffer(f, b->buffer);
+	ext_image_copy_capture_frame_v1_capture(f);
+	ext_image_copy_capture_frame_v1_capture(f);
+	return c->image_copy && c->output_sources;
+}
+
+static bool
 seat_pointer_without_capability(struct th_client *c)
 {
 	wl_seat_get_pointer(c->seat);
@@ -433,6 +598,28 @@ capture_copy_twice(struct th_client *c)
 	sluice_capture_frame_v1_copy(frame, b->buffer);
 	sluice_capture_frame_v1_copy(frame, b->buffer);
 	return true;
+}
+
+static bool
+screencopy_wrong_buffer(struct th_client *c)
+{
+	struct th_buffer *b = th_shm_buffer_create(c, 16, 16, WL_SHM_FORMAT_XRGB8888);
+	struct zwlr_screencopy_frame_v1 *frame =
+		zwlr_screencopy_manager_v1_capture_output(c->screencopy, 0, c->outputs[0].output);
+	zwlr_screencopy_frame_v1_copy(frame, b->buffer);
+	return c->screencopy != NULL;
+}
+
+static bool
+screencopy_copy_twice(struct th_client *c)
+{
+	struct th_buffer *b = th_shm_buffer_create(c, c->outputs[0].width, c->outputs[0].height,
+						   WL_SHM_FORMAT_XRGB8888);
+	struct zwlr_screencopy_frame_v1 *frame =
+		zwlr_screencopy_manager_v1_capture_output(c->screencopy, 0, c->outputs[0].output);
+	zwlr_screencopy_frame_v1_copy(frame, b->buffer);
+	zwlr_screencopy_frame_v1_copy_with_damage(frame, b->buffer);
+	return c->screencopy != NULL;
 }
 
 /* The bad clients leak their proxies on purpose: the connection dies with the error. */
@@ -512,12 +699,49 @@ static const struct bad_case cases[] = {
 	 WP_VIEWPORT_ERROR_BAD_SIZE},
 	{"viewport-after-surface-destroyed", viewport_after_surface_destroyed,
 	 &wp_viewport_interface, WP_VIEWPORT_ERROR_NO_SURFACE},
+	{"fifo-twice", fifo_twice, &wp_fifo_manager_v1_interface,
+	 WP_FIFO_MANAGER_V1_ERROR_ALREADY_EXISTS},
+	{"fifo-after-surface-destroyed", fifo_after_surface_destroyed, &wp_fifo_v1_interface,
+	 WP_FIFO_V1_ERROR_SURFACE_DESTROYED},
+	{"commit-timer-twice", commit_timer_twice, &wp_commit_timing_manager_v1_interface,
+	 WP_COMMIT_TIMING_MANAGER_V1_ERROR_COMMIT_TIMER_EXISTS},
+	{"commit-timer-bad-nsec", commit_timer_bad_nsec, &wp_commit_timer_v1_interface,
+	 WP_COMMIT_TIMER_V1_ERROR_INVALID_TIMESTAMP},
+	{"commit-timer-twice-per-commit", commit_timer_twice_per_commit,
+	 &wp_commit_timer_v1_interface, WP_COMMIT_TIMER_V1_ERROR_TIMESTAMP_EXISTS},
+	{"commit-timer-after-surface-destroyed", commit_timer_after_surface_destroyed,
+	 &wp_commit_timer_v1_interface, WP_COMMIT_TIMER_V1_ERROR_SURFACE_DESTROYED},
+	{"tearing-control-twice", tearing_control_twice, &wp_tearing_control_manager_v1_interface,
+	 WP_TEARING_CONTROL_MANAGER_V1_ERROR_TEARING_CONTROL_EXISTS},
+	{"tearing-control-bad-hint", tearing_control_bad_hint, &wp_tearing_control_v1_interface,
+	 WL_DISPLAY_ERROR_INVALID_METHOD},
+	{"image-copy-invalid-option", image_copy_invalid_option,
+	 &ext_image_copy_capture_manager_v1_interface,
+	 EXT_IMAGE_COPY_CAPTURE_MANAGER_V1_ERROR_INVALID_OPTION},
+	{"image-copy-duplicate-frame", image_copy_duplicate_frame,
+	 &ext_image_copy_capture_session_v1_interface,
+	 EXT_IMAGE_COPY_CAPTURE_SESSION_V1_ERROR_DUPLICATE_FRAME},
+	{"image-copy-no-buffer", image_copy_no_buffer, &ext_image_copy_capture_frame_v1_interface,
+	 EXT_IMAGE_COPY_CAPTURE_FRAME_V1_ERROR_NO_BUFFER},
+	{"image-copy-invalid-damage", image_copy_invalid_damage,
+	 &ext_image_copy_capture_frame_v1_interface,
+	 EXT_IMAGE_COPY_CAPTURE_FRAME_V1_ERROR_INVALID_BUFFER_DAMAGE},
+	{"image-copy-attach-after-capture", image_copy_attach_after_capture,
+	 &ext_image_copy_capture_frame_v1_interface,
+	 EXT_IMAGE_COPY_CAPTURE_FRAME_V1_ERROR_ALREADY_CAPTURED},
+	{"image-copy-capture-twice", image_copy_capture_twice,
+	 &ext_image_copy_capture_frame_v1_interface,
+	 EXT_IMAGE_COPY_CAPTURE_FRAME_V1_ERROR_ALREADY_CAPTURED},
 	{"seat-pointer-without-capability", seat_pointer_without_capability, &wl_seat_interface,
 	 WL_SEAT_ERROR_MISSING_CAPABILITY},
 	{"capture-wrong-buffer", capture_wrong_buffer, &sluice_capture_frame_v1_interface,
 	 SLUICE_CAPTURE_FRAME_V1_ERROR_INVALID_BUFFER},
 	{"capture-copy-twice", capture_copy_twice, &sluice_capture_frame_v1_interface,
 	 SLUICE_CAPTURE_FRAME_V1_ERROR_ALREADY_USED},
+	{"screencopy-wrong-buffer", screencopy_wrong_buffer, &zwlr_screencopy_frame_v1_interface,
+	 ZWLR_SCREENCOPY_FRAME_V1_ERROR_INVALID_BUFFER},
+	{"screencopy-copy-twice", screencopy_copy_twice, &zwlr_screencopy_frame_v1_interface,
+	 ZWLR_SCREENCOPY_FRAME_V1_ERROR_ALREADY_USED},
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))

@@ -57,4 +57,37 @@ test_age(void)
 	sl_damage_ring_finish(&ring);
 }
 
-TH_MAIN({"buffer-age", test_age})
+/* Whole-row bands of a region: merged where they touch, capped by growing the last one. */
+static void
+test_row_bands(void)
+{
+	pixman_region32_t r;
+	pixman_region32_init(&r);
+	struct sl_row_band bands[3];
+	th_check(sl_damage_row_bands(&r, bands, 3) == 0, "an empty region has no rows");
+
+	/* Two boxes side by side are one band; one below, touching, joins it. */
+	pixman_region32_union_rect(&r, &r, 0, 10, 5, 10);
+	pixman_region32_union_rect(&r, &r, 50, 10, 5, 10);
+	pixman_region32_union_rect(&r, &r, 20, 20, 5, 5);
+	int n = sl_damage_row_bands(&r, bands, 3);
+	th_check(n == 1 && bands[0].y1 == 10 && bands[0].y2 == 25, "%d bands, first %d-%d", n,
+		 bands[0].y1, bands[0].y2);
+
+	/* Apart: separate bands, top to bottom. */
+	pixman_region32_union_rect(&r, &r, 0, 40, 5, 2);
+	pixman_region32_union_rect(&r, &r, 0, 60, 5, 2);
+	n = sl_damage_row_bands(&r, bands, 3);
+	th_check(n == 3 && bands[1].y1 == 40 && bands[1].y2 == 42 && bands[2].y1 == 60 &&
+			 bands[2].y2 == 62,
+		 "%d bands", n);
+
+	/* One more than fits: the last band covers it too. */
+	pixman_region32_union_rect(&r, &r, 0, 80, 5, 3);
+	n = sl_damage_row_bands(&r, bands, 3);
+	th_check(n == 3 && bands[2].y1 == 60 && bands[2].y2 == 83, "%d bands, last %d-%d", n,
+		 bands[2].y1, bands[2].y2);
+	pixman_region32_fini(&r);
+}
+
+TH_MAIN({"buffer-age", test_age}, {"row-bands", test_row_bands})

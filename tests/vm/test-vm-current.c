@@ -385,6 +385,78 @@ test_reproducer(void)
 	}
 }
 
+/* Lines of a WAYLAND_DEBUG log that contain both needles. */
+static int
+debug_lines(const char *log, const char *a, const char *b)
+{
+	int n = 0;
+	for (const char *line = log; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		const char *hit = memmem(line, len, a, strlen(a));
+		if (hit && (!b || memmem(line, len, b, strlen(b))))
+			n++;
+		line = end ? end + 1 : NULL;
+	}
+	return n;
+}
+
+/*
+ * Mesa 25's Vulkan WSI on sluice: lavapipe's vkcube in FIFO mode. WAYLAND_DEBUG shows what
+ * the WSI binds and sends: Mesa 25.0 is said to pace FIFO with wp_fifo_v1 and to use
+ * wp_commit_timer_v1 when offered. What it does is noted; where it binds fifo it must use
+ * barriers (set and wait) and sluice must have held its commits behind them, and every frame
+ * of its run must have been presented.
+ */
+static void
+test_vkcube_fifo(void)
+{
+	char stats[256];
+	th_stats_path("current-vkcube", stats, sizeof(stats));
+	const char *const args[] = {"--backend", "drm",	    "--drm-device", vkms_path, "--renderer",
+				    "pixman",	 "--stats", stats,	    NULL};
+	struct th_server *server = th_server_start(args);
+	th_require(server);
+	enum { FRAMES = 60 };
+	char frames[16];
+	snprintf(frames, sizeof(frames), "%d", FRAMES);
+	/* present_mode 2: VK_PRESENT_MODE_FIFO_KHR. */
+	/* Debian 12's vulkan-tools builds one vkcube per window system; this is its Wayland one. */
+	const char *const argv[] = {"vkcube-wayland", "--present_mode", "2", "--c", frames, NULL};
+	const char *const env[] = {"WAYLAND_DEBUG=client",
+				   "VK_ICD_FILENAMES=/usr/share/vulkan/icd.d/lvp_icd.json",
+				   NULL};
+	struct th_process_result r;
+	th_require(th_run_client(server, argv, env, 240000, &r), "vkcube-wayland did not run");
+	th_check(!r.timed_out && r.status == 0, "vkcube: status %d%s", r.status,
+		 r.timed_out ? " (timed out)" : "");
+	int fifo_bound = debug_lines(r.output, ".bind(", "\"wp_fifo_manager_v1\"");
+	int timing_bound = debug_lines(r.output, ".bind(", "\"wp_commit_timing_manager_v1\"");
+	int set_barrier = debug_lines(r.output, "-> wp_fifo_v1", ".set_barrier(");
+	int wait_barrier = debug_lines(r.output, "-> wp_fifo_v1", ".wait_barrier(");
+	int timestamps = debug_lines(r.output, "-> wp_commit_timer_v1", ".set_timestamp(");
+	int commits = debug_lines(r.output, "-> wl_surface", ".commit(");
+	th_note("vkcube: %d commits; wp_fifo_manager_v1 %s (%d set_barrier, %d wait_barrier); "
+		"wp_commit_timing_manager_v1 %s (%d set_timestamp)",
+		commits, fifo_bound ? "bound" : "not bound", set_barrier, wait_barrier,
+		timing_bound ? "bound" : "not bound", timestamps);
+	if (th_subtest_failed() || commits < FRAMES)
+		th_note("%.4000s", r.output);
+	th_process_result_finish(&r);
+	th_check(th_server_stop(server));
+	th_check(commits >= FRAMES, "%d commits for %d frames", commits, FRAMES);
+	long long presented = th_stats_value(stats, "frames");
+	long long waits = th_stats_value(stats, "fifo_waits");
+	th_note("sluice: %lld frames, %lld commits held behind a barrier, %lld timed commits",
+		presented, waits, th_stats_value(stats, "timed_commits"));
+	if (fifo_bound) {
+		th_check(set_barrier >= FRAMES - 1 && wait_barrier >= FRAMES - 2,
+			 "fifo bound but %d set_barrier, %d wait_barrier", set_barrier,
+			 wait_barrier);
+		th_check(waits > 0, "no commit was held behind a barrier");
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -394,6 +466,7 @@ main(int argc, char *argv[])
 		{"gpu-release-fence", test_gpu_release_fence},
 		{"llvmpipe-import-still-faults", test_llvmpipe_import_still_faults},
 		{"llvmpipe-foreign-reproducer", test_reproducer},
+		{"vkcube-fifo", test_vkcube_fifo},
 	};
 	size_t n_sources = sizeof(all_sources) / sizeof(all_sources[0]);
 	size_t n_tests = sizeof(tests) / sizeof(tests[0]);

@@ -951,6 +951,50 @@ test_seatd_user(void)
 	}
 }
 
+/*
+ * ext-image-copy-capture's cursor sessions, now that there is a wl_pointer: refused the way the
+ * protocol allows, the cursor's image session stopping at once (sluice's cursor is part of the
+ * output's image), while a session on the output itself works; asking for the image session
+ * twice is duplicate_session.
+ */
+static void
+test_cursor_capture_refused(void)
+{
+	struct session s;
+	if (session_start(&s, NULL)) {
+		struct th_client *c = s.client;
+		struct th_image_session output;
+		th_require(th_image_session_open(c, 0, 0, &output),
+			   "no ext-image-copy-capture session on the output");
+		struct ext_image_copy_capture_cursor_session_v1 *cursor =
+			ext_image_copy_capture_manager_v1_create_pointer_cursor_session(
+				c->image_copy, output.source, s.wl_pointer);
+		struct th_image_session image;
+		th_image_session_listen(
+			ext_image_copy_capture_cursor_session_v1_get_capture_session(cursor),
+			&image);
+		th_check(th_dispatch_until(c, &image.stopped, 3000) && !image.done,
+			 "the cursor's image session did not stop (constraints %d)", image.n_done);
+		struct th_buffer *b =
+			th_shm_buffer_create(c, (int32_t)output.width, (int32_t)output.height, 1);
+		struct th_image_frame frame;
+		bool ready = th_image_session_capture(c, &output, b->buffer, 5000, &frame);
+		th_check(ready, "the output's session failed (reason %u)", frame.reason);
+		uint32_t px = ((uint32_t *)b->data)[10] & 0xffffff;
+		th_check(!ready || px == 0x336699, "the output's frame shows 0x%06x", px);
+		th_buffer_destroy(b);
+		ext_image_copy_capture_cursor_session_v1_get_capture_session(cursor);
+		th_check(th_expect_protocol_error(
+				 c, &ext_image_copy_capture_cursor_session_v1_interface,
+				 EXT_IMAGE_COPY_CAPTURE_CURSOR_SESSION_V1_ERROR_DUPLICATE_SESSION),
+			 "a second image session of one cursor session was allowed");
+		ext_image_copy_capture_session_v1_destroy(image.session);
+		ext_image_copy_capture_cursor_session_v1_destroy(cursor);
+		th_image_session_close(&output);
+	}
+	session_finish(&s);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -965,6 +1009,7 @@ main(int argc, char *argv[])
 		{"seatd-user", test_seatd_user},
 		{"touch", test_touch},
 		{"cursor", test_cursor},
+		{"cursor-capture-refused", test_cursor_capture_refused},
 	};
 	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -2,10 +2,12 @@
  * The KMS backend on vkms, inside the test VM: modeset, page flips driving presentation, pixels
  * read back through the writeback connector, real clients, and every start-up fault.
  */
+#include <drm_fourcc.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <xf86drm.h>
@@ -368,6 +370,244 @@ expect_startup_error(const char *const *args, const char *needle)
 	th_process_result_finish(&r);
 }
 
+/*
+ * A writeback fence that does not signal (vkms strands a job when one job's cleanup races the
+ * next one's commit) costs at most its capture, not the output: a quarter of a second after the
+ * flip sluice asks the driver to write the frame again, and if that does not signal either it
+ * gives the capture up a second after the flip, says so in the capture's failure, and the next
+ * frames and captures come as before. The losses are injected (SLUICE_KMS_LOSE_WRITEBACKS: the
+ * first N fences are not listened to): the first capture loses its fence and the kick's, the
+ * second only its own.
+ */
+static void
+test_writeback_lost(void)
+{
+	char stats[256];
+	th_stats_path("kms-writeback-lost", stats, sizeof(stats));
+	const char *const args[] = {"--backend", "drm",	    "--drm-device", vkms_path, "--renderer",
+				    "pixman",	 "--stats", stats,	    NULL};
+	const char *const env[] = {"SLUICE_KMS_LOSE_WRITEBACKS=3", NULL};
+	struct th_server *server = th_server_start_env(args, env);
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	struct th_window *w = c ? th_window_create(c) : NULL;
+	struct th_buffer *b = w ? th_shm_buffer_create(c, w->width, w->height, 1) : NULL;
+	if (th_check(b)) {
+		th_buffer_fill(b, 0, 0, w->width, w->height, 0xff2060a0u);
+		wl_surface_attach(w->surface, b->buffer, 0, 0);
+		wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+		struct th_presented p;
+		th_check(th_commit_and_wait(c, w->surface, &p), "first frame");
+		struct th_capture cap;
+		int64_t start = th_now_ns();
+		bool got = th_capture_output_try(c, 0, &cap);
+		double ms = (double)(th_now_ns() - start) / 1e6;
+		th_check(!got, "the lost writeback was captured");
+		th_note("the capture failed after %.0f ms", ms);
+		th_check(ms >= 900 && ms < 5000, "gave up after %.0f ms, not about a second", ms);
+		th_check(th_commit_and_wait(c, w->surface, &p),
+			 "no frame after the lost writeback");
+		start = th_now_ns();
+		got = th_capture_output(c, 0, &cap);
+		ms = (double)(th_now_ns() - start) / 1e6;
+		if (th_check(got, "the kicked writeback was not captured")) {
+			th_note("the kicked capture took %.0f ms", ms);
+			th_check(ms >= 240, "captured after %.0f ms, before the kick", ms);
+			uint32_t px = th_capture_pixel(&cap, 100, 100) & 0xffffff;
+			th_check(px == 0x2060a0, "kicked capture: 0x%06x", px);
+			th_capture_finish(&cap);
+		}
+		th_buffer_fill(b, 0, 0, w->width, w->height, 0xff60a020u);
+		wl_surface_attach(w->surface, b->buffer, 0, 0);
+		wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+		th_check(th_commit_and_wait(c, w->surface, &p), "no frame after the kick");
+		if (th_check(th_capture_output(c, 0, &cap), "no capture after the lost ones")) {
+			uint32_t px = th_capture_pixel(&cap, 100, 100) & 0xffffff;
+			th_check(px == 0x60a020, "captured 0x%06x", px);
+			th_capture_finish(&cap);
+		}
+		th_check(th_server_log_count(server, "writeback fence did not signal") == 1,
+			 "the lost writeback was not logged once");
+		th_check(th_server_log_count(server, "write the frame again") == 2,
+			 "the kicks were not logged twice");
+		th_buffer_destroy(b);
+	}
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	long long timeouts = th_stats_value(stats, "writeback_timeouts");
+	long long kicks = th_stats_value(stats, "writeback_kicks");
+	th_check(timeouts == 1 && kicks == 2, "writeback_timeouts %lld, writeback_kicks %lld",
+		 timeouts, kicks);
+}
+
+/*
+ * sluice stopped while a writeback it committed may still be in flight, at delays from 0 to 36
+ * ms after the request (a frame with its writeback is committed within that window): the
+ * next sluice's captures must work and none time out. A driver that kept a job of a CRTC
+ * turned off before it was written would fail them; so would sluice leaving one half done.
+ */
+static void
+test_writeback_at_exit(void)
+{
+	const char *const args[] = {"--backend", "drm", "--drm-device", vkms_path, "--renderer",
+				    "pixman",	 NULL};
+	for (int delay_ms = 0; delay_ms < 40; delay_ms += 4) {
+		struct th_server *server = th_server_start(args);
+		th_require(server);
+		struct th_client *c = th_client_connect(server);
+		th_require(c && c->screencopy);
+		struct th_buffer *b =
+			th_shm_buffer_create(c, c->outputs[0].width, c->outputs[0].height, 1);
+		struct zwlr_screencopy_frame_v1 *frame = zwlr_screencopy_manager_v1_capture_output(
+			c->screencopy, 0, c->outputs[0].output);
+		zwlr_screencopy_frame_v1_copy(frame, b->buffer);
+		wl_display_flush(c->display);
+		struct timespec pause = {0, (long)delay_ms * 1000000L};
+		nanosleep(&pause, NULL);
+		th_check(th_server_stop(server), "sluice stopped badly after %d ms", delay_ms);
+		zwlr_screencopy_frame_v1_destroy(frame);
+		th_buffer_destroy(b);
+		th_client_destroy(c);
+	}
+	char stats[256];
+	th_stats_path("kms-writeback-at-exit", stats, sizeof(stats));
+	const char *const with_stats[] = {"--backend", "drm",	     "--drm-device",
+					  vkms_path,   "--renderer", "pixman",
+					  "--stats",   stats,	     NULL};
+	struct th_server *server = th_server_start(with_stats);
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	struct th_window *w = c ? th_window_create(c) : NULL;
+	struct th_buffer *b = w ? th_shm_buffer_create(c, w->width, w->height, 1) : NULL;
+	th_require(b);
+	int good = 0;
+	for (int i = 0; i < 5; i++) {
+		uint32_t colour = 0x204060u + (uint32_t)i * 0x10;
+		th_buffer_fill(b, 0, 0, w->width, w->height, 0xff000000u | colour);
+		wl_surface_attach(w->surface, b->buffer, 0, 0);
+		wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+		struct th_presented p;
+		th_check(th_commit_and_wait(c, w->surface, &p));
+		struct th_capture cap;
+		if (th_capture_output_try(c, 0, &cap)) {
+			good += (th_capture_pixel(&cap, 20, 20) & 0xffffff) == colour;
+			th_capture_finish(&cap);
+		}
+	}
+	th_buffer_destroy(b);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	th_check(good == 5, "%d of 5 captures after the stops", good);
+	th_check(th_stats_value(stats, "writeback_timeouts") == 0, "writeback_timeouts %lld",
+		 th_stats_value(stats, "writeback_timeouts"));
+}
+
+/* Pixels of an XRGB8888 copy that differ from the pattern; the first few noted. */
+static int
+pattern_mismatches(const uint8_t *data, uint32_t stride, int32_t w, int32_t h, uint32_t seed)
+{
+	int bad = 0;
+	for (int32_t y = 0; y < h; y++)
+		for (int32_t x = 0; x < w; x++) {
+			uint32_t got =
+				((const uint32_t *)(data + (size_t)y * stride))[x] & 0xffffff;
+			uint32_t want = th_pattern_pixel(seed, x, y) & 0xffffff;
+			if (got != want && bad++ < 3)
+				th_note("(%d,%d): 0x%06x, want 0x%06x", x, y, got, want);
+		}
+	return bad;
+}
+
+/*
+ * zwlr_screencopy_manager_v1 on vkms, where the pixels come through the writeback connector:
+ * into a wl_shm buffer and into a dma-buf (a dma-heap buffer, written through a mapping), each
+ * equal to the client's pattern pixel for pixel; then grim's screenshot of the same.
+ */
+static void
+test_screencopy(void)
+{
+	const char *const args[] = {"--backend", "drm", "--drm-device", vkms_path, "--renderer",
+				    "pixman",	 NULL};
+	struct th_server *server = th_server_start(args);
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	struct th_window *w = c ? th_window_create(c) : NULL;
+	th_require(w && c->screencopy && c->dmabuf);
+	struct th_buffer *shown = th_shm_buffer_create(c, w->width, w->height, 1);
+	th_buffer_pattern(shown, 21);
+	wl_surface_attach(w->surface, shown->buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	struct th_presented p;
+	th_require(th_commit_and_wait(c, w->surface, &p));
+
+	struct th_screencopy copy;
+	struct zwlr_screencopy_frame_v1 *frame = th_screencopy_start(c, NULL, &copy);
+	th_check(copy.buffer && copy.linux_dmabuf && copy.width == (uint32_t)w->width,
+		 "descriptions: buffer %d dmabuf %d, %u wide", copy.buffer, copy.linux_dmabuf,
+		 copy.width);
+	struct th_buffer *target = th_shm_buffer_create(c, w->width, w->height, 1);
+	if (th_check(th_screencopy_copy(c, frame, target->buffer, false, 5000, &copy), "shm"))
+		th_check(pattern_mismatches(target->data, (uint32_t)target->stride, w->width,
+					    w->height, 21) == 0,
+			 "the shm copy differs");
+	zwlr_screencopy_frame_v1_destroy(frame);
+	th_buffer_destroy(target);
+
+	uint32_t offsets[4], strides[4];
+	unsigned n;
+	size_t size = th_layout(DRM_FORMAT_XRGB8888, w->width, w->height, offsets, strides, &n);
+	struct th_dmabuf d;
+	th_require(th_dmabuf_alloc(TH_DMABUF_HEAP, size, &d));
+	memset(d.map, 0, d.size);
+	struct wl_buffer *db =
+		th_dmabuf_buffer_create(c, d.fd, DRM_FORMAT_XRGB8888, w->width, w->height, n,
+					offsets, strides, DRM_FORMAT_MOD_LINEAR);
+	frame = th_screencopy_start(c, NULL, &copy);
+	if (th_check(th_screencopy_copy(c, frame, db, false, 5000, &copy), "dma-buf"))
+		th_check(pattern_mismatches((const uint8_t *)d.map + offsets[0], strides[0],
+					    w->width, w->height, 21) == 0,
+			 "the dma-buf copy differs");
+	zwlr_screencopy_frame_v1_destroy(frame);
+	wl_buffer_destroy(db);
+	th_dmabuf_free(&d);
+
+	char path[512];
+	snprintf(path, sizeof(path), "%s/grim.ppm", server->runtime_dir);
+	const char *const argv[] = {"grim", "-t", "ppm", path, NULL};
+	struct th_process_result r;
+	if (th_check(th_run_client(server, argv, NULL, 60000, &r), "grim did not run")) {
+		th_check(!r.timed_out && r.status == 0, "grim: exit %d: %s", r.status, r.output);
+		th_process_result_finish(&r);
+	}
+	FILE *file = fopen(path, "rb");
+	int pw = 0, ph = 0, max = 0;
+	if (th_check(file, "grim wrote no %s", path) &&
+	    th_check(fscanf(file, "P6 %d %d %d", &pw, &ph, &max) == 3 && fgetc(file) != EOF,
+		     "not a PPM") &&
+	    th_check(pw == w->width && ph == w->height, "grim: %dx%d", pw, ph)) {
+		size_t bytes = (size_t)pw * (size_t)ph * 3;
+		uint8_t *rgb = malloc(bytes);
+		uint32_t *xrgb = malloc((size_t)pw * (size_t)ph * 4);
+		th_require(rgb && xrgb && fread(rgb, 1, bytes, file) == bytes);
+		for (size_t i = 0; i < (size_t)pw * (size_t)ph; i++)
+			xrgb[i] = (uint32_t)rgb[3 * i] << 16 | rgb[3 * i + 1] << 8 | rgb[3 * i + 2];
+		th_check(pattern_mismatches((const uint8_t *)xrgb, (uint32_t)pw * 4, pw, ph, 21) ==
+				 0,
+			 "grim's screenshot differs");
+		free(rgb);
+		free(xrgb);
+	}
+	if (file)
+		fclose(file);
+	unlink(path);
+	th_buffer_destroy(shown);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+}
+
 static void
 test_master_taken(void)
 {
@@ -453,6 +693,75 @@ test_auto_renderer_without_gl(void)
 	th_check(th_server_stop(server));
 }
 
+/*
+ * ext-image-copy-capture on vkms: the session names vkms as the dma-buf device with linear
+ * XRGB8888, and fills a wl_shm buffer and a dma-heap dma-buf with the client's pattern pixel
+ * for pixel, from the writeback connector.
+ */
+static void
+test_image_copy_capture(void)
+{
+	const char *const args[] = {"--backend", "drm", "--drm-device", vkms_path, "--renderer",
+				    "pixman",	 NULL};
+	struct th_server *server = th_server_start(args);
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	struct th_window *w = c ? th_window_create(c) : NULL;
+	th_require(w && c->image_copy && c->output_sources && c->dmabuf);
+	struct th_buffer *shown = th_shm_buffer_create(c, w->width, w->height, 1);
+	th_buffer_pattern(shown, 23);
+	wl_surface_attach(w->surface, shown->buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	struct th_presented p;
+	th_require(th_commit_and_wait(c, w->surface, &p));
+
+	struct th_image_session session;
+	th_require(th_image_session_open(c, 0, 0, &session));
+	struct stat st;
+	th_require(stat(vkms_path, &st) == 0);
+	th_check(session.width == (uint32_t)w->width && session.height == (uint32_t)w->height,
+		 "buffer_size %ux%u", session.width, session.height);
+	th_check(session.has_device && session.device == st.st_rdev,
+		 "dma-buf device %s, not vkms's", session.has_device ? "another" : "missing");
+	th_check(session.n_dmabuf_formats == 1 &&
+			 session.dmabuf_formats[0].format == DRM_FORMAT_XRGB8888 &&
+			 session.dmabuf_formats[0].n_modifiers == 1 &&
+			 session.dmabuf_formats[0].modifiers[0] == DRM_FORMAT_MOD_LINEAR,
+		 "%d dma-buf formats", session.n_dmabuf_formats);
+
+	struct th_buffer *target = th_shm_buffer_create(c, w->width, w->height, 1);
+	struct th_image_frame frame;
+	if (th_check(th_image_session_capture(c, &session, target->buffer, 5000, &frame), "shm"))
+		th_check(pattern_mismatches(target->data, (uint32_t)target->stride, w->width,
+					    w->height, 23) == 0,
+			 "the shm copy differs");
+	th_buffer_destroy(target);
+
+	/* A new session: its first frame is taken at once, with nothing changed since. */
+	th_image_session_close(&session);
+	th_require(th_image_session_open(c, 0, 0, &session));
+	uint32_t offsets[4], strides[4];
+	unsigned n;
+	size_t size = th_layout(DRM_FORMAT_XRGB8888, w->width, w->height, offsets, strides, &n);
+	struct th_dmabuf d;
+	th_require(th_dmabuf_alloc(TH_DMABUF_HEAP, size, &d));
+	memset(d.map, 0, d.size);
+	struct wl_buffer *db =
+		th_dmabuf_buffer_create(c, d.fd, DRM_FORMAT_XRGB8888, w->width, w->height, n,
+					offsets, strides, DRM_FORMAT_MOD_LINEAR);
+	if (th_check(th_image_session_capture(c, &session, db, 5000, &frame), "dma-buf"))
+		th_check(pattern_mismatches((const uint8_t *)d.map + offsets[0], strides[0],
+					    w->width, w->height, 23) == 0,
+			 "the dma-buf copy differs");
+	wl_buffer_destroy(db);
+	th_dmabuf_free(&d);
+	th_image_session_close(&session);
+	th_buffer_destroy(shown);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -464,6 +773,10 @@ main(int argc, char *argv[])
 		{"weston-simple-shm", test_weston_simple_shm},
 		{"weston-simple-egl", test_weston_simple_egl},
 		{"failed-commits-keep-last-frame", test_failed_commits_keep_last_frame},
+		{"writeback-lost", test_writeback_lost},
+		{"writeback-at-exit", test_writeback_at_exit},
+		{"screencopy", test_screencopy},
+		{"image-copy-capture", test_image_copy_capture},
 		{"master-taken", test_master_taken},
 		{"bad-mode", test_bad_mode},
 		{"not-a-display", test_not_a_display},

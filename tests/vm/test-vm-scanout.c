@@ -4,10 +4,12 @@
  * was drawn; writeback says what the display showed; presentation feedback says zero_copy.
  */
 #include <drm_fourcc.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xf86drm.h>
 
 #include "harness.h"
 
@@ -116,6 +118,13 @@ run_fullscreen(bool scanout)
 		th_check(direct >= FRAMES && draws == 0,
 			 "%lld direct frames and %lld draws: the buffer was composited", direct,
 			 draws);
+		/* The background's frame and the client's first: the rest only swap buffers. */
+		long long allocations = th_stats_value(stats, "plane_allocations");
+		long long reuses = th_stats_value(stats, "plane_reuses");
+		th_note("%lld plane allocations, %lld reused", allocations, reuses);
+		th_check(allocations >= 1 && allocations <= 3 && reuses >= FRAMES - 1,
+			 "%lld allocations and %lld reuses for one unchanging layer", allocations,
+			 reuses);
 	} else {
 		th_check(zero_copy == 0 && direct == 0 && draws >= FRAMES);
 	}
@@ -271,6 +280,166 @@ test_release_after_flip(void)
 	th_check(th_server_stop(server));
 }
 
+/* Shows one buffer and waits for it; the frame's presentation flags, or -1. */
+static int
+show(struct th_client *c, struct th_window *w, struct wl_buffer *buffer)
+{
+	wl_surface_attach(w->surface, buffer, 0, 0);
+	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+	struct th_presented p;
+	if (!th_commit_and_wait(c, w->surface, &p) || !p.presented)
+		return -1;
+	return (int)p.flags;
+}
+
+static int
+show_zero_copy_frames(struct th_client *c, struct th_window *w, struct th_painted_buffer *a,
+		      struct th_painted_buffer *b, int frames)
+{
+	int zero_copy = 0;
+	for (int i = 0; i < frames; i++) {
+		int flags = show(c, w, (i % 2 ? b : a)->buffer);
+		zero_copy += flags >= 0 && (flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY);
+	}
+	return zero_copy;
+}
+
+/*
+ * Frames that only bring other buffers of the same format reuse the last plane allocation, with
+ * no TEST_ONLY commit; a change of format allocates again. A buffer the kernel refuses in such an
+ * untested commit (a udmabuf on 6.1's vkms) is composed at once, like any refused buffer, and
+ * the buffers after it go back on the plane.
+ */
+static void
+test_steady_reuse(void)
+{
+	char stats[256];
+	struct th_server *server = start("scanout-steady", true, stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->dmabuf);
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	struct pattern pa = {w->width, w->height, 61, false}, pb = {w->width, w->height, 62, false},
+		       pc = {w->width, w->height, 63, true}, pu = {w->width, w->height, 64, false};
+	struct th_painted_buffer a, b, argb, u;
+	th_require(dbuf_create(c, DRM_FORMAT_XRGB8888, &pa, &a) &&
+		   dbuf_create(c, DRM_FORMAT_XRGB8888, &pb, &b) &&
+		   dbuf_create(c, DRM_FORMAT_ARGB8888, &pc, &argb));
+	source = TH_DMABUF_UDMABUF;
+	bool made = dbuf_create(c, DRM_FORMAT_XRGB8888, &pu, &u);
+	source = TH_DMABUF_HEAP;
+	th_require(made);
+
+	int zc = show_zero_copy_frames(c, w, &a, &b, 10);
+	th_check(zc == 10, "%d of 10 frames zero-copy", zc);
+	/* Another format: a new allocation, and the plane shows it. */
+	int flags = show(c, w, argb.buffer);
+	th_check(flags >= 0 && (flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY),
+		 "the ARGB8888 buffer was not scanned out (flags %d)", flags);
+	th_check(pattern_mismatches(c, &pc, 0, 0) == 0, "the screen is not the ARGB8888 buffer");
+	zc = show_zero_copy_frames(c, w, &a, &b, 6);
+	th_check(zc == 6, "%d of 6 frames zero-copy after the format change", zc);
+	/* Same format and size, so no test; 6.1's vkms refuses it for real, 6.12's shows it. */
+	flags = show(c, w, u.buffer);
+	th_check(flags >= 0, "the udmabuf's frame was lost");
+	bool refused = th_server_log_count(server, "composing it instead") == 1;
+	th_check(refused == !(flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY),
+		 "refused %d, zero-copy %d", refused,
+		 !!(flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY));
+	th_check(pattern_mismatches(c, &pu, 0, 0) == 0, "the screen is not the udmabuf");
+	zc = show_zero_copy_frames(c, w, &a, &b, 6);
+	th_check(zc == 6, "%d of 6 frames zero-copy after the udmabuf", zc);
+	th_check(pattern_mismatches(c, &pb, 0, 0) == 0, "the screen is not the last buffer");
+
+	th_painted_buffer_destroy(&a);
+	th_painted_buffer_destroy(&b);
+	th_painted_buffer_destroy(&argb);
+	th_painted_buffer_destroy(&u);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server));
+	long long allocations = th_stats_value(stats, "plane_allocations");
+	long long reuses = th_stats_value(stats, "plane_reuses");
+	th_note("%s; %lld plane allocations, %lld reused",
+		refused ? "udmabuf refused" : "udmabuf shown", allocations, reuses);
+	/* Background, first buffer, ARGB8888, XRGB8888 again; after a refusal two more. */
+	th_check(allocations >= 3 && allocations <= (refused ? 8 : 6), "%lld plane allocations",
+		 allocations);
+	th_check(reuses >= 9 + 5 + 5, "%lld frames reused the allocation", reuses);
+}
+
+/*
+ * wp_tearing_control_v1's async hint on a fullscreen surface on the primary plane. What the
+ * kernel offers decides (DRM_CAP_ATOMIC_ASYNC_PAGE_FLIP, 0x15, read here as sluice reads it):
+ * 6.1 does not know the cap, 6.12's vkms has it at 0; both refuse, every frame still on the
+ * plane and its feedback saying vsync, the reason logged. A driver that has it tears: the
+ * feedback of the frames flipped at once drops vsync.
+ */
+static void
+test_tearing(void)
+{
+	int fd = open(vkms_path, O_RDWR | O_CLOEXEC);
+	th_require(fd >= 0);
+	uint64_t cap = 0;
+	bool known = drmGetCap(fd, 0x15, &cap) == 0;
+	close(fd);
+	const char *reason = !known ? "the kernel has no atomic async page flips"
+			     : !cap ? "the driver cannot flip asynchronously"
+				    : NULL;
+	th_note("DRM_CAP_ATOMIC_ASYNC_PAGE_FLIP: %s", !known ? "unknown" : cap ? "1" : "0");
+
+	char stats[256];
+	struct th_server *server = start("scanout-tearing", true, stats, sizeof(stats));
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->dmabuf && c->tearing, "wp_tearing_control_manager_v1 not offered");
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	struct pattern pa = {w->width, w->height, 71, false}, pb = {w->width, w->height, 72, false};
+	struct th_painted_buffer a, b;
+	th_require(dbuf_create(c, DRM_FORMAT_XRGB8888, &pa, &a) &&
+		   dbuf_create(c, DRM_FORMAT_XRGB8888, &pb, &b));
+	int zc = show_zero_copy_frames(c, w, &a, &b, 4);
+	th_check(zc == 4, "%d of 4 frames zero-copy before the hint", zc);
+	struct wp_tearing_control_v1 *tearing =
+		wp_tearing_control_manager_v1_get_tearing_control(c->tearing, w->surface);
+	wp_tearing_control_v1_set_presentation_hint(tearing,
+						    WP_TEARING_CONTROL_V1_PRESENTATION_HINT_ASYNC);
+	enum { FRAMES = 10 };
+	int zero_copy = 0, vsync = 0;
+	for (int i = 0; i < FRAMES; i++) {
+		int flags = show(c, w, (i % 2 ? b : a).buffer);
+		if (!th_check(flags >= 0, "frame %d lost", i))
+			break;
+		zero_copy += (flags & WP_PRESENTATION_FEEDBACK_KIND_ZERO_COPY) != 0;
+		vsync += (flags & WP_PRESENTATION_FEEDBACK_KIND_VSYNC) != 0;
+	}
+	th_check(pattern_mismatches(c, &pb, 0, 0) == 0, "the screen is not the last buffer");
+	wp_tearing_control_v1_destroy(tearing);
+	th_painted_buffer_destroy(&a);
+	th_painted_buffer_destroy(&b);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	int logged = reason ? th_server_log_count(server, reason) : 0;
+	th_check(th_server_stop(server));
+	long long flips = th_stats_value(stats, "async_flips");
+	long long refused = th_stats_value(stats, "async_refused");
+	th_note("%d of %d zero-copy, %d said vsync; %lld async flips, %lld refused", zero_copy,
+		FRAMES, vsync, flips, refused);
+	th_check(zero_copy == FRAMES, "the hint cost the plane: %d of %d zero-copy", zero_copy,
+		 FRAMES);
+	if (reason) {
+		th_check(flips == 0 && refused >= FRAMES && vsync == FRAMES,
+			 "refusal expected: %lld flips, %lld refused, %d vsync", flips, refused,
+			 vsync);
+		th_check(logged == 1, "'%s' logged %d times", reason, logged);
+	} else {
+		th_check(flips >= FRAMES - 2 && FRAMES - vsync >= flips - 1,
+			 "async expected: %lld flips, %d frames said vsync", flips, vsync);
+	}
+}
+
 /*
  * vkms passes TEST_ONLY with a udmabuf on a plane but cannot map it when the commit is real: the
  * frame is composed at once instead, and that buffer is composed from then on.
@@ -330,6 +499,8 @@ main(int argc, char *argv[])
 		{"refused-format-composited", test_refused_format_composited},
 		{"release-after-flip", test_release_after_flip},
 		{"kernel-refusal-falls-back", test_kernel_refusal_falls_back},
+		{"steady-reuse", test_steady_reuse},
+		{"tearing", test_tearing},
 	};
 	return th_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -352,6 +352,12 @@ kms_device_create(struct sl_server *server, struct sl_session *session,
 			 dev->fail_first, dev->fail_first + dev->fail_count - 1);
 	else
 		dev->fail_first = dev->fail_count = 0;
+	const char *lose = getenv("SLUICE_KMS_LOSE_WRITEBACKS");
+	if (lose && sscanf(lose, "%" SCNu64, &dev->lose_writebacks) == 1)
+		log_warn("kms", "test fault injection: %" PRIu64 " writeback fences will be lost",
+			 dev->lose_writebacks);
+	else
+		dev->lose_writebacks = 0;
 
 	if (options->device) {
 		snprintf(dev->path, sizeof(dev->path), "%s", options->device);
@@ -380,6 +386,13 @@ kms_device_create(struct sl_server *server, struct sl_session *session,
 			 dev->path);
 		goto err;
 	}
+	/* Async atomic flips came with Linux 6.8, and only for drivers that can. */
+	uint64_t async = 0;
+	if (drmGetCap(dev->fd, SL_DRM_CAP_ATOMIC_ASYNC_PAGE_FLIP, &async) < 0)
+		dev->async_unavailable = "the kernel has no atomic async page flips (Linux 6.8+)";
+	else if (!async)
+		dev->async_unavailable =
+			"the driver cannot flip asynchronously in an atomic commit";
 	bool writeback = drmSetClientCap(dev->fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1) == 0;
 	drmModeRes *res = drmModeGetResources(dev->fd);
 	if (!res) {

@@ -93,10 +93,15 @@ struct kms_fb {
 
 /* Surfaces offered to libliftoff per frame: its search is exhaustive, keep it small. */
 #define KMS_MAX_LAYERS 16
+/* Writeback jobs that may be queued in the driver ahead of ours (writeback.c). */
+#define KMS_WRITEBACK_KEPT 4
 struct kms_format_modifier {
 	uint32_t format;
 	uint64_t modifier;
 };
+
+/* libdrm 2.4.114 predates it. */
+#define SL_DRM_CAP_ATOMIC_ASYNC_PAGE_FLIP 0x15
 
 struct kms_device {
 	struct sl_server *server;
@@ -118,6 +123,8 @@ struct kms_device {
 	uint32_t writeback_crtcs;     /* bitmask of CRTC indices it can attach to */
 	uint32_t writeback_props[CONN_PROP_COUNT];
 	bool writeback_claimed;
+	/* NULL if atomic commits may flip asynchronously, else why not (for tearing). */
+	const char *async_unavailable;
 	uint32_t used_crtcs; /* bitmask of CRTC indices taken by outputs */
 	/* The server's renderer before ours replaced it (restored on destroy), or NULL. */
 	struct sl_renderer *previous_renderer;
@@ -128,6 +135,8 @@ struct kms_device {
 	 * be made to refuse a valid commit from outside, and the fallback must be tested.
 	 */
 	uint64_t commits, fail_first, fail_count;
+	/* SLUICE_KMS_LOSE_WRITEBACKS=N: the first N writeback fences are not listened to. */
+	uint64_t lose_writebacks;
 
 	/* Client dma-bufs added as framebuffers, ready for a plane (kms_dmabuf_fb.link). */
 	struct wl_list dmabuf_fbs;
@@ -180,6 +189,24 @@ struct kms_output {
 		struct sl_buffer *buffers[KMS_MAX_LAYERS];
 		int count;
 	} assigned, in_flight, shown;
+	/*
+	 * The last plane allocation the kernel accepted, and what it was made for. While a frame's
+	 * layers match it (same count, places, sizes, formats: only the buffers and fences
+	 * differ), it is reused as it is: no allocation, no TEST_ONLY commit, and the commit
+	 * carries only FB_ID and IN_FENCE_FD of the planes in use (steady).
+	 */
+	struct kms_layer_key {
+		int32_t x, y, width, height;
+		uint32_t format;
+		uint64_t modifier;
+		bool eligible; /* offered to the planes at all */
+	} alloc_keys[KMS_MAX_LAYERS];
+	bool alloc_on_plane[KMS_MAX_LAYERS];
+	int alloc_count;
+	bool alloc_valid;
+	bool steady;			    /* this frame reuses it */
+	uint32_t layer_fbs[KMS_MAX_LAYERS]; /* this frame's FB_ID per layer, 0 if composited */
+	int layer_fences[KMS_MAX_LAYERS];   /* and IN_FENCE_FD, -1 for none */
 
 	/* Writeback capture of the frame in flight. */
 	bool uses_writeback;
@@ -187,7 +214,23 @@ struct kms_output {
 	struct kms_fb writeback_fb;
 	int32_t writeback_fence;
 	bool writeback_pending;
-	struct wl_event_source *writeback_source;
+	/* A writeback fence that never signals must not hold the output (writeback.c). */
+	struct sl_timer *writeback_timer; /* nullable, made on first use */
+	bool writeback_waiting;		  /* for the fence or the timer */
+	bool writeback_lost;		  /* the frame in flight's pixels are not coming */
+	/*
+	 * Fences of writeback jobs not known to be written, oldest first: the driver's queue may
+	 * run late, a job's composition then signalling an earlier job's fence (writeback.c).
+	 */
+	struct kms_kept_fence {
+		int32_t fd;
+		bool deaf;			/* fault injection: never listened to */
+		struct wl_event_source *source; /* while a capture waits */
+	} writeback_kept[KMS_WRITEBACK_KEPT];
+	int writeback_kept_count;
+	int writeback_own_first; /* the first kept fence of the capture in flight */
+	bool writeback_kicked;	 /* the driver was asked to write this frame again */
+	bool writeback_late_logged;
 	int64_t flip_time_ns;
 	uint64_t flip_seq;
 
@@ -242,6 +285,9 @@ bool kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *cand
 void kms_scanout_set_clear(struct kms_scanout_set *set);
 void kms_scanout_set_move(struct kms_scanout_set *dst, struct kms_scanout_set *src);
 void kms_release_replaced_buffers(struct kms_output *ko);
+/* This frame's client buffers (and the composition's) on the planes of the last allocation. */
+void kms_add_steady_planes(struct kms_output *ko, struct atomic *atomic, uint32_t composition_fb,
+			   int render_fence);
 void kms_layer_set_geometry(struct liftoff_layer *layer, int32_t x, int32_t y, int32_t w,
 			    int32_t h);
 
@@ -262,10 +308,14 @@ void kms_device_publish_dmabuf_info(struct kms_device *dev);
  * event loop and finishes the frame then (true); false to finish it now.
  */
 bool kms_writeback_wait(struct kms_output *ko);
+/* Lets go of the writeback fences and their sources. */
+void kms_writeback_finish(struct kms_output *ko);
 /* At a modeset: the writeback connector is routed to the output's CRTC, if it has it. */
 void kms_writeback_add_route(struct kms_output *ko, struct atomic *atomic);
 /* A frame whose pixels are wanted: the CRTC's output is written to our writeback buffer too. */
 void kms_writeback_add_capture(struct kms_output *ko, struct atomic *atomic);
+/* The same, its out-fence into *fence. */
+void kms_writeback_add_capture_to(struct kms_output *ko, struct atomic *atomic, int32_t *fence);
 void kms_find_writeback(struct kms_device *dev, drmModeRes *res);
 
 /* hotplug.c */

@@ -24,6 +24,7 @@
 #include "core/output.h"
 #include "core/renderer.h"
 #include "core/server.h"
+#include "core/timer.h"
 #include "fd.h"
 #include "log.h"
 
@@ -73,9 +74,12 @@ build_commit(struct kms_output *ko, struct kms_fb *fb, int render_fence, bool mo
 		else
 			liftoff_layer_unset_property(ko->composition_layer, "IN_FENCE_FD");
 		if (atomic.failed ||
-		    liftoff_layer_set_property(ko->composition_layer, "FB_ID", fb->fb_id) < 0 ||
-		    liftoff_output_apply(ko->liftoff, req,
-					 modeset ? DRM_MODE_ATOMIC_ALLOW_MODESET : 0) < 0)
+		    liftoff_layer_set_property(ko->composition_layer, "FB_ID", fb->fb_id) < 0)
+			return false;
+		if (ko->steady && !modeset)
+			kms_add_steady_planes(ko, &atomic, fb->fb_id, in_fence ? render_fence : -1);
+		else if (liftoff_output_apply(ko->liftoff, req,
+					      modeset ? DRM_MODE_ATOMIC_ALLOW_MODESET : 0) < 0)
 			return false;
 		goto fences;
 	}
@@ -111,6 +115,34 @@ test_modeset(struct kms_output *ko, drmModeAtomicReq *req)
 				   NULL) == 0;
 }
 
+/*
+ * DRM_MODE_PAGE_FLIP_ASYNC for a frame whose one scanned-out surface may tear, if the kernel
+ * takes this very commit so (TEST_ONLY: drivers accept async flips of some planes and
+ * properties only); else 0, the frame waits for the vblank, and the refusal is counted.
+ */
+static uint32_t
+async_flag(struct kms_output *ko, drmModeAtomicReq *req, bool configuration_changes)
+{
+	struct sl_output *output = ko->output;
+	if (!output->frame_async_wanted)
+		return 0;
+	struct sl_stats *stats = &ko->device->server->stats;
+	if (!configuration_changes &&
+	    drmModeAtomicCommit(ko->device->fd, req,
+				DRM_MODE_ATOMIC_TEST_ONLY | DRM_MODE_PAGE_FLIP_ASYNC, NULL) == 0) {
+		output->frame_async = true;
+		stats->async_flips++;
+		return DRM_MODE_PAGE_FLIP_ASYNC;
+	}
+	stats->async_refused++;
+	const char *why = configuration_changes ? "the frame changes more than the buffer"
+						: "the kernel refuses this commit async";
+	if (why != output->async_refusal)
+		log_info("kms", "%s: async flip not taken: %s", output->name, why);
+	output->async_refusal = why;
+	return 0;
+}
+
 static bool
 kms_submit_frame(struct sl_output *output, bool drew, int render_fence)
 {
@@ -144,6 +176,8 @@ kms_submit_frame(struct sl_output *output, bool drew, int render_fence)
 		drmModeAtomicSetCursor(req, 0);
 		ok = build_commit(ko, fb, drew ? render_fence : -1, modeset, writeback, req);
 	}
+	if (ok)
+		flags |= async_flag(ko, req, modeset || writeback);
 	if (!ok) {
 		log_error("kms", "%s: the driver lacks a property the commit needs", output->name);
 	} else if (modeset && !test_modeset(ko, req)) {
@@ -160,6 +194,8 @@ kms_submit_frame(struct sl_output *output, bool drew, int render_fence)
 	if (!ok) {
 		fd_close(&ko->out_fence);
 		fd_close(&ko->writeback_fence);
+		/* Whatever the kernel took offence at, the next frame's planes are tested again. */
+		ko->alloc_valid = false;
 		/* Client buffers on planes are the usual suspects: the retry composes them. */
 		for (int i = 0; i < ko->assigned.count; i++)
 			kms_buffer_refuse(ko->assigned.buffers[i]);
@@ -180,6 +216,8 @@ kms_submit_frame(struct sl_output *output, bool drew, int render_fence)
 	ko->release_fence = ko->out_fence;
 	ko->out_fence = -1;
 	ko->writeback_pending = writeback && ko->writeback_fence >= 0;
+	if (writeback)
+		log_debug("kms", "%s: frame committed with a writeback", output->name);
 	return true;
 }
 
@@ -188,8 +226,8 @@ kms_output_finish_frame(struct kms_output *ko)
 {
 	struct sl_output *output = ko->output;
 	if (output->readback_in_flight && ko->uses_writeback)
-		sl_output_readback_done(output, ko->writeback_fb.map, ko->writeback_fb.pitch,
-					ko->flip_time_ns, ko->flip_seq,
+		sl_output_readback_done(output, ko->writeback_lost ? NULL : ko->writeback_fb.map,
+					ko->writeback_fb.pitch, ko->flip_time_ns, ko->flip_seq,
 					"the writeback did not complete");
 	else if (output->readback_in_flight)
 		sl_output_readback_done(output, ko->fbs[ko->front].map, ko->fbs[ko->front].pitch,
@@ -229,8 +267,8 @@ kms_output_destroy(struct sl_output *output)
 	struct kms_output *ko = kms_from_output(output);
 	int fd = ko->device->fd;
 	struct sl_renderer *renderer = ko->device->server->renderer;
-	if (ko->writeback_source)
-		wl_event_source_remove(ko->writeback_source);
+	sl_timer_destroy(ko->writeback_timer);
+	kms_writeback_finish(ko);
 	fd_close(&ko->writeback_fence);
 	fd_close(&ko->release_fence);
 	kms_scanout_set_clear(&ko->assigned);
@@ -484,6 +522,7 @@ kms_output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *con
 	/* The flip event's timestamp is the kernel's vblank time, and the flip tells completion. */
 	ko->output->presentation_flags =
 		SL_PRESENT_VSYNC | SL_PRESENT_HW_CLOCK | SL_PRESENT_HW_COMPLETION;
+	ko->output->async_unavailable = dev->async_unavailable;
 	dev->used_crtcs |= 1u << ko->crtc_index;
 	wl_list_insert(dev->outputs.prev, &ko->link);
 	log_info("kms", "%s on %s: CRTC %u, plane %u, mode %s%s", name, dev->path, ko->crtc_id,

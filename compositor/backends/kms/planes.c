@@ -1,7 +1,9 @@
 /*
  * Client buffers straight on planes: libliftoff picks planes for the frame's surfaces with
- * TEST_ONLY commits; buffers on planes stay locked until the flip that replaces them.
+ * TEST_ONLY commits when the layers change; frames that only bring new buffers reuse its last
+ * allocation untested. Buffers on planes stay locked until the flip that replaces them.
  */
+#include <assert.h>
 #include <libliftoff.h>
 #include <stdio.h>
 #include <xf86drmMode.h>
@@ -67,6 +69,57 @@ kms_layer_set_geometry(struct liftoff_layer *layer, int32_t x, int32_t y, int32_
 	liftoff_layer_set_property(layer, "SRC_H", (uint64_t)h << 16);
 }
 
+static struct kms_layer_key
+layer_key(const struct sl_plane_candidate *c, uint32_t fb_id)
+{
+	const struct sl_buffer *buffer = c->surface->current.buffer;
+	return (struct kms_layer_key){
+		.x = c->x,
+		.y = c->y,
+		.width = c->surface->geometry.width,
+		.height = c->surface->geometry.height,
+		.format = fb_id ? buffer->format : 0,
+		.modifier = fb_id ? buffer->dmabuf.modifier : 0,
+		.eligible = fb_id != 0,
+	};
+}
+
+static bool
+layer_key_equal(const struct kms_layer_key *a, const struct kms_layer_key *b)
+{
+	return a->x == b->x && a->y == b->y && a->width == b->width && a->height == b->height &&
+	       a->format == b->format && a->modifier == b->modifier && a->eligible == b->eligible;
+}
+
+/* Lets libliftoff find planes for the layers, with TEST_ONLY commits; false if none works. */
+static bool
+allocate(struct kms_output *ko, int count)
+{
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	if (!req)
+		return false;
+	bool modeset = !ko->modeset_done;
+	struct atomic atomic = {.req = req};
+	if (modeset)
+		kms_add_modeset(ko, &atomic);
+	int ret = atomic.failed ? -1
+				: liftoff_output_apply(ko->liftoff, req,
+						       modeset ? DRM_MODE_ATOMIC_ALLOW_MODESET : 0);
+	drmModeAtomicFree(req);
+	ko->device->server->stats.plane_allocations++;
+	if (ret < 0) {
+		log_debug("kms", "%s: no plane allocation (%d): composing everything",
+			  ko->output->name, ret);
+		for (int i = 0; i < count; i++)
+			liftoff_layer_set_fb_composited(ko->layers[i]);
+		return false;
+	}
+	for (int i = 0; i < count; i++)
+		ko->alloc_on_plane[i] = liftoff_layer_get_plane(ko->layers[i]) &&
+					!liftoff_layer_needs_composition(ko->layers[i]);
+	return true;
+}
+
 bool
 kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidates, int count,
 		  bool *composition)
@@ -74,6 +127,7 @@ kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidate
 	struct kms_output *ko = kms_from_output(output);
 	struct sl_stats *stats = &ko->device->server->stats;
 	*composition = true;
+	ko->steady = false;
 	kms_scanout_set_clear(&ko->assigned);
 	if (!ko->liftoff || count > KMS_MAX_LAYERS)
 		return false;
@@ -86,6 +140,8 @@ kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidate
 	while (ko->n_layers > count)
 		liftoff_layer_destroy(ko->layers[--ko->n_layers]);
 
+	struct kms_layer_key keys[KMS_MAX_LAYERS];
+	bool same = ko->alloc_valid && ko->modeset_done && count == ko->alloc_count;
 	for (int i = 0; i < count; i++) {
 		struct sl_plane_candidate *c = &candidates[i];
 		struct liftoff_layer *layer = ko->layers[i];
@@ -97,14 +153,29 @@ kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidate
 			c->reason = "format";
 			stats->scanout_refused_format++;
 		}
-		/* Above the composition layer, in stacking order. */
-		liftoff_layer_set_property(layer, "zpos", (uint64_t)i + 1);
-		kms_layer_set_geometry(layer, c->x, c->y, c->surface->geometry.width,
-				       c->surface->geometry.height);
+		keys[i] = layer_key(c, fb_id);
+		/* This layer's place and size are what libliftoff last heard. */
+		bool layer_same = ko->alloc_valid && i < ko->alloc_count &&
+				  layer_key_equal(&keys[i], &ko->alloc_keys[i]);
+		same = same && layer_same;
 		/* Unsignalled (output.c dropped the rest): the kernel holds the flip for it. */
-		if (fb_id && c->surface->buffer_fence >= 0)
+		ko->layer_fbs[i] = fb_id;
+		ko->layer_fences[i] =
+			fb_id && c->surface->buffer_fence >= 0 ? c->surface->buffer_fence : -1;
+		/*
+		 * Above the composition layer, in stacking order. libliftoff hears every change,
+		 * even when it is not asked to allocate: the next allocation starts from the truth
+		 * and holds no fence number closed since. (It finds properties by name, so what
+		 * has not changed is not written again.)
+		 */
+		if (!layer_same) {
+			liftoff_layer_set_property(layer, "zpos", (uint64_t)i + 1);
+			kms_layer_set_geometry(layer, c->x, c->y, c->surface->geometry.width,
+					       c->surface->geometry.height);
+		}
+		if (ko->layer_fences[i] >= 0)
 			liftoff_layer_set_property(layer, "IN_FENCE_FD",
-						   (uint64_t)c->surface->buffer_fence);
+						   (uint64_t)ko->layer_fences[i]);
 		else
 			liftoff_layer_unset_property(layer, "IN_FENCE_FD");
 		if (fb_id) {
@@ -114,38 +185,30 @@ kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidate
 			liftoff_layer_set_fb_composited(layer);
 		}
 	}
-
-	/* Try it: the composition layer shows the back buffer for now. */
+	/* For the test, the composition layer shows the back buffer. */
 	int back = ko->front == 0 ? 1 : 0;
-	drmModeAtomicReq *req = drmModeAtomicAlloc();
-	if (!req)
-		return false;
-	bool modeset = !ko->modeset_done;
-	struct atomic atomic = {.req = req};
-	if (modeset)
-		kms_add_modeset(ko, &atomic);
 	liftoff_layer_set_property(ko->composition_layer, "FB_ID", ko->fbs[back].fb_id);
-	int ret = atomic.failed ? -1
-				: liftoff_output_apply(ko->liftoff, req,
-						       modeset ? DRM_MODE_ATOMIC_ALLOW_MODESET : 0);
-	drmModeAtomicFree(req);
-	if (ret < 0) {
-		log_debug("kms", "%s: no plane allocation (%d): composing everything", output->name,
-			  ret);
+
+	if (same) {
+		ko->steady = true;
+		stats->plane_reuses++;
+	} else {
+		ko->alloc_valid = allocate(ko, count);
+		if (!ko->alloc_valid)
+			return false;
+		ko->alloc_count = count;
 		for (int i = 0; i < count; i++)
-			liftoff_layer_set_fb_composited(ko->layers[i]);
-		return false;
+			ko->alloc_keys[i] = keys[i];
 	}
+
 	for (int i = 0; i < count; i++) {
 		struct sl_plane_candidate *c = &candidates[i];
-		struct liftoff_layer *layer = ko->layers[i];
-		c->on_plane = !c->reason && liftoff_layer_get_plane(layer) &&
-			      !liftoff_layer_needs_composition(layer);
+		c->on_plane = ko->layer_fbs[i] && ko->alloc_on_plane[i];
 		if (c->on_plane) {
 			struct sl_buffer *buffer = c->surface->current.buffer;
 			sl_buffer_scanout_lock(buffer);
 			ko->assigned.buffers[ko->assigned.count++] = buffer;
-			if (c->surface->buffer_fence >= 0)
+			if (ko->layer_fences[i] >= 0)
 				stats->fences_to_kms++;
 		} else if (!c->reason) {
 			c->reason = "planes";
@@ -161,4 +224,39 @@ kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidate
 		all_on_planes = all_on_planes && candidates[i].on_plane;
 	*composition = !all_on_planes;
 	return true;
+}
+
+/*
+ * A steady frame's planes: the kernel keeps every plane property of the last commit, so only
+ * what changes each frame is written, for the planes libliftoff placed layers on.
+ */
+static void
+add_plane_buffer(struct kms_output *ko, struct atomic *atomic, struct liftoff_layer *layer,
+		 uint32_t fb_id, int fence)
+{
+	struct liftoff_plane *placed = liftoff_layer_get_plane(layer);
+	if (!placed || !fb_id)
+		return;
+	uint32_t id = liftoff_plane_get_id(placed);
+	const struct kms_plane *plane = NULL;
+	for (size_t i = 0; i < ko->device->n_planes && !plane; i++)
+		if (ko->device->planes[i].id == id)
+			plane = &ko->device->planes[i];
+	if (!plane) {
+		atomic->failed = true;
+		return;
+	}
+	atomic_add(atomic, id, plane->props[PLANE_FB_ID], fb_id);
+	if (fence >= 0 && plane->props[PLANE_IN_FENCE_FD])
+		atomic_add(atomic, id, plane->props[PLANE_IN_FENCE_FD], (uint64_t)fence);
+}
+
+void
+kms_add_steady_planes(struct kms_output *ko, struct atomic *atomic, uint32_t composition_fb,
+		      int render_fence)
+{
+	assert(ko->steady);
+	add_plane_buffer(ko, atomic, ko->composition_layer, composition_fb, render_fence);
+	for (int i = 0; i < ko->n_layers; i++)
+		add_plane_buffer(ko, atomic, ko->layers[i], ko->layer_fbs[i], ko->layer_fences[i]);
 }
