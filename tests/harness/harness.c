@@ -1665,6 +1665,16 @@ th_process_result_finish(struct th_process_result *result)
 	result->output = NULL;
 }
 
+void
+th_path_beside_self(const char *name, char *path, size_t size)
+{
+	char self[512];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	char *slash = strrchr(self, '/');
+	snprintf(path, size, "%.*s/%s", slash ? (int)(slash - self) : 1, slash ? self : ".", name);
+}
+
 bool
 th_find_drm_device(const char *driver, char *path, size_t size)
 {

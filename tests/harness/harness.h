@@ -487,6 +487,8 @@ int64_t th_now_ns(void);
 void th_require_vkms(char *path, size_t size);
 /* Finds the /dev/dri/card* node whose driver is named driver (e.g. "vkms"); false if none. */
 bool th_find_drm_device(const char *driver, char *path, size_t size);
+/* The path of a program or library built beside the running test (its witnesses, reproducers). */
+void th_path_beside_self(const char *name, char *path, size_t size);
 /*
  * The ACTIVE property of the card's first CRTC (vkms has one), read as any atomic DRM client may
  * (fd needs DRM_CLIENT_CAP_ATOMIC); -1 if unknown. The CRTC's and the property's ids go to *crtc

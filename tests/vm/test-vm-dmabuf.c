@@ -855,12 +855,9 @@ test_weston_simple_dmabuf_egl(void)
 static void
 witness_preload(char *env, size_t size)
 {
-	char self[256];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	self[n > 0 ? n : 0] = '\0';
-	char *slash = strrchr(self, '/');
-	snprintf(env, size, "LD_PRELOAD=%.*s/feedback-witness.so", slash ? (int)(slash - self) : 1,
-		 slash ? self : ".");
+	char path[512];
+	th_path_beside_self("feedback-witness.so", path, sizeof(path));
+	snprintf(env, size, "LD_PRELOAD=%s", path);
 }
 
 /* The witness's words when the client died in its own re-creation window (feedback-witness.c). */

@@ -25,7 +25,8 @@
 #define WRITEBACK_TIMEOUT_NS 1000000000LL
 
 /*
- * A driver may strand a writeback job: vkms (6.1 and 6.12) keeps "composer enabled" as one flag,
+ * A driver may strand a writeback job (vkms on 6.12 does, once in a few captures). The likely
+ * cause, read from its code: vkms (6.1 and 6.12) keeps "composer enabled" as one flag,
  * which a job's commit sets and the same job's cleanup (a worker, after its fence signalled)
  * clears. When the next job is committed before that worker has run, the composer is off with
  * the new job queued: its fence never signals, and each later job's composition signals the
