@@ -14,4 +14,16 @@ void region_init_infinite(pixman_region32_t *region);
 pixman_region32_t *region_from_resource(struct wl_resource *resource);
 void region_create(struct wl_client *client, uint32_t version, uint32_t id);
 
+static inline int32_t
+box_width(const pixman_box32_t *box)
+{
+	return box->x2 - box->x1;
+}
+
+static inline int32_t
+box_height(const pixman_box32_t *box)
+{
+	return box->y2 - box->y1;
+}
+
 #endif

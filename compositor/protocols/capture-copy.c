@@ -6,20 +6,9 @@
 #include <string.h>
 
 #include "core/buffer.h"
+#include "core/region.h"
 
 #define TILE 32
-
-static int32_t
-box_width(const pixman_box32_t *box)
-{
-	return box->x2 - box->x1;
-}
-
-static int32_t
-box_height(const pixman_box32_t *box)
-{
-	return box->y2 - box->y1;
-}
 
 static const uint32_t *
 row(const uint32_t *pixels, uint32_t stride, const pixman_box32_t *box, int32_t y)

@@ -14,6 +14,7 @@
 
 #include "core/buffer.h"
 #include "core/output.h"
+#include "core/region.h"
 #include "core/resource.h"
 #include "core/server.h"
 #include "protocols/capture-copy.h"
@@ -71,18 +72,6 @@ last_copy_find(struct screencopy_manager *manager, struct sl_output *output)
 		if (last->output == output)
 			return last;
 	return NULL;
-}
-
-static int32_t
-box_width(const pixman_box32_t *box)
-{
-	return box->x2 - box->x1;
-}
-
-static int32_t
-box_height(const pixman_box32_t *box)
-{
-	return box->y2 - box->y1;
 }
 
 /* Ends the frame: no more events, the buffer and the output let go. */
