@@ -301,96 +301,6 @@ pump(struct client *clients, int n, int timer_fd, int timeout_ms, bool *tick)
 	return ok;
 }
 
-/* weston's major version from `weston --version` ("weston 14.0.2"), 0 if it says nothing. */
-static int
-weston_major(void)
-{
-	FILE *f = popen("weston --version 2>/dev/null", "r");
-	int major = 0;
-	if (f) {
-		if (fscanf(f, "weston %d", &major) != 1)
-			major = 0;
-		pclose(f);
-	}
-	return major;
-}
-
-static long
-start_weston(const char *vkms, struct th_server *server)
-{
-	/* weston 12 dropped --tty (libseat picks the seat's VT). */
-	static int major = -1;
-	if (major < 0)
-		major = weston_major();
-	*server = (struct th_server){0};
-	snprintf(server->runtime_dir, sizeof(server->runtime_dir), "/tmp/bench-weston-XXXXXX");
-	if (!mkdtemp(server->runtime_dir))
-		return -1;
-	snprintf(server->socket, sizeof(server->socket), "bench-weston");
-	snprintf(server->log_path, sizeof(server->log_path), "%s/weston.log", server->runtime_dir);
-	char device[64], log_arg[256], socket_arg[96];
-	const char *slash = strrchr(vkms, '/');
-	snprintf(device, sizeof(device), "--drm-device=%s", slash ? slash + 1 : vkms);
-	snprintf(log_arg, sizeof(log_arg), "--log=%s", server->log_path);
-	snprintf(socket_arg, sizeof(socket_arg), "--socket=%s", server->socket);
-	pid_t pid = fork();
-	if (pid == 0) {
-		setenv("XDG_RUNTIME_DIR", server->runtime_dir, 1);
-		const char *argv[] = {"weston",
-				      "--backend=drm-backend.so",
-				      device,
-				      "--shell=desktop-shell.so",
-				      "--continue-without-input",
-				      "--idle-time=0",
-				      socket_arg,
-				      log_arg,
-				      major < 12 ? "--tty=2" : NULL,
-				      NULL};
-		execvp("weston", (char *const *)argv);
-		_exit(127);
-	}
-	server->pid = pid;
-	/* Ready once its socket exists (weston creates it after the backend is up). */
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", server->runtime_dir, server->socket);
-	for (int i = 0; i < 1200; i++) {
-		struct stat st;
-		if (stat(path, &st) == 0)
-			return pid;
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return -1;
-		usleep(50000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
-}
-
-static void
-stop_weston(struct th_server *server)
-{
-	int status = 0;
-	if (waitpid(server->pid, &status, WNOHANG) == server->pid) {
-		if (WIFSIGNALED(status))
-			fprintf(stderr, "sluice-bench-compare: weston died of signal %d (%s)\n",
-				WTERMSIG(status), strsignal(WTERMSIG(status)));
-		else
-			fprintf(stderr, "sluice-bench-compare: weston exited with %d\n",
-				WEXITSTATUS(status));
-	} else {
-		kill(server->pid, SIGTERM);
-		for (int i = 0; i < 200 && waitpid(server->pid, NULL, WNOHANG) == 0; i++)
-			usleep(50000);
-		kill(server->pid, SIGKILL);
-		waitpid(server->pid, NULL, 0);
-	}
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s.lock", server->runtime_dir, server->socket);
-	unlink(path);
-	unlink(server->log_path);
-	rmdir(server->runtime_dir);
-}
-
 static void
 print_log_tail(const char *path)
 {
@@ -411,7 +321,7 @@ run(const char *vkms, enum compositor comp, enum workload workload, int n_client
 		const char *const args[] = {"--backend", "drm", "--drm-device", vkms, "--log-level",
 					    "warn",	 NULL};
 		server = th_server_start(args);
-	} else if (start_weston(vkms, &weston) > 0) {
+	} else if (th_weston_start(vkms, &weston)) {
 		server = &weston;
 	}
 	if (!server) {
@@ -562,7 +472,7 @@ run(const char *vkms, enum compositor comp, enum workload workload, int n_client
 	if (comp == SLUICE)
 		th_server_stop(server);
 	else
-		stop_weston(server);
+		th_weston_stop(server);
 	return r;
 }
 

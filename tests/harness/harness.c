@@ -1665,6 +1665,93 @@ th_process_result_finish(struct th_process_result *result)
 	result->output = NULL;
 }
 
+/* weston's major version from `weston --version` ("weston 14.0.2"), 0 if it says nothing. */
+static int
+weston_major(void)
+{
+	FILE *f = popen("weston --version 2>/dev/null", "r");
+	int major = 0;
+	if (f) {
+		if (fscanf(f, "weston %d", &major) != 1)
+			major = 0;
+		pclose(f);
+	}
+	return major;
+}
+
+bool
+th_weston_start(const char *drm_device, struct th_server *server)
+{
+	/* weston 12 dropped --tty (libseat picks the seat's VT). */
+	int major = weston_major();
+	*server = (struct th_server){0};
+	snprintf(server->runtime_dir, sizeof(server->runtime_dir), "/tmp/th-weston-XXXXXX");
+	if (!mkdtemp(server->runtime_dir))
+		return false;
+	snprintf(server->socket, sizeof(server->socket), "th-weston");
+	snprintf(server->log_path, sizeof(server->log_path), "%s/weston.log", server->runtime_dir);
+	char device[64], log_arg[256], socket_arg[96];
+	const char *slash = strrchr(drm_device, '/');
+	snprintf(device, sizeof(device), "--drm-device=%s", slash ? slash + 1 : drm_device);
+	snprintf(log_arg, sizeof(log_arg), "--log=%s", server->log_path);
+	snprintf(socket_arg, sizeof(socket_arg), "--socket=%s", server->socket);
+	pid_t pid = fork();
+	if (pid == 0) {
+		setenv("XDG_RUNTIME_DIR", server->runtime_dir, 1);
+		const char *argv[] = {"weston",
+				      "--backend=drm-backend.so",
+				      device,
+				      "--shell=desktop-shell.so",
+				      "--continue-without-input",
+				      "--idle-time=0",
+				      socket_arg,
+				      log_arg,
+				      major < 12 ? "--tty=2" : NULL,
+				      NULL};
+		execvp("weston", (char *const *)argv);
+		_exit(127);
+	}
+	server->pid = pid;
+	/* Ready once its socket exists (weston creates it after the backend is up). */
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", server->runtime_dir, server->socket);
+	for (int i = 0; i < 1200; i++) {
+		struct stat st;
+		if (stat(path, &st) == 0)
+			return true;
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return false;
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return false;
+}
+
+void
+th_weston_stop(struct th_server *server)
+{
+	int status = 0;
+	if (waitpid(server->pid, &status, WNOHANG) == server->pid) {
+		if (WIFSIGNALED(status))
+			fprintf(stderr, "weston died of signal %d (%s)\n", WTERMSIG(status),
+				strsignal(WTERMSIG(status)));
+		else
+			fprintf(stderr, "weston exited with %d\n", WEXITSTATUS(status));
+	} else {
+		kill(server->pid, SIGTERM);
+		for (int i = 0; i < 200 && waitpid(server->pid, NULL, WNOHANG) == 0; i++)
+			usleep(50000);
+		kill(server->pid, SIGKILL);
+		waitpid(server->pid, NULL, 0);
+	}
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s.lock", server->runtime_dir, server->socket);
+	unlink(path);
+	unlink(server->log_path);
+	rmdir(server->runtime_dir);
+}
+
 void
 th_path_beside_self(const char *name, char *path, size_t size)
 {

@@ -487,6 +487,13 @@ int64_t th_now_ns(void);
 void th_require_vkms(char *path, size_t size);
 /* Finds the /dev/dri/card* node whose driver is named driver (e.g. "vkms"); false if none. */
 bool th_find_drm_device(const char *driver, char *path, size_t size);
+/*
+ * weston on a DRM device, for comparisons: its DRM backend and desktop shell, no input needed,
+ * never idle, on a runtime dir of its own; ready once its socket exists. th_client_connect
+ * works on it; th_weston_stop ends it and removes its files.
+ */
+bool th_weston_start(const char *drm_device, struct th_server *server);
+void th_weston_stop(struct th_server *server);
 /* The path of a program or library built beside the running test (its witnesses, reproducers). */
 void th_path_beside_self(const char *name, char *path, size_t size);
 /*
