@@ -855,7 +855,7 @@ test_weston_simple_dmabuf_egl(void)
 static void
 witness_preload(char *env, size_t size)
 {
-	char path[512];
+	char path[256];
 	th_path_beside_self("feedback-witness.so", path, sizeof(path));
 	snprintf(env, size, "LD_PRELOAD=%s", path);
 }
