@@ -212,8 +212,6 @@ kms_writeback_wait(struct kms_output *ko)
 	ko->writeback_own_first = ko->writeback_kept_count;
 	kept_add(ko, ko->writeback_fence, take_lost(dev));
 	ko->writeback_fence = -1;
-	if (ko->writeback_own_first == KMS_WRITEBACK_KEPT)
-		ko->writeback_own_first--; /* kept_add dropped the oldest */
 	if (ko->writeback_timer && kept_listen(ko)) {
 		ko->writeback_waiting = true;
 		ko->writeback_kicked = false;
