@@ -1145,6 +1145,23 @@ th_commit_and_wait(struct th_client *client, struct wl_surface *surface,
 	return th_dispatch_until(client, &result->done, 10000) && result->presented;
 }
 
+struct th_buffer *
+th_show_pattern(struct th_client *client, struct th_window *window, uint32_t seed)
+{
+	struct th_buffer *buffer = th_shm_buffer_create(client, window->width, window->height, 1);
+	if (!buffer)
+		return NULL;
+	th_buffer_pattern(buffer, seed);
+	wl_surface_attach(window->surface, buffer->buffer, 0, 0);
+	wl_surface_damage_buffer(window->surface, 0, 0, window->width, window->height);
+	struct th_presented p;
+	if (!th_commit_and_wait(client, window->surface, &p)) {
+		th_buffer_destroy(buffer);
+		return NULL;
+	}
+	return buffer;
+}
+
 /* ---- zwlr_screencopy_manager_v1 ---- */
 
 static void

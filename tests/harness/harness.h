@@ -224,6 +224,12 @@ struct wp_presentation_feedback *th_feedback_request(struct th_client *client,
 /* Commits the surface with feedback and dispatches until presented or discarded. */
 bool th_commit_and_wait(struct th_client *client, struct wl_surface *surface,
 			struct th_presented *result);
+/*
+ * A window-sized wl_shm buffer filled with pattern seed, attached and damaged whole, committed
+ * and waited for (th_commit_and_wait); the buffer, or NULL (none left) if any step failed.
+ */
+struct th_buffer *th_show_pattern(struct th_client *client, struct th_window *window,
+				  uint32_t seed);
 /* Dispatches until *flag is true, a timeout (ms) passes, or the connection fails. */
 bool th_dispatch_until(struct th_client *client, const bool *flag, int timeout_ms);
 

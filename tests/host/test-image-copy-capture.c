@@ -35,12 +35,8 @@ setup(struct fixture *f, uint32_t seed)
 	if (!th_check(f->client->output_sources && f->client->image_copy,
 		      "ext-image-copy-capture not offered with --capture"))
 		return false;
-	f->shown = th_shm_buffer_create(f->client, W, H, 1);
-	th_buffer_pattern(f->shown, seed);
-	wl_surface_attach(f->window->surface, f->shown->buffer, 0, 0);
-	wl_surface_damage_buffer(f->window->surface, 0, 0, W, H);
-	struct th_presented p;
-	return th_check(th_commit_and_wait(f->client, f->window->surface, &p), "not presented") &&
+	f->shown = th_show_pattern(f->client, f->window, seed);
+	return th_check(f->shown, "not presented") &&
 	       th_check(th_image_session_open(f->client, 0, 0, &f->session),
 			"the session sent no constraints");
 }

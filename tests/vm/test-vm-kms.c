@@ -561,12 +561,8 @@ test_screencopy(void)
 	struct th_client *c = th_client_connect(server);
 	struct th_window *w = c ? th_window_create(c) : NULL;
 	th_require(w && c->screencopy && c->dmabuf);
-	struct th_buffer *shown = th_shm_buffer_create(c, w->width, w->height, 1);
-	th_buffer_pattern(shown, 21);
-	wl_surface_attach(w->surface, shown->buffer, 0, 0);
-	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
-	struct th_presented p;
-	th_require(th_commit_and_wait(c, w->surface, &p));
+	struct th_buffer *shown = th_show_pattern(c, w, 21);
+	th_require(shown);
 
 	struct th_screencopy copy;
 	struct zwlr_screencopy_frame_v1 *frame = th_screencopy_start(c, NULL, &copy);
@@ -734,12 +730,8 @@ test_image_copy_capture(void)
 	struct th_client *c = th_client_connect(server);
 	struct th_window *w = c ? th_window_create(c) : NULL;
 	th_require(w && c->image_copy && c->output_sources && c->dmabuf);
-	struct th_buffer *shown = th_shm_buffer_create(c, w->width, w->height, 1);
-	th_buffer_pattern(shown, 23);
-	wl_surface_attach(w->surface, shown->buffer, 0, 0);
-	wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
-	struct th_presented p;
-	th_require(th_commit_and_wait(c, w->surface, &p));
+	struct th_buffer *shown = th_show_pattern(c, w, 23);
+	th_require(shown);
 
 	struct th_image_session session;
 	th_require(th_image_session_open(c, 0, 0, &session));
