@@ -22,11 +22,42 @@
 #include "features/kiosk.h"
 #include "input/idle.h"
 #include "input/input.h"
+#include "core/transform.h"
 #include "log.h"
 #include "renderers/gl.h"
 #include "sluice.h"
 
 #define MAX_OUTPUTS 8
+
+/* --transform [OUTPUT:]T into the core's choices; false with a one-line diagnostic. */
+static bool
+parse_transform(char *arg, struct sl_options *core)
+{
+	if (core->n_transforms == (int)(sizeof(core->transforms) / sizeof(core->transforms[0]))) {
+		fprintf(stderr, "sluice: at most %zu --transform options\n",
+			sizeof(core->transforms) / sizeof(core->transforms[0]));
+		return false;
+	}
+	struct sl_transform_choice *choice = &core->transforms[core->n_transforms];
+	char *colon = strrchr(arg, ':');
+	const char *name = colon ? colon + 1 : arg;
+	if (colon && colon == arg) {
+		fprintf(stderr, "sluice: --transform '%s': no output name before ':'\n", arg);
+		return false;
+	}
+	if (!sl_transform_parse(name, &choice->transform)) {
+		fprintf(stderr,
+			"sluice: invalid transform '%s' (expected normal, 90, 180, 270, flipped, "
+			"flipped-90, flipped-180 or flipped-270, optionally after OUTPUT:)\n",
+			name);
+		return false;
+	}
+	if (colon)
+		*colon = '\0';
+	choice->output = colon ? arg : NULL;
+	core->n_transforms++;
+	return true;
+}
 
 static const char usage[] =
 	"Usage: sluice [OPTIONS]\n"
@@ -43,6 +74,11 @@ static const char usage[] =
 	"      --output NAME         drive only this connector (e.g. HDMI-A-1; default: every\n"
 	"                            connected one), also when it is plugged in later\n"
 	"      --mode WxH[@HZ]       the display mode (default: the connector's preferred mode)\n"
+	"      --transform [OUTPUT:]T  how the display is mounted: normal, 90, 180, 270, flipped,\n"
+	"                            flipped-90, flipped-180 or flipped-270 (wl_output's\n"
+	"                            counter-clockwise turns); with OUTPUT (e.g. DSI-1,\n"
+	"                            HEADLESS-1) for that output only (repeatable; default: the\n"
+	"                            panel's orientation where it reports one, else normal)\n"
 	"      --renderer NAME       on KMS: auto (default: gl, pixman where GL is software or\n"
 	"                            missing), gl or pixman\n"
 	"      --headless WxH[@HZ]   add a virtual output (repeatable; default one 1024x768@60)\n"
@@ -247,6 +283,7 @@ main(int argc, char *argv[])
 		OPT_DRM_DEVICE,
 		OPT_MODE,
 		OPT_OUTPUT,
+		OPT_TRANSFORM,
 		OPT_RENDERER,
 		OPT_STATS,
 		OPT_KIOSK,
@@ -272,6 +309,7 @@ main(int argc, char *argv[])
 		{"drm-device", required_argument, NULL, OPT_DRM_DEVICE},
 		{"mode", required_argument, NULL, OPT_MODE},
 		{"output", required_argument, NULL, OPT_OUTPUT},
+		{"transform", required_argument, NULL, OPT_TRANSFORM},
 		{"renderer", required_argument, NULL, OPT_RENDERER},
 		{"capture", no_argument, NULL, OPT_CAPTURE},
 		{"repaint-window", required_argument, NULL, OPT_REPAINT_WINDOW},
@@ -362,6 +400,10 @@ main(int argc, char *argv[])
 			break;
 		case OPT_OUTPUT:
 			kms.output = optarg;
+			break;
+		case OPT_TRANSFORM:
+			if (!parse_transform(optarg, &options.core))
+				return EXIT_FAILURE;
 			break;
 		case OPT_MODE: {
 			struct headless_mode mode;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wayland-server-protocol.h>
 
 #include "log.h"
 #include "core/output.h"
@@ -143,7 +144,7 @@ headless_output_create(struct sl_server *server, const struct headless_mode *mod
 	unsigned n = (unsigned)wl_list_length(&server->outputs) + 1;
 	snprintf(name, sizeof(name), "HEADLESS-%u", n);
 	ho->output = sl_output_create(server, &headless_output_impl, name, mode->width,
-				      mode->height, mode->refresh_mhz);
+				      mode->height, mode->refresh_mhz, WL_OUTPUT_TRANSFORM_NORMAL);
 	if (!ho->output)
 		goto err;
 	ho->output->backend_data = ho;

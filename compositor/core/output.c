@@ -37,9 +37,10 @@ output_send_state(struct sl_output *output, struct wl_resource *resource)
 {
 	int version = wl_resource_get_version(resource);
 	wl_output_send_geometry(resource, output->x, output->y, 0, 0, WL_OUTPUT_SUBPIXEL_UNKNOWN,
-				output->make, output->model, WL_OUTPUT_TRANSFORM_NORMAL);
+				output->make, output->model, (int32_t)output->transform);
+	/* The mode is the display's, in pixels: clients rotate it by the transform. */
 	wl_output_send_mode(resource, WL_OUTPUT_MODE_CURRENT | WL_OUTPUT_MODE_PREFERRED,
-			    output->width, output->height, output->refresh_mhz);
+			    output->pixel_width, output->pixel_height, output->refresh_mhz);
 	if (version >= WL_OUTPUT_SCALE_SINCE_VERSION)
 		wl_output_send_scale(resource, 1);
 	if (version >= WL_OUTPUT_NAME_SINCE_VERSION)
@@ -207,6 +208,33 @@ sl_output_schedule_frame(struct sl_output *output)
 }
 
 void
+sl_output_region_to_pixels(struct sl_output *output, const pixman_region32_t *layout,
+			   pixman_region32_t *pixels)
+{
+	if (output->transform == WL_OUTPUT_TRANSFORM_NORMAL) {
+		pixman_region32_copy(pixels, (pixman_region32_t *)layout);
+		return;
+	}
+	int n;
+	const pixman_box32_t *boxes = pixman_region32_rectangles((pixman_region32_t *)layout, &n);
+	pixman_region32_clear(pixels);
+	for (int i = 0; i < n; i++) {
+		const int32_t in[4] = {boxes[i].x1, boxes[i].y1, boxes[i].x2, boxes[i].y2};
+		int32_t out[4];
+		sl_affine_box(&output->layout_to_pixels, in, out);
+		pixman_region32_union_rect(pixels, pixels, out[0], out[1],
+					   (unsigned)(out[2] - out[0]),
+					   (unsigned)(out[3] - out[1]));
+	}
+}
+
+void
+sl_output_pixel_to_layout(struct sl_output *output, double px, double py, double *lx, double *ly)
+{
+	sl_affine_apply(&output->pixels_to_layout, px, py, lx, ly);
+}
+
+void
 sl_output_add_damage(struct sl_output *output, const pixman_region32_t *damage)
 {
 	pixman_region32_union(&output->damage, &output->damage, (pixman_region32_t *)damage);
@@ -232,20 +260,57 @@ struct sl_repaint_scratch {
 	int count;
 };
 
-/* Why a surface cannot go to a plane as it is (NULL: it could). */
-static const char *
-scanout_obstacle(struct sl_output *output, struct sl_surface *surface, int32_t x, int32_t y)
+/*
+ * The transform (wl_output.transform) that turns a buffer whose pixel-to-buffer map has the
+ * linear part m (a signed permutation) upright: 0 when the buffer's rows are the output's.
+ */
+static uint32_t
+linear_transform(const double m[6])
 {
+	for (uint32_t t = 0; t < 8; t++) {
+		int32_t w, h;
+		struct sl_affine a = sl_output_layout_to_pixels(t, 2, 2, &w, &h);
+		if (a.m[0] == m[0] && a.m[1] == m[1] && a.m[3] == m[3] && a.m[4] == m[4])
+			return t;
+	}
+	return UINT32_MAX;
+}
+
+/*
+ * Where the surface lands in the output's pixels, and why its buffer cannot go to a plane as it
+ * is (NULL: it could, rotated by c->plane_transform, which the backend may not be able to do).
+ */
+static const char *
+scanout_obstacle(struct sl_output *output, struct sl_plane_candidate *c)
+{
+	struct sl_surface *surface = c->surface;
 	struct sl_buffer *buffer = surface->current.buffer;
+	const int32_t layout[4] = {c->x, c->y, c->x + surface->geometry.width,
+				   c->y + surface->geometry.height};
+	int32_t px[4];
+	sl_affine_box(&output->layout_to_pixels, layout, px);
+	c->pixel_x = px[0];
+	c->pixel_y = px[1];
+	c->pixel_width = px[2] - px[0];
+	c->pixel_height = px[3] - px[1];
 	if (buffer->type != SL_BUFFER_DMABUF)
 		return "not a dma-buf";
-	if (surface->current.transform != 0)
-		return "transform";
-	if (!surface->geometry.pixel_exact || surface->geometry.width != buffer->width ||
-	    surface->geometry.height != buffer->height)
+	if (!surface->geometry.pixel_exact)
 		return "scaled";
-	if (x < 0 || y < 0 || x + surface->geometry.width > output->width ||
-	    y + surface->geometry.height > output->height)
+	/* Output pixels → layout → surface-local → buffer: only a rotation or flip is left. */
+	struct sl_affine to_surface = output->pixels_to_layout;
+	to_surface.m[2] -= c->x;
+	to_surface.m[5] -= c->y;
+	struct sl_affine m = sl_affine_compose(&surface->geometry.surface_to_buffer, &to_surface);
+	c->plane_transform = linear_transform(m.m);
+	if (c->plane_transform == UINT32_MAX)
+		return "scaled";
+	bool swapped = c->plane_transform & 1;
+	if (c->pixel_width != (swapped ? buffer->height : buffer->width) ||
+	    c->pixel_height != (swapped ? buffer->width : buffer->height))
+		return "scaled";
+	if (c->pixel_x < 0 || c->pixel_y < 0 || px[2] > output->pixel_width ||
+	    px[3] > output->pixel_height)
 		return "size";
 	return NULL;
 }
@@ -267,12 +332,9 @@ collect_surface(struct sl_surface *surface, int32_t x, int32_t y, void *data)
 						&output->feedbacks);
 		return;
 	}
-	ctx->candidates[ctx->count++] = (struct sl_plane_candidate){
-		.surface = surface,
-		.x = x,
-		.y = y,
-		.reason = scanout_obstacle(output, surface, x, y),
-	};
+	struct sl_plane_candidate *c = &ctx->candidates[ctx->count++];
+	*c = (struct sl_plane_candidate){.surface = surface, .x = x, .y = y};
+	c->reason = scanout_obstacle(output, c);
 }
 
 /*
@@ -466,20 +528,31 @@ output_repaint_once(struct sl_output *output, bool *had_planes)
 			pixman_region32_init(&region);
 			sl_damage_ring_repaint_region(&output->damage_ring, age, &output->damage,
 						      &region);
+			/* Layout damage, drawn in the target's pixels. */
+			pixman_region32_t pixels;
+			pixman_region32_init(&pixels);
+			sl_output_region_to_pixels(output, &region, &pixels);
 			renderer->impl->begin(renderer, target);
 			server->stats.frames++;
-			renderer->impl->clear(renderer, &region, BACKGROUND_RGB);
+			renderer->impl->clear(renderer, &pixels, BACKGROUND_RGB);
 			for (int i = 0; i < ctx->count; i++) {
 				struct sl_plane_candidate *c = &ctx->candidates[i];
 				if (c->on_plane)
 					continue;
 				pixman_region32_t clip;
-				pixman_region32_init_rect(&clip, c->x, c->y,
-							  (unsigned)c->surface->geometry.width,
-							  (unsigned)c->surface->geometry.height);
-				pixman_region32_intersect(&clip, &clip, &region);
+				pixman_region32_init_rect(&clip, c->pixel_x, c->pixel_y,
+							  (unsigned)c->pixel_width,
+							  (unsigned)c->pixel_height);
+				pixman_region32_intersect(&clip, &clip, &pixels);
 				if (pixman_region32_not_empty(&clip)) {
-					struct sl_placement placement = {.x = c->x, .y = c->y};
+					struct sl_placement placement = {
+						.x = c->x,
+						.y = c->y,
+						.layout_to_pixels = &output->layout_to_pixels,
+						.pixels_to_layout = &output->pixels_to_layout,
+						.pixel_box = {c->pixel_x, c->pixel_y,
+							      c->pixel_width, c->pixel_height},
+					};
 					renderer->impl->draw_surface(renderer, c->surface,
 								     &placement, &clip);
 					server->stats.draw_calls++;
@@ -498,6 +571,7 @@ output_repaint_once(struct sl_output *output, bool *had_planes)
 			}
 			sl_damage_ring_push(&output->damage_ring, &output->damage);
 			pixman_region32_clear(&output->damage);
+			pixman_region32_fini(&pixels);
 			pixman_region32_fini(&region);
 			drew = true;
 			output->composition_valid = true;
@@ -639,9 +713,25 @@ sl_output_readback_done(struct sl_output *output, const void *pixels, uint32_t s
 	wl_signal_emit_mutable(&output->events.readback, &event);
 }
 
+/* The user's choice for this output, else for every output, else the display's own. */
+static uint32_t
+choose_transform(struct sl_server *server, const char *name, uint32_t display_transform)
+{
+	const struct sl_options *options = &server->options;
+	uint32_t transform = display_transform;
+	for (int i = 0; i < options->n_transforms; i++)
+		if (!options->transforms[i].output)
+			transform = options->transforms[i].transform;
+	for (int i = 0; i < options->n_transforms; i++)
+		if (options->transforms[i].output &&
+		    strcmp(options->transforms[i].output, name) == 0)
+			transform = options->transforms[i].transform;
+	return transform;
+}
+
 struct sl_output *
 sl_output_create(struct sl_server *server, const struct sl_output_impl *impl, const char *name,
-		 int32_t width, int32_t height, int32_t refresh_mhz)
+		 int32_t width, int32_t height, int32_t refresh_mhz, uint32_t display_transform)
 {
 	unsigned index = 0;
 	struct sl_output *other;
@@ -670,8 +760,18 @@ sl_output_create(struct sl_server *server, const struct sl_output_impl *impl, co
 		 width, height, refresh_mhz / 1000.0);
 	output->make = "sluice";
 	output->model = "virtual"; /* backends name their model */
-	output->width = width;
-	output->height = height;
+	output->pixel_width = width;
+	output->pixel_height = height;
+	output->transform = choose_transform(server, name, display_transform);
+	output->layout_to_pixels = sl_output_layout_to_pixels(output->transform, width, height,
+							      &output->width, &output->height);
+	bool invertible = sl_affine_invert(&output->layout_to_pixels, &output->pixels_to_layout);
+	assert(invertible);
+	(void)invertible;
+	if (output->transform != WL_OUTPUT_TRANSFORM_NORMAL)
+		log_info("output", "%s: transform %s, %dx%d pixels shown as %dx%d", name,
+			 sl_transform_name(output->transform), width, height, output->width,
+			 output->height);
 	output->refresh_mhz = refresh_mhz;
 	output->refresh_ns = refresh_mhz > 0 ? 1000000000000LL / refresh_mhz : 0;
 	wl_list_init(&output->resources);
@@ -685,7 +785,7 @@ sl_output_create(struct sl_server *server, const struct sl_output_impl *impl, co
 	wl_signal_init(&output->events.present);
 	wl_signal_init(&output->events.readback);
 	pixman_region32_init(&output->damage);
-	sl_damage_ring_init(&output->damage_ring, width, height);
+	sl_damage_ring_init(&output->damage_ring, output->width, output->height);
 
 	output->repaint_timer = sl_timer_create(server->loop, output_repaint, output);
 	output->global =

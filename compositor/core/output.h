@@ -7,6 +7,7 @@
 #include <wayland-server-core.h>
 
 #include "core/damage.h"
+#include "core/transform.h"
 
 struct sl_server;
 struct sl_output;
@@ -24,7 +25,14 @@ enum sl_present_flags {
 /* A visible surface of a frame, offered to the backend for a plane. */
 struct sl_plane_candidate {
 	struct sl_surface *surface;
-	int32_t x, y;	    /* output-local position */
+	int32_t x, y; /* output-local position (layout) */
+	/* Where it lands in the output's pixels (CRTC coordinates), its buffer upright there. */
+	int32_t pixel_x, pixel_y, pixel_width, pixel_height;
+	/*
+	 * What a plane must do to the buffer to show it there (wl_output.transform; 0: nothing,
+	 * the buffer is already as the output's pixels, e.g. pre-rotated by the client).
+	 */
+	uint32_t plane_transform;
 	const char *reason; /* why it cannot be scanned out as it is, or NULL */
 	bool on_plane;	    /* set by the backend: scanned out, not drawn */
 };
@@ -81,7 +89,15 @@ struct sl_output {
 	char name[32];
 	char description[128];
 	const char *make, *model;
+	/*
+	 * Layout size: what clients, input and the scene see, the mode rotated by transform.
+	 * Render targets, captures and planes are in pixels (the mode's size); layout_to_pixels
+	 * maps the one onto the other.
+	 */
 	int32_t x, y, width, height;
+	int32_t pixel_width, pixel_height;
+	uint32_t transform; /* wl_output.transform */
+	struct sl_affine layout_to_pixels, pixels_to_layout;
 	int32_t refresh_mhz;
 	int64_t refresh_ns;
 	uint32_t presentation_flags; /* enum sl_present_flags this backend can claim */
@@ -173,12 +189,22 @@ struct sl_output_readback_event {
 	const char *reason; /* why pixels is NULL */
 };
 
+/*
+ * width x height is the mode; display_transform is how the display says it is mounted (a panel's
+ * orientation, 0 when it does not say). The user's --transform choice wins over it.
+ */
 struct sl_output *sl_output_create(struct sl_server *server, const struct sl_output_impl *impl,
 				   const char *name, int32_t width, int32_t height,
-				   int32_t refresh_mhz);
+				   int32_t refresh_mhz, uint32_t display_transform);
 /* Destroys via the backend's destroy hook after tearing down the generic part. */
 void sl_output_destroy(struct sl_output *output);
 struct sl_output *sl_output_from_resource(struct wl_resource *resource);
+
+/* Layout (output-local) region → the output's pixels, and a pixel point → layout. */
+void sl_output_region_to_pixels(struct sl_output *output, const pixman_region32_t *layout,
+				pixman_region32_t *pixels);
+void sl_output_pixel_to_layout(struct sl_output *output, double px, double py, double *lx,
+			       double *ly);
 
 /* Marks output-local damage and schedules a frame. */
 void sl_output_add_damage(struct sl_output *output, const pixman_region32_t *damage);

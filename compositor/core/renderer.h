@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/transform.h"
+
 struct sl_buffer;
 struct sl_format_set;
 struct sl_stats;
@@ -18,9 +20,16 @@ enum sl_dmabuf_import {
 	SL_DMABUF_IMPORT_CPU, /* mapped and read on the CPU (pixman, or GL's last resort) */
 };
 
-/* Where a surface goes in the target: its origin in target pixels. */
+/*
+ * Where a surface goes in the target: its origin in the output's layout, the map from layout to
+ * the target's pixels (the output's transform) and back, and the pixels it covers.
+ */
 struct sl_placement {
 	int32_t x, y;
+	const struct sl_affine *layout_to_pixels, *pixels_to_layout;
+	struct {
+		int32_t x, y, width, height;
+	} pixel_box;
 };
 
 struct sl_renderer;

@@ -24,6 +24,16 @@ struct sl_options {
 	bool no_scanout;	      /* compose everything, never put client buffers on planes */
 	/* Acquire fences of buffers on planes go to IN_FENCE_FD instead of being waited for. */
 	bool acquire_fences_to_kms;
+	/*
+	 * --transform: how each output is mounted. A choice with a name is for that output only
+	 * and wins over one without (every output); with neither, the display's own (a panel's
+	 * orientation) applies.
+	 */
+	struct sl_transform_choice {
+		const char *output; /* NULL: every output */
+		uint32_t transform; /* wl_output.transform */
+	} transforms[8];
+	int n_transforms;
 };
 
 /*

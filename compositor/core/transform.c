@@ -1,6 +1,7 @@
 #include "core/transform.h"
 
 #include <math.h>
+#include <string.h>
 
 /* wl_output_transform values, repeated here to keep this file free of libwayland. */
 enum {
@@ -49,9 +50,8 @@ untransform_matrix(uint32_t transform, double tw, double th)
 	}
 }
 
-/* a ∘ b: first b, then a */
-static struct sl_affine
-affine_compose(const struct sl_affine *a, const struct sl_affine *b)
+struct sl_affine
+sl_affine_compose(const struct sl_affine *a, const struct sl_affine *b)
 {
 	const double *x = a->m, *y = b->m;
 	return (struct sl_affine){{
@@ -133,9 +133,9 @@ sl_geometry_compute(int32_t buffer_w, int32_t buffer_h, uint32_t transform, int3
 	struct sl_affine crop = {{src_w / dst_w, 0, src_x, 0, src_h / dst_h, src_y}};
 	struct sl_affine scaling = {{scale, 0, 0, 0, scale, 0}};
 	struct sl_affine untransform = untransform_matrix(transform, tw, th);
-	struct sl_affine tmp = affine_compose(&scaling, &crop);
+	struct sl_affine tmp = sl_affine_compose(&scaling, &crop);
 
-	out->surface_to_buffer = affine_compose(&untransform, &tmp);
+	out->surface_to_buffer = sl_affine_compose(&untransform, &tmp);
 	out->width = (int32_t)dst_w;
 	out->height = (int32_t)dst_h;
 	out->pixel_exact = true;
@@ -145,4 +145,59 @@ sl_geometry_compute(int32_t buffer_w, int32_t buffer_h, uint32_t transform, int3
 			out->pixel_exact = false;
 	}
 	return SL_GEOMETRY_OK;
+}
+
+static const char *const transform_names[] = {
+	"normal", "90", "180", "270", "flipped", "flipped-90", "flipped-180", "flipped-270",
+};
+
+bool
+sl_transform_parse(const char *name, uint32_t *transform)
+{
+	for (uint32_t t = 0; t < 8; t++) {
+		if (strcmp(name, transform_names[t]) == 0) {
+			*transform = t;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *
+sl_transform_name(uint32_t transform)
+{
+	return transform < 8 ? transform_names[transform] : "invalid";
+}
+
+struct sl_affine
+sl_output_layout_to_pixels(uint32_t transform, int32_t pixel_w, int32_t pixel_h, int32_t *layout_w,
+			   int32_t *layout_h)
+{
+	struct sl_surface_geometry g;
+	/* The output is a buffer the size of its mode with the output's transform. */
+	sl_geometry_compute(pixel_w, pixel_h, transform & 7, 1, NULL, &g);
+	*layout_w = g.width;
+	*layout_h = g.height;
+	return g.surface_to_buffer;
+}
+
+void
+sl_affine_box(const struct sl_affine *a, const int32_t in[4], int32_t out[4])
+{
+	double x[4], y[4];
+	sl_affine_apply(a, in[0], in[1], &x[0], &y[0]);
+	sl_affine_apply(a, in[2], in[1], &x[1], &y[1]);
+	sl_affine_apply(a, in[0], in[3], &x[2], &y[2]);
+	sl_affine_apply(a, in[2], in[3], &x[3], &y[3]);
+	double x1 = x[0], y1 = y[0], x2 = x[0], y2 = y[0];
+	for (int i = 1; i < 4; i++) {
+		x1 = fmin(x1, x[i]);
+		y1 = fmin(y1, y[i]);
+		x2 = fmax(x2, x[i]);
+		y2 = fmax(y2, y[i]);
+	}
+	out[0] = (int32_t)floor(x1);
+	out[1] = (int32_t)floor(y1);
+	out[2] = (int32_t)ceil(x2);
+	out[3] = (int32_t)ceil(y2);
 }

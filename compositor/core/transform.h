@@ -40,6 +40,25 @@ enum sl_geometry_error sl_geometry_compute(int32_t buffer_w, int32_t buffer_h, u
 					   int32_t scale, const struct sl_viewport_params *vp,
 					   struct sl_surface_geometry *out);
 
+/*
+ * Output transforms (wl_output.transform, 0..7): the name the command line uses ("normal", "90",
+ * ..., "flipped-270") and back; false for an unknown name.
+ */
+bool sl_transform_parse(const char *name, uint32_t *transform);
+const char *sl_transform_name(uint32_t transform);
+/*
+ * An output of pixel_w x pixel_h pixels (its mode) shown with transform: its layout size (what
+ * clients and input see) and the map from layout coordinates to pixels. A client buffer of the
+ * mode's size with the same buffer_transform maps 1:1 onto the pixels, which is what lets a
+ * pre-rotated client be scanned out.
+ */
+struct sl_affine sl_output_layout_to_pixels(uint32_t transform, int32_t pixel_w, int32_t pixel_h,
+					    int32_t *layout_w, int32_t *layout_h);
+/* The bounding box (x1, y1, x2, y2) of a box through a, rounded outwards. */
+void sl_affine_box(const struct sl_affine *a, const int32_t in[4], int32_t out[4]);
+/* a ∘ b: first b, then a. */
+struct sl_affine sl_affine_compose(const struct sl_affine *a, const struct sl_affine *b);
+
 void sl_affine_apply(const struct sl_affine *a, double x, double y, double *ox, double *oy);
 /* Returns false if the matrix is singular. */
 bool sl_affine_invert(const struct sl_affine *a, struct sl_affine *out);

@@ -519,14 +519,17 @@ seat_pointer_move(struct sl_seat *seat, uint32_t time_ms, double dx, double dy)
 
 /*
  * Absolute devices (touch screens, tablets acting as pointers) span the primary output, the one
- * the kiosk app fills: x, y from 0 to 1 to its pixels.
+ * the kiosk app fills: x, y from 0 to 1 to its pixels. A touch screen is glued to its panel, so
+ * it turns with it: its axes are the panel's, whatever the output's transform makes of them.
  */
 static void
 to_primary_output(struct sl_seat *seat, double x, double y, double *ox, double *oy)
 {
 	struct sl_output *output = server_primary_output(seat->server);
-	*ox = output ? x * output->width : 0;
-	*oy = output ? y * output->height : 0;
+	*ox = *oy = 0;
+	if (output)
+		sl_output_pixel_to_layout(output, x * output->pixel_width, y * output->pixel_height,
+					  ox, oy);
 }
 
 void

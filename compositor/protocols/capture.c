@@ -59,8 +59,8 @@ capture_frame_done(struct capture_request *request, const struct sl_output_readb
 		sluice_capture_frame_v1_send_failed(frame->resource, "the buffer was destroyed");
 	} else {
 		/* The buffer was checked at copy: same size, XRGB8888, tight stride. */
-		size_t row = (size_t)output->width * 4;
-		for (int32_t y = 0; y < output->height; y++)
+		size_t row = (size_t)output->pixel_width * 4;
+		for (int32_t y = 0; y < output->pixel_height; y++)
 			memcpy((uint8_t *)access.data + (size_t)y * access.stride,
 			       (const uint8_t *)event->pixels + (size_t)y * event->stride, row);
 		sl_buffer_end_access(buffer);
@@ -90,13 +90,13 @@ capture_frame_handle_copy(struct wl_client *client, struct wl_resource *resource
 	}
 	struct sl_output *output = frame->output;
 	struct sl_buffer *buffer = sl_buffer_from_resource(buffer_resource);
-	if (!buffer || buffer->type != SL_BUFFER_SHM || buffer->width != output->width ||
-	    buffer->height != output->height || buffer->format != DRM_FORMAT_XRGB8888 ||
-	    buffer->shm.stride != output->width * 4) {
+	if (!buffer || buffer->type != SL_BUFFER_SHM || buffer->width != output->pixel_width ||
+	    buffer->height != output->pixel_height || buffer->format != DRM_FORMAT_XRGB8888 ||
+	    buffer->shm.stride != output->pixel_width * 4) {
 		wl_resource_post_error(
 			resource, SLUICE_CAPTURE_FRAME_V1_ERROR_INVALID_BUFFER,
 			"capture needs a %dx%d XRGB8888 wl_shm buffer with stride %d",
-			output->width, output->height, output->width * 4);
+			output->pixel_width, output->pixel_height, output->pixel_width * 4);
 		return;
 	}
 	if (!capture_request_queue(&frame->request, output)) {
@@ -152,8 +152,8 @@ capture_handle_capture_output(struct wl_client *client, struct wl_resource *reso
 	wl_signal_add(&frame->output->events.destroy, &frame->output_destroy);
 	sluice_capture_frame_v1_send_buffer(
 		frame->resource, format_shm_from_drm(DRM_FORMAT_XRGB8888),
-		(uint32_t)frame->output->width, (uint32_t)frame->output->height,
-		(uint32_t)frame->output->width * 4);
+		(uint32_t)frame->output->pixel_width, (uint32_t)frame->output->pixel_height,
+		(uint32_t)frame->output->pixel_width * 4);
 }
 
 static void

@@ -159,7 +159,7 @@ frame_done(struct capture_request *request, const struct sl_output_readback_even
 		return;
 	}
 	struct sl_output *output = session->output;
-	const pixman_box32_t box = {0, 0, output->width, output->height};
+	const pixman_box32_t box = {0, 0, output->pixel_width, output->pixel_height};
 	pixman_region32_t damage;
 	capture_reference_damage(&session->ref, &box, event->pixels, event->stride, &damage);
 	if (!pixman_region32_not_empty(&damage)) {
@@ -177,7 +177,8 @@ frame_done(struct capture_request *request, const struct sl_output_readback_even
 	/* Without memory for a reference the next frame is simply damaged whole. */
 	capture_reference_update(&session->ref, &box, event->pixels, event->stride);
 
-	ext_image_copy_capture_frame_v1_send_transform(frame->resource, WL_OUTPUT_TRANSFORM_NORMAL);
+	/* The frame holds the output's pixels: the client turns them as the output is turned. */
+	ext_image_copy_capture_frame_v1_send_transform(frame->resource, output->transform);
 	int n;
 	const pixman_box32_t *rects = pixman_region32_rectangles(&damage, &n);
 	for (int i = 0; i < n; i++)
@@ -253,7 +254,7 @@ frame_handle_capture(struct wl_client *client, struct wl_resource *resource)
 		frame_fail(frame, EXT_IMAGE_COPY_CAPTURE_FRAME_V1_FAILURE_REASON_STOPPED);
 		return;
 	}
-	if (!capture_buffer_fits(frame->buffer, output->width, output->height)) {
+	if (!capture_buffer_fits(frame->buffer, output->pixel_width, output->pixel_height)) {
 		frame_fail(frame,
 			   EXT_IMAGE_COPY_CAPTURE_FRAME_V1_FAILURE_REASON_BUFFER_CONSTRAINTS);
 		return;
@@ -353,8 +354,8 @@ static void
 session_send_constraints(struct copy_session *session, struct sl_server *server)
 {
 	struct wl_resource *r = session->resource;
-	ext_image_copy_capture_session_v1_send_buffer_size(r, (uint32_t)session->output->width,
-							   (uint32_t)session->output->height);
+	ext_image_copy_capture_session_v1_send_buffer_size(
+		r, (uint32_t)session->output->pixel_width, (uint32_t)session->output->pixel_height);
 	ext_image_copy_capture_session_v1_send_shm_format(r, WL_SHM_FORMAT_XRGB8888);
 	if (server->has_main_device) {
 		struct wl_array device, modifiers;

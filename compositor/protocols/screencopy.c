@@ -253,14 +253,20 @@ manager_capture(struct wl_client *client, struct wl_resource *resource, uint32_t
 	wl_list_insert(&frame->manager->frames, &frame->manager_link);
 	capture_request_init(&frame->request, frame_done);
 	struct sl_output *output = sl_output_from_resource(output_resource);
-	frame->box =
-		(pixman_box32_t){0, 0, output ? output->width : 0, output ? output->height : 0};
+	frame->box = (pixman_box32_t){0, 0, output ? output->pixel_width : 0,
+				      output ? output->pixel_height : 0};
 	if (output && region) {
-		/* Logical coordinates are the output's pixels: sluice has no output scale. */
-		frame->box.x1 = region->x1 > 0 ? region->x1 : 0;
-		frame->box.y1 = region->y1 > 0 ? region->y1 : 0;
-		frame->box.x2 = region->x2 < output->width ? region->x2 : output->width;
-		frame->box.y2 = region->y2 < output->height ? region->y2 : output->height;
+		/*
+		 * The region is in the output's layout (sluice has no output scale); the frame is
+		 * in its pixels, which the client turns by wl_output's transform.
+		 */
+		const int32_t layout[4] = {region->x1, region->y1, region->x2, region->y2};
+		int32_t px[4];
+		sl_affine_box(&output->layout_to_pixels, layout, px);
+		frame->box.x1 = px[0] > 0 ? px[0] : 0;
+		frame->box.y1 = px[1] > 0 ? px[1] : 0;
+		frame->box.x2 = px[2] < output->pixel_width ? px[2] : output->pixel_width;
+		frame->box.y2 = px[3] < output->pixel_height ? px[3] : output->pixel_height;
 	}
 	if (!output || frame->box.x2 <= frame->box.x1 || frame->box.y2 <= frame->box.y1) {
 		/* An output gone, or a region that misses it: nothing to copy. */

@@ -543,9 +543,11 @@ gl_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 	static const int corner[4][2] = {{0, 0}, {1, 0}, {0, 1}, {1, 1}};
 	GLfloat pos[8], texcoord[8];
 	for (int i = 0; i < 4; i++) {
-		double sx = corner[i][0] * w, sy = corner[i][1] * h, bx, by;
-		pos[2 * i] = (GLfloat)(2.0 * (placement->x + sx) / target->width - 1.0);
-		pos[2 * i + 1] = (GLfloat)(2.0 * (placement->y + sy) / target->height - 1.0);
+		double sx = corner[i][0] * w, sy = corner[i][1] * h, bx, by, px, py;
+		sl_affine_apply(placement->layout_to_pixels, placement->x + sx, placement->y + sy,
+				&px, &py);
+		pos[2 * i] = (GLfloat)(2.0 * px / target->width - 1.0);
+		pos[2 * i + 1] = (GLfloat)(2.0 * py / target->height - 1.0);
 		sl_affine_apply(&surface->geometry.surface_to_buffer, sx, sy, &bx, &by);
 		texcoord[2 * i] = (GLfloat)(bx / buffer->width);
 		texcoord[2 * i + 1] = (GLfloat)(by / buffer->height);

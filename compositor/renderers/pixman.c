@@ -186,8 +186,8 @@ pixman_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 	struct pixman_renderer *pr = pixman_renderer(renderer);
 	struct sl_buffer *buffer = surface->current.buffer;
 	pixman_image_t *dst = pr->target->image;
-	int32_t x = placement->x, y = placement->y;
-	int32_t w = surface->geometry.width, h = surface->geometry.height;
+	int32_t x = placement->pixel_box.x, y = placement->pixel_box.y;
+	int32_t w = placement->pixel_box.width, h = placement->pixel_box.height;
 
 	pixman_image_set_clip_region32(dst, (pixman_region32_t *)clip);
 
@@ -228,9 +228,14 @@ pixman_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 	if (buffer->type == SL_BUFFER_DMABUF && pr->base.stats)
 		pr->base.stats->dmabuf_cpu_draws++;
 	if (src) {
-		/* Destination pixels → surface-local (minus placement) → buffer pixels. */
+		/* Target pixels → layout → surface-local (minus placement) → buffer pixels. */
+		struct sl_affine to_surface = *placement->pixels_to_layout;
+		to_surface.m[2] -= placement->x;
+		to_surface.m[5] -= placement->y;
+		struct sl_affine to_buffer =
+			sl_affine_compose(&surface->geometry.surface_to_buffer, &to_surface);
 		double m[6];
-		memcpy(m, surface->geometry.surface_to_buffer.m, sizeof(m));
+		memcpy(m, to_buffer.m, sizeof(m));
 		if (buffer->type == SL_BUFFER_DMABUF && buffer->dmabuf.y_invert) {
 			/* The first row in memory is the bottom of the image. */
 			m[3] = -m[3];
@@ -239,9 +244,9 @@ pixman_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 		}
 		struct pixman_transform transform = {{
 			{pixman_double_to_fixed(m[0]), pixman_double_to_fixed(m[1]),
-			 pixman_double_to_fixed(m[2] - m[0] * x - m[1] * y)},
+			 pixman_double_to_fixed(m[2])},
 			{pixman_double_to_fixed(m[3]), pixman_double_to_fixed(m[4]),
-			 pixman_double_to_fixed(m[5] - m[3] * x - m[4] * y)},
+			 pixman_double_to_fixed(m[5])},
 			{0, 0, pixman_fixed_1},
 		}};
 		pixman_image_set_transform(src, &transform);

@@ -582,6 +582,7 @@ output_handle_geometry(void *data, struct wl_output *wl_output, int32_t x, int32
 		       int32_t ph, int32_t subpixel, const char *make, const char *model,
 		       int32_t transform)
 {
+	((struct th_output *)data)->transform = transform;
 }
 
 static void
@@ -2587,4 +2588,27 @@ th_server_share(struct th_server *server)
 	for (size_t i = 0; i < sizeof(live_servers) / sizeof(live_servers[0]); i++)
 		if (live_servers[i] == server)
 			live_servers[i] = NULL;
+}
+
+const char *const th_transform_names[8] = {
+	"normal", "90", "180", "270", "flipped", "flipped-90", "flipped-180", "flipped-270",
+};
+
+void
+th_transform_point(uint32_t t, int32_t lw, int32_t lh, int32_t x, int32_t y, int32_t *ox,
+		   int32_t *oy)
+{
+	int32_t w = lw, h = lh;
+	if (t & 4)
+		x = w - 1 - x;
+	for (uint32_t k = 0; k < (t & 3); k++) {
+		/* A quarter turn counter-clockwise: the left column becomes the bottom row. */
+		int32_t nx = y, ny = w - 1 - x, tmp = w;
+		x = nx;
+		y = ny;
+		w = h;
+		h = tmp;
+	}
+	*ox = x;
+	*oy = y;
 }

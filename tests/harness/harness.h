@@ -106,6 +106,7 @@ struct th_output {
 	struct wl_output *output; /* NULL once its global was removed */
 	uint32_t global_name;
 	int32_t width, height, refresh_mhz;
+	int32_t transform; /* wl_output.geometry's */
 	char name[32];
 	bool done;
 };
@@ -250,6 +251,15 @@ void th_capture_finish(struct th_capture *capture);
 uint32_t th_capture_pixel(const struct th_capture *capture, int32_t x, int32_t y);
 /* Whether two 0xRRGGBB colours differ by at most tolerance in every channel (alpha ignored). */
 bool th_rgb_close(uint32_t got, uint32_t want, int tolerance);
+/*
+ * Where pixel (x, y) of a lw x lh picture lands once wl_output transform t is applied to it, by
+ * the protocol's words (a flip around the vertical axis first, then counter-clockwise quarter
+ * turns), worked out independently of the compositor's matrices.
+ */
+void th_transform_point(uint32_t t, int32_t lw, int32_t lh, int32_t x, int32_t y, int32_t *ox,
+			int32_t *oy);
+/* The names --transform takes, by wl_output.transform value. */
+extern const char *const th_transform_names[8];
 /* Non-black pixels of the next frame on output index; -1 if it cannot be captured. */
 int th_lit_pixels(struct th_client *client, int output);
 /* The RGB of the next frame on output index at x, y; 0xdeadbeef if it cannot be captured. */

@@ -33,7 +33,7 @@ expect_error() {
 }
 
 echo "TAP version 13"
-echo "1..39"
+echo "1..42"
 expect_error "unknown-option" "unknown option '--bogus'" "$sluice" --bogus
 expect_error "missing-argument" "needs an argument" "$sluice" --socket
 expect_error "positional-argument" "unexpected argument 'extra'" "$sluice" extra
@@ -44,6 +44,12 @@ expect_error "mode-zero" "invalid output mode '0x0'" "$sluice" --headless 0x0
 expect_error "mode-garbage" "invalid output mode 'big'" "$sluice" --headless big
 expect_error "mode-refresh-zero" "invalid output mode '640x480@0'" "$sluice" --headless 640x480@0
 expect_error "mode-trailing-junk" "invalid output mode '640x480@60Hz'" "$sluice" --headless 640x480@60Hz
+expect_error "bad-transform" "invalid transform '45' (expected normal, 90, 180, 270, flipped" \
+	"$sluice" --transform 45
+expect_error "bad-output-transform" "invalid transform 'sideways'" \
+	"$sluice" --transform DSI-1:sideways
+expect_error "transform-no-output" "--transform ':90': no output name before ':'" \
+	"$sluice" --transform :90
 expect_error "log-level" "invalid log level 'loud'" "$sluice" --log-level loud
 expect_error "repaint-window" "invalid repaint window '-1'" "$sluice" --repaint-window -1
 expect_error "extra-commits" "invalid extra commit rate 'lots'" "$sluice" --extra-commits lots

@@ -1,5 +1,6 @@
 /* Buffer transform, scale and viewport → surface size and surface-to-buffer mapping. */
 #include <math.h>
+#include <string.h>
 
 #include "harness.h"
 #include "core/transform.h"
@@ -113,5 +114,47 @@ test_invert(void)
 	th_check(fabs(sx - 13) < 1e-9 && fabs(sy - 27) < 1e-9);
 }
 
+/*
+ * An output's layout onto its pixels, for every transform, against the protocol's words
+ * (th_transform_point: a flip around the vertical axis, then counter-clockwise quarter turns of
+ * the picture). Pixel centres
+ * are followed so that the integer positions can be compared; the box helper covers them.
+ */
+static void
+test_output_layout(void)
+{
+	const char *const *names = th_transform_names;
+	for (uint32_t t = 0; t < 8; t++) {
+		uint32_t parsed = 99;
+		th_check(sl_transform_parse(names[t], &parsed) && parsed == t, "parse %s",
+			 names[t]);
+		th_check(strcmp(sl_transform_name(t), names[t]) == 0, "name of %u", t);
+		int32_t lw, lh;
+		struct sl_affine a = sl_output_layout_to_pixels(t, 6, 4, &lw, &lh);
+		th_check((t & 1) ? lw == 4 && lh == 6 : lw == 6 && lh == 4, "%s: layout %dx%d",
+			 names[t], lw, lh);
+		for (int32_t ly = 0; ly < lh; ly++)
+			for (int32_t lx = 0; lx < lw; lx++) {
+				int32_t x, y;
+				th_transform_point(t, lw, lh, lx, ly, &x, &y);
+				double px, py;
+				sl_affine_apply(&a, lx + 0.5, ly + 0.5, &px, &py);
+				th_check(fabs(px - (x + 0.5)) < 1e-9 && fabs(py - (y + 0.5)) < 1e-9,
+					 "%s: layout (%d,%d) at (%g,%g), want pixel (%d,%d)",
+					 names[t], lx, ly, px - 0.5, py - 0.5, x, y);
+				const int32_t in[4] = {lx, ly, lx + 1, ly + 1};
+				int32_t out[4];
+				sl_affine_box(&a, in, out);
+				th_check(out[0] == x && out[1] == y && out[2] == x + 1 &&
+						 out[3] == y + 1,
+					 "%s: box of (%d,%d)", names[t], lx, ly);
+			}
+	}
+	uint32_t t;
+	th_check(!sl_transform_parse("45", &t) && !sl_transform_parse("", &t) &&
+			 !sl_transform_parse("Normal", &t),
+		 "nonsense parsed as a transform");
+}
+
 TH_MAIN({"identity", test_identity}, {"rotations", test_rotations}, {"scale", test_scale},
-	{"viewport", test_viewport}, {"invert", test_invert})
+	{"viewport", test_viewport}, {"invert", test_invert}, {"output-layout", test_output_layout})

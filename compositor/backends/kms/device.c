@@ -54,6 +54,7 @@ static const char *const connector_prop_names[CONN_PROP_COUNT] = {
 	[CONN_CRTC_ID] = "CRTC_ID",
 	[CONN_WRITEBACK_FB_ID] = "WRITEBACK_FB_ID",
 	[CONN_WRITEBACK_OUT_FENCE_PTR] = "WRITEBACK_OUT_FENCE_PTR",
+	[CONN_PANEL_ORIENTATION] = "panel orientation",
 };
 
 /* Looks up property ids (0 where absent) and optionally their current values. */
@@ -95,10 +96,6 @@ kms_props_get(int fd, uint32_t object, uint32_t type, uint32_t *ids, uint64_t *v
 	}
 }
 
-/*
- * Reads a plane's IN_FORMATS blob: every format with every modifier the plane accepts for it.
- * These decide what can be scanned out directly (later: dmabuf feedback's scanout tranche).
- */
 /*
  * Reads a plane's IN_FORMATS blob: every format with every modifier the plane accepts for it.
  * These decide what can be scanned out directly (later: dmabuf feedback's scanout tranche).

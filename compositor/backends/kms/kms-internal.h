@@ -58,6 +58,7 @@ enum connector_prop {
 	CONN_CRTC_ID,
 	CONN_WRITEBACK_FB_ID,
 	CONN_WRITEBACK_OUT_FENCE_PTR,
+	CONN_PANEL_ORIENTATION,
 	CONN_PROP_COUNT,
 };
 
@@ -197,6 +198,7 @@ struct kms_output {
 	 */
 	struct kms_layer_key {
 		int32_t x, y, width, height;
+		uint32_t transform; /* sl_plane_candidate.plane_transform */
 		uint32_t format;
 		uint64_t modifier;
 		bool eligible; /* offered to the planes at all */

@@ -19,6 +19,7 @@
 #include <libliftoff.h>
 #include <xf86drm.h>
 #include <xf86drmMode.h>
+#include <wayland-server-protocol.h>
 
 #include "backends/kms/kms-internal.h"
 #include "core/output.h"
@@ -413,6 +414,35 @@ kms_connector_mode_error(struct kms_device *dev, drmModeConnector *connector,
 		snprintf(err, err_size, "%s: %s offers no mode", dev->path, name);
 }
 
+/*
+ * A panel says how it sits in its case ("panel orientation": the kernel's fbcon turns its console
+ * by the same amount): the output is turned to match, counter-clockwise as wl_output counts.
+ */
+static uint32_t
+panel_transform(int fd, uint32_t property, uint64_t value)
+{
+	if (!property)
+		return WL_OUTPUT_TRANSFORM_NORMAL;
+	/* The values are an enum the kernel keeps to itself: go by their names. */
+	drmModePropertyRes *prop = drmModeGetProperty(fd, property);
+	const char *mounted = NULL;
+	for (int i = 0; prop && i < prop->count_enums; i++)
+		if (prop->enums[i].value == value)
+			mounted = prop->enums[i].name;
+	uint32_t transform = WL_OUTPUT_TRANSFORM_NORMAL;
+	if (mounted && strcmp(mounted, "Upside Down") == 0)
+		transform = WL_OUTPUT_TRANSFORM_180;
+	else if (mounted && strcmp(mounted, "Left Side Up") == 0)
+		transform = WL_OUTPUT_TRANSFORM_90;
+	else if (mounted && strcmp(mounted, "Right Side Up") == 0)
+		transform = WL_OUTPUT_TRANSFORM_270;
+	if (transform != WL_OUTPUT_TRANSFORM_NORMAL)
+		log_info("kms", "the panel is mounted %s: output transform %s", mounted,
+			 sl_transform_name(transform));
+	drmModeFreeProperty(prop);
+	return transform;
+}
+
 struct kms_output *
 kms_output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *connector,
 		  const struct kms_options *options, char *err, size_t err_size)
@@ -454,8 +484,9 @@ kms_output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *con
 	ko->out_fence = ko->release_fence = ko->writeback_fence = -1;
 	wl_list_init(&ko->link);
 	ko->plane = kms_find_primary_plane(dev, ko->crtc_index);
+	uint64_t connector_values[CONN_PROP_COUNT] = {0};
 	kms_props_get(dev->fd, ko->connector_id, DRM_MODE_OBJECT_CONNECTOR, ko->connector_props,
-		      NULL);
+		      connector_values);
 	kms_props_get(dev->fd, ko->crtc_id, DRM_MODE_OBJECT_CRTC, ko->crtc_props, NULL);
 	if (!ko->plane) {
 		snprintf(err, err_size, "%s: no primary plane for %s", dev->path, name);
@@ -512,7 +543,10 @@ kms_output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *con
 	}
 
 	ko->output = sl_output_create(dev->server, &kms_output_impl, name, mode.hdisplay,
-				      mode.vdisplay, mode_refresh_mhz(&mode));
+				      mode.vdisplay, mode_refresh_mhz(&mode),
+				      panel_transform(dev->fd,
+						      ko->connector_props[CONN_PANEL_ORIENTATION],
+						      connector_values[CONN_PANEL_ORIENTATION]));
 	if (!ko->output) {
 		snprintf(err, err_size, "cannot create output %s", name);
 		goto err;

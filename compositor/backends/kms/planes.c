@@ -5,6 +5,7 @@
  */
 #include <assert.h>
 #include <libliftoff.h>
+#include <wayland-server-protocol.h>
 #include <stdio.h>
 #include <xf86drmMode.h>
 
@@ -69,15 +70,55 @@ kms_layer_set_geometry(struct liftoff_layer *layer, int32_t x, int32_t y, int32_
 	liftoff_layer_set_property(layer, "SRC_H", (uint64_t)h << 16);
 }
 
+/*
+ * The plane's "rotation" for a plane_transform. wl_output.transform says how the buffer was
+ * turned (the compositor undoes it); DRM's bits say how the plane turns the buffer,
+ * counter-clockwise, and mirror it: the two count the same turn in opposite directions.
+ */
+static uint64_t
+drm_rotation(uint32_t transform)
+{
+	static const uint64_t bits[8] = {
+		[WL_OUTPUT_TRANSFORM_NORMAL] = DRM_MODE_ROTATE_0,
+		[WL_OUTPUT_TRANSFORM_90] = DRM_MODE_ROTATE_270,
+		[WL_OUTPUT_TRANSFORM_180] = DRM_MODE_ROTATE_180,
+		[WL_OUTPUT_TRANSFORM_270] = DRM_MODE_ROTATE_90,
+		[WL_OUTPUT_TRANSFORM_FLIPPED] = DRM_MODE_ROTATE_0 | DRM_MODE_REFLECT_X,
+		[WL_OUTPUT_TRANSFORM_FLIPPED_90] = DRM_MODE_ROTATE_270 | DRM_MODE_REFLECT_X,
+		[WL_OUTPUT_TRANSFORM_FLIPPED_180] = DRM_MODE_ROTATE_180 | DRM_MODE_REFLECT_X,
+		[WL_OUTPUT_TRANSFORM_FLIPPED_270] = DRM_MODE_ROTATE_90 | DRM_MODE_REFLECT_X,
+	};
+	return bits[transform & 7];
+}
+
+/*
+ * A buffer that has to be turned asks the plane for it; a plane without "rotation" (6.1's vkms)
+ * then cannot take the layer and libliftoff leaves it to composition. An upright buffer sets
+ * nothing, so that it fits planes with no such property.
+ */
+static void
+set_rotation(struct liftoff_layer *layer, const struct sl_plane_candidate *c)
+{
+	if (c->plane_transform == WL_OUTPUT_TRANSFORM_NORMAL) {
+		liftoff_layer_unset_property(layer, "rotation");
+		return;
+	}
+	const struct sl_buffer *buffer = c->surface->current.buffer;
+	liftoff_layer_set_property(layer, "SRC_W", (uint64_t)buffer->width << 16);
+	liftoff_layer_set_property(layer, "SRC_H", (uint64_t)buffer->height << 16);
+	liftoff_layer_set_property(layer, "rotation", drm_rotation(c->plane_transform));
+}
+
 static struct kms_layer_key
 layer_key(const struct sl_plane_candidate *c, uint32_t fb_id)
 {
 	const struct sl_buffer *buffer = c->surface->current.buffer;
 	return (struct kms_layer_key){
-		.x = c->x,
-		.y = c->y,
-		.width = c->surface->geometry.width,
-		.height = c->surface->geometry.height,
+		.x = c->pixel_x,
+		.y = c->pixel_y,
+		.width = c->pixel_width,
+		.height = c->pixel_height,
+		.transform = c->plane_transform,
 		.format = fb_id ? buffer->format : 0,
 		.modifier = fb_id ? buffer->dmabuf.modifier : 0,
 		.eligible = fb_id != 0,
@@ -88,7 +129,8 @@ static bool
 layer_key_equal(const struct kms_layer_key *a, const struct kms_layer_key *b)
 {
 	return a->x == b->x && a->y == b->y && a->width == b->width && a->height == b->height &&
-	       a->format == b->format && a->modifier == b->modifier && a->eligible == b->eligible;
+	       a->transform == b->transform && a->format == b->format &&
+	       a->modifier == b->modifier && a->eligible == b->eligible;
 }
 
 /* Lets libliftoff find planes for the layers, with TEST_ONLY commits; false if none works. */
@@ -170,8 +212,9 @@ kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidate
 		 */
 		if (!layer_same) {
 			liftoff_layer_set_property(layer, "zpos", (uint64_t)i + 1);
-			kms_layer_set_geometry(layer, c->x, c->y, c->surface->geometry.width,
-					       c->surface->geometry.height);
+			kms_layer_set_geometry(layer, c->pixel_x, c->pixel_y, c->pixel_width,
+					       c->pixel_height);
+			set_rotation(layer, c);
 		}
 		if (ko->layer_fences[i] >= 0)
 			liftoff_layer_set_property(layer, "IN_FENCE_FD",
@@ -210,6 +253,10 @@ kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidate
 			ko->assigned.buffers[ko->assigned.count++] = buffer;
 			if (ko->layer_fences[i] >= 0)
 				stats->fences_to_kms++;
+		} else if (!c->reason && c->plane_transform != WL_OUTPUT_TRANSFORM_NORMAL) {
+			/* Likely the turn: no plane here can rotate (or not this way). */
+			c->reason = "transform";
+			stats->scanout_refused_planes++;
 		} else if (!c->reason) {
 			c->reason = "planes";
 			stats->scanout_refused_planes++;
