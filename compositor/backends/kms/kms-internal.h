@@ -126,6 +126,8 @@ struct kms_device {
 	bool writeback_claimed;
 	/* NULL if atomic commits may flip asynchronously, else why not (for tearing). */
 	const char *async_unavailable;
+	/* NULL if client buffers may be turned by a plane's "rotation", else why not. */
+	const char *rotation_unavailable;
 	uint32_t used_crtcs; /* bitmask of CRTC indices taken by outputs */
 	/* The server's renderer before ours replaced it (restored on destroy), or NULL. */
 	struct sl_renderer *previous_renderer;

@@ -521,6 +521,9 @@ kms_output_create(struct kms_device *dev, drmModeRes *res, drmModeConnector *con
 			kms_layer_set_geometry(ko->composition_layer, 0, 0, mode.hdisplay,
 					       mode.vdisplay);
 			liftoff_layer_set_property(ko->composition_layer, "zpos", 0);
+			/* Upright, whatever an earlier process left on the plane. */
+			liftoff_layer_set_property(ko->composition_layer, "rotation",
+						   DRM_MODE_ROTATE_0);
 			liftoff_layer_set_property(ko->composition_layer, "FB_ID",
 						   ko->fbs[0].fb_id);
 			liftoff_output_set_composition_layer(ko->liftoff, ko->composition_layer);

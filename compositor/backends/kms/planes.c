@@ -71,9 +71,11 @@ kms_layer_set_geometry(struct liftoff_layer *layer, int32_t x, int32_t y, int32_
 }
 
 /*
- * The plane's "rotation" for a plane_transform. wl_output.transform says how the buffer was
- * turned (the compositor undoes it); DRM's bits say how the plane turns the buffer,
- * counter-clockwise, and mirror it: the two count the same turn in opposite directions.
+ * The plane's "rotation" for a plane_transform. wl_output.transform says what was done to the
+ * picture to make the buffer (a flip, then counter-clockwise turns), which the plane has to undo;
+ * DRM's bits say what the plane does to the buffer: a reflection first, then a counter-clockwise
+ * turn. Undoing "flip, then turn by k" is "turn back by k, then flip", which is "flip, then turn
+ * by k": flipped transforms keep their angle, the others take the opposite one.
  */
 static uint64_t
 drm_rotation(uint32_t transform)
@@ -84,29 +86,29 @@ drm_rotation(uint32_t transform)
 		[WL_OUTPUT_TRANSFORM_180] = DRM_MODE_ROTATE_180,
 		[WL_OUTPUT_TRANSFORM_270] = DRM_MODE_ROTATE_90,
 		[WL_OUTPUT_TRANSFORM_FLIPPED] = DRM_MODE_ROTATE_0 | DRM_MODE_REFLECT_X,
-		[WL_OUTPUT_TRANSFORM_FLIPPED_90] = DRM_MODE_ROTATE_270 | DRM_MODE_REFLECT_X,
+		[WL_OUTPUT_TRANSFORM_FLIPPED_90] = DRM_MODE_ROTATE_90 | DRM_MODE_REFLECT_X,
 		[WL_OUTPUT_TRANSFORM_FLIPPED_180] = DRM_MODE_ROTATE_180 | DRM_MODE_REFLECT_X,
-		[WL_OUTPUT_TRANSFORM_FLIPPED_270] = DRM_MODE_ROTATE_90 | DRM_MODE_REFLECT_X,
+		[WL_OUTPUT_TRANSFORM_FLIPPED_270] = DRM_MODE_ROTATE_270 | DRM_MODE_REFLECT_X,
 	};
 	return bits[transform & 7];
 }
 
 /*
  * A buffer that has to be turned asks the plane for it; a plane without "rotation" (6.1's vkms)
- * then cannot take the layer and libliftoff leaves it to composition. An upright buffer sets
- * nothing, so that it fits planes with no such property.
+ * then cannot take the layer and libliftoff leaves it to composition. An upright buffer says
+ * rotate-0 all the same: a plane keeps the rotation of the last commit that set it, which may
+ * have been another process's, and libliftoff accepts rotate-0 on planes that have no such
+ * property.
  */
 static void
 set_rotation(struct liftoff_layer *layer, const struct sl_plane_candidate *c)
 {
-	if (c->plane_transform == WL_OUTPUT_TRANSFORM_NORMAL) {
-		liftoff_layer_unset_property(layer, "rotation");
+	liftoff_layer_set_property(layer, "rotation", drm_rotation(c->plane_transform));
+	if (c->plane_transform == WL_OUTPUT_TRANSFORM_NORMAL)
 		return;
-	}
 	const struct sl_buffer *buffer = c->surface->current.buffer;
 	liftoff_layer_set_property(layer, "SRC_W", (uint64_t)buffer->width << 16);
 	liftoff_layer_set_property(layer, "SRC_H", (uint64_t)buffer->height << 16);
-	liftoff_layer_set_property(layer, "rotation", drm_rotation(c->plane_transform));
 }
 
 static struct kms_layer_key
@@ -188,6 +190,9 @@ kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidate
 		struct sl_plane_candidate *c = &candidates[i];
 		struct liftoff_layer *layer = ko->layers[i];
 		struct sl_buffer *buffer = c->surface->current.buffer;
+		if (!c->reason && c->plane_transform != WL_OUTPUT_TRANSFORM_NORMAL &&
+		    ko->device->rotation_unavailable)
+			c->reason = "transform";
 		uint32_t fb_id = c->reason ? 0 : kms_buffer_fb_id(buffer);
 		if (c->reason && buffer->type == SL_BUFFER_DMABUF)
 			stats->scanout_refused_geometry++;
@@ -270,6 +275,15 @@ kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidate
 	for (int i = 0; i < count; i++)
 		all_on_planes = all_on_planes && candidates[i].on_plane;
 	*composition = !all_on_planes;
+	/*
+	 * A steady frame writes FB_ID only to the planes libliftoff reports for its layers, and
+	 * when every layer is composited libliftoff 0.3 reports none for the composition layer
+	 * although it shows it: the new composition would never reach the screen, and the next
+	 * one would be drawn into the buffer being scanned out. Such frames go through
+	 * libliftoff's own apply.
+	 */
+	if (ko->steady && *composition && !liftoff_layer_get_plane(ko->composition_layer))
+		ko->steady = false;
 	return true;
 }
 
