@@ -743,6 +743,72 @@ test_touch(void)
 	uinput_destroy(&screen);
 }
 
+/*
+ * A touch screen on a turned output turns with its panel: a finger at a panel position lands
+ * at the layout position the transform makes of it (worked out from the protocol's words, with
+ * the inverse turn), on a window configured to the turned size.
+ */
+static void
+test_touch_turned(void)
+{
+	static const uint32_t transforms[] = {1, 2, 7};
+	for (int i = 0; i < 3; i++) {
+		uint32_t t = transforms[i];
+		const char *name = th_transform_names[t];
+		const char *const extra[] = {"--transform", name, NULL};
+		struct uinput screen = {.fd = -1};
+		struct session s = {.keyboard.fd = -1, .mouse.fd = -1};
+		struct wl_touch *touch = NULL;
+		struct touch_seen seen = {0};
+		if (uinput_create_touchscreen(&screen) && session_start(&s, extra) &&
+		    th_check(s.seen.capabilities & WL_SEAT_CAPABILITY_TOUCH, "%s: no touch",
+			     name)) {
+			bool swapped = t & 1;
+			th_check(s.window->width == (swapped ? 768 : 1024) &&
+					 s.window->height == (swapped ? 1024 : 768),
+				 "%s: window %dx%d", name, s.window->width, s.window->height);
+			touch = wl_seat_get_touch(s.seat);
+			wl_touch_add_listener(touch, &touch_listener, &seen);
+			th_roundtrip(s.client);
+			const struct input_event down[] = {
+				{.type = EV_ABS, .code = ABS_MT_SLOT, .value = 0},
+				{.type = EV_ABS, .code = ABS_MT_TRACKING_ID, .value = 9},
+				{.type = EV_ABS, .code = ABS_MT_POSITION_X, .value = 256},
+				{.type = EV_ABS, .code = ABS_MT_POSITION_Y, .value = 192},
+				{.type = EV_KEY, .code = BTN_TOUCH, .value = 1},
+				{.type = EV_ABS, .code = ABS_X, .value = 256},
+				{.type = EV_ABS, .code = ABS_Y, .value = 192},
+			};
+			uinput_frame(&screen, down, sizeof(down) / sizeof(down[0]));
+			/* Panel pixels → layout: the inverse turn of the 1024x768 panel picture. */
+			uint32_t inverse = (t & 4) || !(t & 1) ? t : t ^ 2;
+			int32_t lx, ly;
+			th_transform_point(inverse, 1024, 768, 256, 192, &lx, &ly);
+			if (th_check(dispatch_until_count(s.client, &seen.frames, 1),
+				     "%s: no touch frame", name) &&
+			    th_check(seen.downs == 1 && seen.surface == s.window->surface,
+				     "%s: %d downs, on the window: %d", name, seen.downs,
+				     seen.surface == s.window->surface))
+				th_check(seen.x > lx - 6 && seen.x < lx + 6 && seen.y > ly - 6 &&
+						 seen.y < ly + 6,
+					 "%s: a touch at panel 256,192 came down at %.1f,%.1f, not "
+					 "near %d,%d",
+					 name, seen.x, seen.y, lx, ly);
+			const struct input_event up[] = {
+				{.type = EV_ABS, .code = ABS_MT_TRACKING_ID, .value = -1},
+				{.type = EV_KEY, .code = BTN_TOUCH, .value = 0},
+			};
+			uinput_frame(&screen, up, sizeof(up) / sizeof(up[0]));
+			th_check(dispatch_until_count(s.client, &seen.frames, 2) && seen.ups == 1,
+				 "%s: %d ups", name, seen.ups);
+		}
+		if (touch)
+			wl_touch_destroy(touch);
+		session_finish(&s);
+		uinput_destroy(&screen);
+	}
+}
+
 /* Moves the mouse and returns once the client knows where the pointer is now. */
 static bool
 move_mouse(struct session *s, int32_t dx, int32_t dy)
@@ -1008,6 +1074,7 @@ main(int argc, char *argv[])
 		{"vt-switch", test_vt_switch},
 		{"seatd-user", test_seatd_user},
 		{"touch", test_touch},
+		{"touch-turned", test_touch_turned},
 		{"cursor", test_cursor},
 		{"cursor-capture-refused", test_cursor_capture_refused},
 	};
