@@ -63,7 +63,8 @@ sluice_init_device_protocols(struct sluice *sl)
 	       drm_syncobj_global_init(&sl->server) && pacing_globals_init(&sl->server) &&
 	       (!sl->options.capture || screencopy_global_init(&sl->server)) &&
 	       tearing_control_global_init(&sl->server) &&
-	       (!sl->options.capture || image_copy_capture_globals_init(&sl->server));
+	       (!sl->options.capture || image_copy_capture_globals_init(&sl->server)) &&
+	       color_representation_global_init(&sl->server);
 }
 
 void

@@ -31,6 +31,7 @@ sl_content_copy_init(struct sl_content_copy *copy, struct sl_surface *surface, s
 	copy->surface = surface;
 	copy->width = copy->height = 0;
 	copy->format = 0;
+	copy->encoding = YUV_ENCODING_DEFAULT;
 	copy->destroy = destroy;
 	copy->surface_destroy.notify = handle_surface_destroy;
 	wl_signal_add(&surface->events.destroy, &copy->surface_destroy);
@@ -60,7 +61,10 @@ sl_content_copy_bands(struct sl_content_copy *copy, const struct sl_buffer *buff
 		      copy->height != buffer->height;
 	/* A dma-buf stored bottom-up has its rows the other way round from its damage. */
 	bool bottom_up = buffer->type == SL_BUFFER_DMABUF && buffer->dmabuf.y_invert;
-	if (*reallocate || bottom_up) {
+	struct yuv_encoding e = sl_surface_yuv_encoding(copy->surface);
+	bool reread =
+		e.matrix != copy->encoding.matrix || e.full_range != copy->encoding.full_range;
+	if (*reallocate || bottom_up || reread) {
 		bands[0] = (struct sl_row_band){0, buffer->height};
 		return 1;
 	}
@@ -74,6 +78,7 @@ sl_content_copy_done(struct sl_content_copy *copy, const struct sl_buffer *buffe
 	copy->width = buffer->width;
 	copy->height = buffer->height;
 	copy->format = buffer->format;
+	copy->encoding = sl_surface_yuv_encoding(copy->surface);
 	sl_surface_content_copied(copy->surface);
 	for (int i = 0; stats && i < n; i++)
 		stats->content_rows_copied += (uint64_t)(bands[i].y2 - bands[i].y1);

@@ -5,6 +5,7 @@
 #include <wayland-server-core.h>
 
 #include "core/damage.h"
+#include "yuv.h"
 
 struct sl_buffer;
 struct sl_stats;
@@ -14,7 +15,8 @@ struct sl_surface;
  * A renderer's own copy of a surface's pixels, for buffers it cannot sample where they are: GL's
  * texture of a wl_shm buffer, the pixman renderer's XRGB8888 conversion of a YUV buffer. It is
  * kept across frames and refreshed only where the client damaged its buffer
- * (sl_surface.content_damage), whole when the buffer's size or format changed. Embedded in the
+ * (sl_surface.content_damage), whole when the buffer's size or format changed, or how its YCbCr
+ * is to be read (wp_color_representation_v1). Embedded in the
  * renderer's own struct; gone with the surface (destroy is called) or with the renderer.
  */
 struct sl_content_copy {
@@ -22,7 +24,8 @@ struct sl_content_copy {
 	struct wl_listener surface_destroy;
 	struct wl_list link; /* the renderer's list of copies */
 	int32_t width, height;
-	uint32_t format; /* of the buffer last copied; 0: nothing copied yet */
+	uint32_t format;	      /* of the buffer last copied; 0: nothing copied yet */
+	struct yuv_encoding encoding; /* what YCbCr was read as (a change copies all again) */
 	void (*destroy)(struct sl_content_copy *copy);
 };
 

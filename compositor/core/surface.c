@@ -15,6 +15,7 @@
 #include "core/pacing.h"
 #include "core/sync.h"
 #include "fd.h"
+#include "formats.h"
 #include "log.h"
 #include "core/region.h"
 #include "core/scene.h"
@@ -167,6 +168,8 @@ state_merge(struct sl_surface_state *dst, struct sl_surface_state *src, bool loc
 	}
 	if (fields & SL_STATE_TEARING)
 		dst->tearing = src->tearing;
+	if (fields & SL_STATE_COLOUR)
+		dst->colour = src->colour;
 	if (fields & SL_STATE_TARGET_TIME) {
 		dst->target_ns = src->target_ns;
 		src->target_ns = 0;
@@ -267,6 +270,20 @@ next_state_with(const struct sl_surface *surface, uint32_t flag)
 	return committed_state_with(surface, flag);
 }
 
+struct yuv_encoding
+sl_surface_yuv_encoding(const struct sl_surface *surface)
+{
+	const struct sl_colour_repr *c = &surface->current.colour;
+	struct yuv_encoding e = YUV_ENCODING_DEFAULT;
+	/* The protocol's numbers: bt709 2, bt601 4, bt2020 6; full 1, limited 2. */
+	if (c->coefficients == 2)
+		e.matrix = YUV_MATRIX_BT709;
+	else if (c->coefficients == 6)
+		e.matrix = YUV_MATRIX_BT2020;
+	e.full_range = c->coefficients > 1 && c->range == 1;
+	return e;
+}
+
 struct sl_buffer *
 sl_surface_committed_buffer(const struct sl_surface *surface)
 {
@@ -275,6 +292,44 @@ sl_surface_committed_buffer(const struct sl_surface *surface)
 
 #define NEXT_FIELD(surface, flag, field) (next_state_with((surface), (flag))->field)
 
+/*
+ * A colour representation the buffer cannot have: the identity matrix on YCbCr, a YCbCr matrix
+ * or a chroma location on RGB. False with the message in message.
+ */
+static bool
+colour_fits(const struct sl_colour_repr *colour, const struct sl_buffer *buffer, char *message,
+	    size_t size)
+{
+	/* Single-pixel buffers are RGB. */
+	const struct format_info *info = buffer->type == SL_BUFFER_SINGLE_PIXEL
+						 ? NULL
+						 : format_info_from_drm(buffer->format);
+	bool yuv = info && info->is_yuv;
+	char fourcc[5];
+	const char *format = buffer->type == SL_BUFFER_SINGLE_PIXEL
+				     ? "single-pixel"
+				     : format_fourcc_str(buffer->format, fourcc);
+	if (colour->coefficients == 1 && yuv) {
+		snprintf(message, size,
+			 "the identity matrix is for RGB formats, and the buffer is %s (YCbCr)",
+			 format);
+		return false;
+	}
+	if (colour->coefficients > 1 && !yuv) {
+		snprintf(message, size,
+			 "matrix coefficients %u are for YCbCr formats, and the buffer is %s (RGB)",
+			 colour->coefficients, format);
+		return false;
+	}
+	if (colour->chroma_location && !yuv) {
+		snprintf(message, size,
+			 "a chroma location is for YCbCr formats, and the buffer is %s (RGB)",
+			 format);
+		return false;
+	}
+	return true;
+}
+
 /* Checks that the state a commit would make current is consistent; posts the error if not. */
 static bool
 surface_validate_next(struct sl_surface *surface)
@@ -282,6 +337,13 @@ surface_validate_next(struct sl_surface *surface)
 	struct sl_buffer *buffer = NEXT_FIELD(surface, SL_STATE_BUFFER, buffer);
 	if (!buffer)
 		return true;
+	struct sl_colour_repr colour = NEXT_FIELD(surface, SL_STATE_COLOUR, colour);
+	char colour_error[160];
+	if (!colour_fits(&colour, buffer, colour_error, sizeof(colour_error))) {
+		assert(surface->colour);
+		surface->colour->post_error(surface->colour, colour_error);
+		return false;
+	}
 	int32_t scale = NEXT_FIELD(surface, SL_STATE_SCALE, scale);
 	uint32_t transform = NEXT_FIELD(surface, SL_STATE_TRANSFORM, transform);
 	struct sl_viewport_params vp = NEXT_FIELD(surface, SL_STATE_VIEWPORT, viewport);

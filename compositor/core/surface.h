@@ -8,6 +8,7 @@
 
 #include "core/sync.h"
 #include "core/transform.h"
+#include "yuv.h"
 
 struct sl_output;
 struct sl_server;
@@ -29,6 +30,17 @@ enum sl_surface_state_field {
 	SL_STATE_FIFO = 1 << 11,	/* fifo_set_barrier, fifo_wait_barrier */
 	SL_STATE_TARGET_TIME = 1 << 12, /* target_ns */
 	SL_STATE_TEARING = 1 << 13,	/* tearing */
+	SL_STATE_COLOUR = 1 << 14,	/* colour */
+};
+
+/*
+ * wp_color_representation_v1's state, in the protocol's numbers: 0 for coefficients, range and
+ * chroma location means unset (the protocol has no value 0 for them); alpha has a flag.
+ */
+struct sl_colour_repr {
+	uint32_t coefficients, range, chroma_location;
+	uint32_t alpha_mode;
+	bool alpha_set;
 };
 
 /*
@@ -64,6 +76,7 @@ struct sl_surface_state {
 	int64_t target_ns; /* CLOCK_MONOTONIC; 0 for none */
 	/* wp_tearing_control_v1: the content may be shown at once rather than at a vblank. */
 	bool tearing;
+	struct sl_colour_repr colour;
 };
 
 /*
@@ -74,6 +87,14 @@ struct sl_surface_viewport {
 	/* result: SL_GEOMETRY_SRC_NOT_INTEGER or SL_GEOMETRY_SRC_OUTSIDE. */
 	void (*post_error)(struct sl_surface_viewport *viewport, enum sl_geometry_error result,
 			   const char *message);
+};
+
+/*
+ * What set the surface's colour representation, told when a commit's buffer cannot have it (the
+ * protocol's pixel_format error).
+ */
+struct sl_surface_colour {
+	void (*post_error)(struct sl_surface_colour *colour, const char *message);
 };
 
 struct sl_surface_role {
@@ -110,6 +131,7 @@ struct sl_surface {
 	} self_node;
 
 	struct sl_surface_viewport *viewport; /* nullable */
+	struct sl_surface_colour *colour;     /* nullable */
 
 	/* Outputs this surface has been announced on with wl_surface.enter, as a bitmask by index.
 	 */
@@ -180,6 +202,8 @@ void sl_surface_set_scanout_candidate(struct sl_surface *surface, bool candidate
 void surface_create(struct sl_server *server, struct wl_client *client, uint32_t version,
 		    uint32_t id);
 struct sl_surface *sl_surface_from_resource(struct wl_resource *resource);
+/* How the current buffer's YCbCr values are to be read (BT.601 limited unless the client said). */
+struct yuv_encoding sl_surface_yuv_encoding(const struct sl_surface *surface);
 /* Gives the surface a role; false (with an error posted on error_resource) if it has another. */
 bool sl_surface_set_role(struct sl_surface *surface, const struct sl_surface_role *role,
 			 void *role_data, struct wl_resource *error_resource, uint32_t error_code);

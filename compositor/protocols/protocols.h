@@ -30,6 +30,8 @@ bool screencopy_global_init(struct sl_server *server);
 bool image_copy_capture_globals_init(struct sl_server *server);
 /* wp_tearing_control_manager_v1: made last of all (the fuzz corpus numbers the globals). */
 bool tearing_control_global_init(struct sl_server *server);
+/* wp_color_representation_manager_v1: after every other global (fuzz corpus numbering). */
+bool color_representation_global_init(struct sl_server *server);
 /* After the backend: both need to know the main device. */
 bool linux_explicit_sync_global_init(struct sl_server *server);
 bool drm_syncobj_global_init(struct sl_server *server);

@@ -7,12 +7,13 @@
  * copy. wl_shm buffers are uploaded into a texture kept per surface, only the rows the client
  * damaged since the last draw (gl_upload). dma-buf buffers are imported once, when the client
  * creates them, as EGL images bound to a texture (an external one for YUV and for pairs EGL
- * imports only that way, so the driver converts) that is sampled in place for every frame. That is decided by what EGL can do, not by whether it renders in software: llvmpipe
- * imports linear dma-bufs since Mesa 24.1. A dma-buf EGL refuses is read through a CPU mapping
- * instead (said once per format and modifier, with EGL's error), and so is every dma-buf where
- * importing is known to break: on llvmpipe before Mesa 23.1 all of them (mesa#6438: accepted,
- * then a crash sampling it), and on later llvmpipe on a KMS device (kms_swrast) the foreign ones
- * (see gl_import_dmabuf). The GEM handles of GBM and EGL live in a file of the renderer's own.
+ * imports only that way, so the driver converts) that is sampled in place for every frame. That is
+ * decided by what EGL can do, not by whether it renders in software: llvmpipe imports linear
+ * dma-bufs since Mesa 24.1. A dma-buf EGL refuses is read through a CPU mapping instead (said once
+ * per format and modifier, with EGL's error), and so is every dma-buf where importing is known to
+ * break: on llvmpipe before Mesa 23.1 all of them (mesa#6438: accepted, then a crash sampling it),
+ * and on later llvmpipe on a KMS device (kms_swrast) the foreign ones (see gl_import_dmabuf). The
+ * GEM handles of GBM and EGL live in a file of the renderer's own.
  *
  * Where EGL has native fences (EGL_ANDROID_native_fence_sync) a frame ends with one: the KMS
  * commit takes it as the plane's IN_FENCE_FD and the explicit releases of the client buffers the
@@ -124,6 +125,8 @@ struct gl_buffer {
 	EGLImageKHR image;
 	GLuint texture;
 	GLenum target; /* GL_TEXTURE_2D or GL_TEXTURE_EXTERNAL_OES */
+	/* YCbCr: what the image was made to read it as (EGL takes it as import hints). */
+	struct yuv_encoding encoding;
 };
 
 static struct gl_renderer *
@@ -514,9 +517,9 @@ upload_buffer(struct gl_renderer *gr, struct sl_surface *surface, struct sl_buff
 		uint32_t *converted = malloc((size_t)buffer->width * (size_t)(y2 - y1) * 4);
 		ok = converted != NULL;
 		if (ok) {
-			yuv_convert_rows_to_xrgb8888(buffer->format, access.planes, access.strides,
-						     buffer->width, y1, y2, converted,
-						     (uint32_t)buffer->width * 4);
+			yuv_convert_rows_encoded(buffer->format, sl_surface_yuv_encoding(surface),
+						 access.planes, access.strides, buffer->width, y1,
+						 y2, converted, (uint32_t)buffer->width * 4);
 			upload_rows(buffer->width, y1, y2, (const uint8_t *)converted,
 				    (uint32_t)buffer->width * 4, 4, format, type);
 		}
@@ -528,6 +531,37 @@ upload_buffer(struct gl_renderer *gr, struct sl_surface *surface, struct sl_buff
 	else
 		up->copy.format = 0;
 	return ok;
+}
+
+static EGLImageKHR import_image(struct gl_renderer *gr, struct sl_buffer *buffer,
+				struct yuv_encoding encoding);
+
+/*
+ * EGL fixes how an image reads YCbCr when it is made (the import hints), and buffers are imported
+ * before any surface shows them: a surface that says otherwise (wp_color_representation_v1)
+ * gets the image made again with its encoding. False if EGL refuses it (nothing is drawn).
+ */
+static bool
+match_encoding(struct gl_renderer *gr, struct gl_buffer *gb, struct sl_buffer *buffer,
+	       struct yuv_encoding want)
+{
+	const struct format_info *info = format_info_from_drm(buffer->format);
+	if (!info || !info->is_yuv ||
+	    (gb->encoding.matrix == want.matrix && gb->encoding.full_range == want.full_range))
+		return true;
+	EGLImageKHR image = import_image(gr, buffer, want);
+	if (image == EGL_NO_IMAGE_KHR) {
+		log_warn("gl", "EGL refused a %s import of a dma-buf: not drawn",
+			 yuv_encoding_name(want));
+		return false;
+	}
+	gr->destroy_image(gr->display, gb->image);
+	gb->image = image;
+	gb->encoding = want;
+	glBindTexture(gb->target, gb->texture);
+	gr->image_target_texture(gb->target, image);
+	glBindTexture(gb->target, 0);
+	return true;
 }
 
 static void
@@ -581,6 +615,8 @@ gl_draw_surface(struct sl_renderer *renderer, struct sl_surface *surface,
 				texcoord[2 * i + 1] = 1.0f - texcoord[2 * i + 1];
 	}
 	struct gl_buffer *imported = gl_buffer_from_buffer(buffer);
+	if (imported && !match_encoding(gr, imported, buffer, sl_surface_yuv_encoding(surface)))
+		return;
 	if (imported) {
 		sl_content_copy_forget(surface);
 		if (imported->target == GL_TEXTURE_EXTERNAL_OES)
@@ -642,7 +678,7 @@ gl_buffer_from_buffer(struct sl_buffer *buffer)
 }
 
 static EGLImageKHR
-import_image(struct gl_renderer *gr, struct sl_buffer *buffer)
+import_image(struct gl_renderer *gr, struct sl_buffer *buffer, struct yuv_encoding encoding)
 {
 	static const EGLint plane_attribs[SL_DMABUF_MAX_PLANES][5] = {
 		{EGL_DMA_BUF_PLANE0_FD_EXT, EGL_DMA_BUF_PLANE0_OFFSET_EXT,
@@ -684,11 +720,14 @@ import_image(struct gl_renderer *gr, struct sl_buffer *buffer)
 	}
 	const struct format_info *info = format_info_from_drm(buffer->format);
 	if (info && info->is_yuv) {
-		/* The same conversion as the CPU path (BT.601, limited range). */
+		/* The same conversion as the CPU path: BT.601 limited unless the surface says. */
 		attribs[n++] = EGL_YUV_COLOR_SPACE_HINT_EXT;
-		attribs[n++] = EGL_ITU_REC601_EXT;
+		attribs[n++] = encoding.matrix == YUV_MATRIX_BT709    ? EGL_ITU_REC709_EXT
+			       : encoding.matrix == YUV_MATRIX_BT2020 ? EGL_ITU_REC2020_EXT
+								      : EGL_ITU_REC601_EXT;
 		attribs[n++] = EGL_SAMPLE_RANGE_HINT_EXT;
-		attribs[n++] = EGL_YUV_NARROW_RANGE_EXT;
+		attribs[n++] =
+			encoding.full_range ? EGL_YUV_FULL_RANGE_EXT : EGL_YUV_NARROW_RANGE_EXT;
 	}
 	attribs[n++] = EGL_NONE;
 	return gr->create_image(gr->display, EGL_NO_CONTEXT, EGL_LINUX_DMA_BUF_EXT, NULL, attribs);
@@ -733,7 +772,7 @@ gl_import_dmabuf(struct sl_renderer *renderer, struct sl_buffer *buffer)
 	EGLint egl_error = EGL_SUCCESS;
 	bool foreign = gr->import == GL_IMPORT_NATIVE && !is_native(gr, buffer);
 	if ((!external || gr->has_external) && gr->import != GL_IMPORT_NONE && !foreign) {
-		image = import_image(gr, buffer);
+		image = import_image(gr, buffer, YUV_ENCODING_DEFAULT);
 		if (image == EGL_NO_IMAGE_KHR)
 			egl_error = eglGetError();
 	}
@@ -746,6 +785,7 @@ gl_import_dmabuf(struct sl_renderer *renderer, struct sl_buffer *buffer)
 		gb->renderer = gr;
 		gb->image = image;
 		gb->target = external ? GL_TEXTURE_EXTERNAL_OES : GL_TEXTURE_2D;
+		gb->encoding = YUV_ENCODING_DEFAULT;
 		glGenTextures(1, &gb->texture);
 		glBindTexture(gb->target, gb->texture);
 		gr->image_target_texture(gb->target, image);

@@ -172,9 +172,10 @@ converted_image(struct pixman_renderer *pr, struct sl_surface *surface, struct s
 	uint8_t *data = (uint8_t *)pixman_image_get_data(c->image);
 	uint32_t stride = (uint32_t)pixman_image_get_stride(c->image);
 	for (int i = 0; i < n; i++)
-		yuv_convert_rows_to_xrgb8888(
-			buffer->format, access->planes, access->strides, buffer->width, bands[i].y1,
-			bands[i].y2, (uint32_t *)(data + (size_t)bands[i].y1 * stride), stride);
+		yuv_convert_rows_encoded(buffer->format, sl_surface_yuv_encoding(surface),
+					 access->planes, access->strides, buffer->width,
+					 bands[i].y1, bands[i].y2,
+					 (uint32_t *)(data + (size_t)bands[i].y1 * stride), stride);
 	sl_content_copy_done(&c->copy, buffer, bands, n, pr->base.stats);
 	return pixman_image_ref(c->image);
 }

@@ -630,6 +630,35 @@ static const struct wl_output_listener output_listener = {
 };
 
 static void
+colour_repr_alpha_mode(void *data, struct wp_color_representation_manager_v1 *m,
+		       uint32_t alpha_mode)
+{
+	if (alpha_mode < 32)
+		((struct th_client *)data)->colour_alpha_modes |= 1u << alpha_mode;
+}
+
+static void
+colour_repr_pair(void *data, struct wp_color_representation_manager_v1 *m, uint32_t coefficients,
+		 uint32_t range)
+{
+	uint32_t bit = 8 * coefficients + range;
+	if (bit < 64)
+		((struct th_client *)data)->colour_pairs |= 1ull << bit;
+}
+
+static void
+colour_repr_done(void *data, struct wp_color_representation_manager_v1 *m)
+{
+	((struct th_client *)data)->colour_done = true;
+}
+
+static const struct wp_color_representation_manager_v1_listener colour_repr_listener = {
+	.supported_alpha_mode = colour_repr_alpha_mode,
+	.supported_coefficients_and_ranges = colour_repr_pair,
+	.done = colour_repr_done,
+};
+
+static void
 wm_base_handle_ping(void *data, struct xdg_wm_base *wm_base, uint32_t serial)
 {
 	xdg_wm_base_pong(wm_base, serial);
@@ -729,6 +758,10 @@ registry_handle_global(void *data, struct wl_registry *registry, uint32_t name,
 		client->commit_timing = BIND(wp_commit_timing_manager_v1_interface, 1);
 	} else if (strcmp(interface, wp_tearing_control_manager_v1_interface.name) == 0) {
 		client->tearing = BIND(wp_tearing_control_manager_v1_interface, 1);
+	} else if (strcmp(interface, wp_color_representation_manager_v1_interface.name) == 0) {
+		client->colour_repr = BIND(wp_color_representation_manager_v1_interface, 1);
+		wp_color_representation_manager_v1_add_listener(client->colour_repr,
+								&colour_repr_listener, client);
 	} else if (strcmp(interface, zwlr_screencopy_manager_v1_interface.name) == 0) {
 		client->screencopy_version = version < 3 ? version : 3;
 		client->screencopy = BIND(zwlr_screencopy_manager_v1_interface, 3);
@@ -861,7 +894,7 @@ th_client_destroy(struct th_client *client)
 		client->decoration,   client->xdg_output,     client->data_device_manager,
 		client->fifo_manager, client->commit_timing,  client->screencopy,
 		client->tearing,      client->output_sources, client->image_copy,
-		client->registry};
+		client->colour_repr,  client->registry};
 	for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
 		if (proxies[i])
 			wl_proxy_destroy(proxies[i]);
@@ -880,6 +913,16 @@ th_expect_protocol_error(struct th_client *client, const struct wl_interface *in
 		th_dispatch_until(client, &never, 20);
 	}
 	int err = wl_display_get_error(client->display);
+	if (interface == &wl_display_interface) {
+		/* libwayland turns wl_display's own errors into errno values, not EPROTO. */
+		int want_err = code == WL_DISPLAY_ERROR_NO_MEMORY	 ? ENOMEM
+			       : code == WL_DISPLAY_ERROR_IMPLEMENTATION ? EPROTO
+									 : EINVAL;
+		return th_check(err == want_err,
+				"expected wl_display error %u (errno %d), got %d (%s)", code,
+				want_err, err, strerror(err)) &&
+		       th_check(th_protocol_error_message()[0], "no message came with it");
+	}
 	if (!th_check(err == EPROTO, "expected a protocol error, connection error is %d (%s)", err,
 		      strerror(err)))
 		return false;
@@ -2001,6 +2044,14 @@ th_paint(uint32_t format, void *base, const uint32_t offsets[4], const uint32_t 
 	 int32_t width, int32_t height, uint32_t (*colour)(int32_t x, int32_t y, void *data),
 	 void *data)
 {
+	th_paint_encoded(format, NULL, base, offsets, strides, width, height, colour, data);
+}
+
+void
+th_paint_encoded(uint32_t format, const struct yuv_encoding *encoding, void *base,
+		 const uint32_t offsets[4], const uint32_t strides[4], int32_t width,
+		 int32_t height, uint32_t (*colour)(int32_t x, int32_t y, void *data), void *data)
+{
 	uint8_t *planes[3] = {(uint8_t *)base + offsets[0], (uint8_t *)base + offsets[1],
 			      (uint8_t *)base + offsets[2]};
 	for (int32_t y = 0; y < height; y++) {
@@ -2008,7 +2059,10 @@ th_paint(uint32_t format, void *base, const uint32_t offsets[4], const uint32_t 
 			uint32_t c = colour(x, y, data);
 			uint8_t r = (uint8_t)(c >> 16), g = (uint8_t)(c >> 8), b = (uint8_t)c;
 			uint8_t Y, U, V;
-			yuv_from_rgb(r, g, b, &Y, &U, &V);
+			if (encoding)
+				yuv_encode(*encoding, r, g, b, &Y, &U, &V);
+			else
+				yuv_from_rgb(r, g, b, &Y, &U, &V);
 			uint8_t *row0 = planes[0] + (size_t)y * strides[0];
 			/* Chroma comes from the top-left pixel of each subsampled block. */
 			bool chroma = !(x & 1) && !(y & 1);
@@ -2386,6 +2440,17 @@ th_painted_buffer_create(struct th_client *client, enum th_dmabuf_source source,
 			 uint32_t (*colour)(int32_t x, int32_t y, void *data), void *data,
 			 struct th_painted_buffer *out)
 {
+	return th_painted_buffer_create_encoded(client, source, format, NULL, width, height, colour,
+						data, out);
+}
+
+bool
+th_painted_buffer_create_encoded(struct th_client *client, enum th_dmabuf_source source,
+				 uint32_t format, const struct yuv_encoding *encoding,
+				 int32_t width, int32_t height,
+				 uint32_t (*colour)(int32_t x, int32_t y, void *data), void *data,
+				 struct th_painted_buffer *out)
+{
 	*out = (struct th_painted_buffer){.width = width, .height = height};
 	uint32_t offsets[4], strides[4];
 	unsigned n;
@@ -2393,7 +2458,8 @@ th_painted_buffer_create(struct th_client *client, enum th_dmabuf_source source,
 	if (!size || !th_dmabuf_alloc(source, size, &out->mem))
 		return false;
 	th_dmabuf_begin_write(&out->mem);
-	th_paint(format, out->mem.map, offsets, strides, width, height, colour, data);
+	th_paint_encoded(format, encoding, out->mem.map, offsets, strides, width, height, colour,
+			 data);
 	th_dmabuf_end_write(&out->mem);
 	out->buffer = th_dmabuf_buffer_create(client, out->mem.fd, format, width, height, n,
 					      offsets, strides, DRM_FORMAT_MOD_LINEAR);

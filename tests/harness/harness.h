@@ -17,6 +17,8 @@
 #include "commit-timing-v1-client-protocol.h"
 #include "fifo-v1-client-protocol.h"
 #include "tearing-control-v1-client-protocol.h"
+#include "yuv.h"
+#include "color-representation-v1-client-protocol.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
@@ -123,6 +125,12 @@ struct th_client {
 	struct wp_fifo_manager_v1 *fifo_manager;
 	struct wp_commit_timing_manager_v1 *commit_timing;
 	struct wp_tearing_control_manager_v1 *tearing;
+	struct wp_color_representation_manager_v1 *colour_repr;
+	/* What it announced: alpha modes and coefficient/range pairs (bit 8 * coefficients +
+	 * range). */
+	uint32_t colour_alpha_modes;
+	uint64_t colour_pairs;
+	bool colour_done;
 	struct wp_viewporter *viewporter;
 	struct wp_single_pixel_buffer_manager_v1 *single_pixel;
 	struct wl_seat *seat;
@@ -411,6 +419,11 @@ size_t th_layout(uint32_t format, int32_t width, int32_t height, uint32_t offset
 void th_paint(uint32_t format, void *base, const uint32_t offsets[4], const uint32_t strides[4],
 	      int32_t width, int32_t height, uint32_t (*colour)(int32_t x, int32_t y, void *data),
 	      void *data);
+/* The same with YCbCr in the given encoding (NULL: BT.601 limited, as th_paint). */
+void th_paint_encoded(uint32_t format, const struct yuv_encoding *encoding, void *base,
+		      const uint32_t offsets[4], const uint32_t strides[4], int32_t width,
+		      int32_t height, uint32_t (*colour)(int32_t x, int32_t y, void *data),
+		      void *data);
 
 /* A wl_buffer with create_immed over the planes of one dma-buf fd (or NULL on no dmabuf). */
 struct wl_buffer *th_dmabuf_buffer_create(struct th_client *client, int fd, uint32_t format,
@@ -486,6 +499,11 @@ bool th_painted_buffer_create(struct th_client *client, enum th_dmabuf_source so
 			      uint32_t format, int32_t width, int32_t height,
 			      uint32_t (*colour)(int32_t x, int32_t y, void *data), void *data,
 			      struct th_painted_buffer *out);
+bool th_painted_buffer_create_encoded(struct th_client *client, enum th_dmabuf_source source,
+				      uint32_t format, const struct yuv_encoding *encoding,
+				      int32_t width, int32_t height,
+				      uint32_t (*colour)(int32_t x, int32_t y, void *data),
+				      void *data, struct th_painted_buffer *out);
 void th_painted_buffer_destroy(struct th_painted_buffer *buffer);
 /* Two XRGB8888 system-heap buffers in different shades, for clients that alternate them. */
 bool th_painted_pair_create(struct th_client *client, int32_t width, int32_t height,

@@ -475,6 +475,135 @@ commit_timer_after_surface_destroyed(struct th_client *c)
 	return true;
 }
 
+/* A surface's wp_color_representation_surface_v1, or NULL without the global. */
+static struct wp_color_representation_surface_v1 *
+colour_surface(struct th_client *c, struct wl_surface **surface)
+{
+	if (!c->colour_repr)
+		return NULL;
+	*surface = wl_compositor_create_surface(c->compositor);
+	return wp_color_representation_manager_v1_get_surface(c->colour_repr, *surface);
+}
+
+static bool
+colour_surface_exists(struct th_client *c)
+{
+	struct wl_surface *s;
+	if (!colour_surface(c, &s))
+		return false;
+	wp_color_representation_manager_v1_get_surface(c->colour_repr, s);
+	return true;
+}
+
+static bool
+colour_straight_alpha(struct th_client *c)
+{
+	struct wl_surface *s;
+	struct wp_color_representation_surface_v1 *cr = colour_surface(c, &s);
+	if (!cr)
+		return false;
+	wp_color_representation_surface_v1_set_alpha_mode(
+		cr, WP_COLOR_REPRESENTATION_SURFACE_V1_ALPHA_MODE_STRAIGHT);
+	return true;
+}
+
+static bool
+colour_unsupported_matrix(struct th_client *c)
+{
+	struct wl_surface *s;
+	struct wp_color_representation_surface_v1 *cr = colour_surface(c, &s);
+	if (!cr)
+		return false;
+	/* A matrix the protocol knows and sluice does not announce. */
+	wp_color_representation_surface_v1_set_coefficients_and_range(
+		cr, WP_COLOR_REPRESENTATION_SURFACE_V1_COEFFICIENTS_FCC,
+		WP_COLOR_REPRESENTATION_SURFACE_V1_RANGE_LIMITED);
+	return true;
+}
+
+static bool
+colour_invalid_range(struct th_client *c)
+{
+	struct wl_surface *s;
+	struct wp_color_representation_surface_v1 *cr = colour_surface(c, &s);
+	if (!cr)
+		return false;
+	wp_color_representation_surface_v1_set_coefficients_and_range(
+		cr, WP_COLOR_REPRESENTATION_SURFACE_V1_COEFFICIENTS_BT709, 0);
+	return true;
+}
+
+static bool
+colour_identity_limited(struct th_client *c)
+{
+	struct wl_surface *s;
+	struct wp_color_representation_surface_v1 *cr = colour_surface(c, &s);
+	if (!cr)
+		return false;
+	wp_color_representation_surface_v1_set_coefficients_and_range(
+		cr, WP_COLOR_REPRESENTATION_SURFACE_V1_COEFFICIENTS_IDENTITY,
+		WP_COLOR_REPRESENTATION_SURFACE_V1_RANGE_LIMITED);
+	return true;
+}
+
+/* A committed RGB buffer with a YCbCr matrix, or with a chroma location. */
+static bool
+colour_on_rgb(struct th_client *c, bool chroma)
+{
+	struct wl_surface *s;
+	struct wp_color_representation_surface_v1 *cr = colour_surface(c, &s);
+	struct th_buffer *b = cr ? th_shm_buffer_create(c, 16, 16, WL_SHM_FORMAT_XRGB8888) : NULL;
+	if (!b)
+		return false;
+	if (chroma)
+		wp_color_representation_surface_v1_set_chroma_location(
+			cr, WP_COLOR_REPRESENTATION_SURFACE_V1_CHROMA_LOCATION_TYPE_0);
+	else
+		wp_color_representation_surface_v1_set_coefficients_and_range(
+			cr, WP_COLOR_REPRESENTATION_SURFACE_V1_COEFFICIENTS_BT709,
+			WP_COLOR_REPRESENTATION_SURFACE_V1_RANGE_FULL);
+	wl_surface_attach(s, b->buffer, 0, 0);
+	wl_surface_commit(s);
+	return true;
+}
+
+static bool
+colour_matrix_on_rgb(struct th_client *c)
+{
+	return colour_on_rgb(c, false);
+}
+
+static bool
+colour_chroma_on_rgb(struct th_client *c)
+{
+	return colour_on_rgb(c, true);
+}
+
+static bool
+colour_bad_chroma_location(struct th_client *c)
+{
+	struct wl_surface *s;
+	struct wp_color_representation_surface_v1 *cr = colour_surface(c, &s);
+	if (!cr)
+		return false;
+	wp_color_representation_surface_v1_set_chroma_location(cr, 7);
+	return true;
+}
+
+static bool
+colour_inert(struct th_client *c)
+{
+	struct wl_surface *s;
+	struct wp_color_representation_surface_v1 *cr = colour_surface(c, &s);
+	if (!cr)
+		return false;
+	wl_surface_destroy(s);
+	wp_color_representation_surface_v1_set_coefficients_and_range(
+		cr, WP_COLOR_REPRESENTATION_SURFACE_V1_COEFFICIENTS_BT601,
+		WP_COLOR_REPRESENTATION_SURFACE_V1_RANGE_LIMITED);
+	return true;
+}
+
 static bool
 tearing_control_twice(struct th_client *c)
 {
@@ -711,6 +840,31 @@ static const struct bad_case cases[] = {
 	 &wp_commit_timer_v1_interface, WP_COMMIT_TIMER_V1_ERROR_TIMESTAMP_EXISTS},
 	{"commit-timer-after-surface-destroyed", commit_timer_after_surface_destroyed,
 	 &wp_commit_timer_v1_interface, WP_COMMIT_TIMER_V1_ERROR_SURFACE_DESTROYED},
+	{"colour-surface-exists", colour_surface_exists,
+	 &wp_color_representation_manager_v1_interface,
+	 WP_COLOR_REPRESENTATION_MANAGER_V1_ERROR_SURFACE_EXISTS},
+	{"colour-straight-alpha", colour_straight_alpha,
+	 &wp_color_representation_surface_v1_interface,
+	 WP_COLOR_REPRESENTATION_SURFACE_V1_ERROR_ALPHA_MODE},
+	{"colour-unsupported-matrix", colour_unsupported_matrix,
+	 &wp_color_representation_surface_v1_interface,
+	 WP_COLOR_REPRESENTATION_SURFACE_V1_ERROR_COEFFICIENTS},
+	{"colour-invalid-range", colour_invalid_range,
+	 &wp_color_representation_surface_v1_interface,
+	 WP_COLOR_REPRESENTATION_SURFACE_V1_ERROR_COEFFICIENTS},
+	{"colour-identity-limited", colour_identity_limited,
+	 &wp_color_representation_surface_v1_interface,
+	 WP_COLOR_REPRESENTATION_SURFACE_V1_ERROR_COEFFICIENTS},
+	{"colour-matrix-on-rgb", colour_matrix_on_rgb,
+	 &wp_color_representation_surface_v1_interface,
+	 WP_COLOR_REPRESENTATION_SURFACE_V1_ERROR_PIXEL_FORMAT},
+	{"colour-chroma-on-rgb", colour_chroma_on_rgb,
+	 &wp_color_representation_surface_v1_interface,
+	 WP_COLOR_REPRESENTATION_SURFACE_V1_ERROR_PIXEL_FORMAT},
+	{"colour-bad-chroma-location", colour_bad_chroma_location, &wl_display_interface,
+	 WL_DISPLAY_ERROR_INVALID_METHOD},
+	{"colour-inert", colour_inert, &wp_color_representation_surface_v1_interface,
+	 WP_COLOR_REPRESENTATION_SURFACE_V1_ERROR_INERT},
 	{"tearing-control-twice", tearing_control_twice, &wp_tearing_control_manager_v1_interface,
 	 WP_TEARING_CONTROL_MANAGER_V1_ERROR_TEARING_CONTROL_EXISTS},
 	{"tearing-control-bad-hint", tearing_control_bad_hint, &wp_tearing_control_v1_interface,

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <xf86drm.h>
 
+#include "formats.h"
 #include "harness.h"
 
 static char vkms_path[32];
@@ -220,6 +221,147 @@ run_pixels(const char *renderer)
 	 */
 	th_check(kms >= rgb_buffers && kms <= buffers, "KMS framebuffers %lld for %d RGB buffers",
 		 kms, rgb_buffers);
+}
+
+/* ---- wp_color_representation_v1: YCbCr read the way the client says ---- */
+
+/* Eight vertical bars of colours whose RGB depends strongly on the matrix and range. */
+static const uint32_t bar_colours[8] = {
+	0xffffff, 0xbfbf00, 0x00bfbf, 0x00bf00, 0xbf00bf, 0xbf0000, 0x0000bf, 0x303030,
+};
+
+static uint32_t
+bar_colour(int32_t x, int32_t y, void *data)
+{
+	const int32_t *width = data;
+	return bar_colours[(x * 8 / *width) & 7];
+}
+
+/* The worst channel difference of the bars' centres from their colours; -1 without a capture. */
+static int
+bars_error(struct th_client *c, int32_t width, int32_t height)
+{
+	struct th_capture cap;
+	if (!th_capture_output(c, 0, &cap))
+		return -1;
+	int worst = 0;
+	for (int i = 0; i < 8; i++) {
+		uint32_t got = th_capture_pixel(&cap, width * (2 * i + 1) / 16, height / 2);
+		for (int shift = 0; shift <= 16; shift += 8) {
+			int d = (int)((got >> shift) & 0xff) -
+				(int)((bar_colours[i] >> shift) & 0xff);
+			worst = d < 0 ? (-d > worst ? -d : worst) : (d > worst ? d : worst);
+		}
+	}
+	th_capture_finish(&cap);
+	return worst;
+}
+
+static void
+run_colour_representation(const char *renderer)
+{
+	char stats[256];
+	char label[48];
+	snprintf(label, sizeof(label), "dmabuf-colour-%s", renderer);
+	th_stats_path(label, stats, sizeof(stats));
+	struct th_server *server = start_on_vkms(renderer, stats);
+	th_require(server);
+	struct th_client *c = th_client_connect(server);
+	th_require(c && c->dmabuf && c->colour_repr, "no linux-dmabuf or color representation");
+	th_require(th_roundtrip(c));
+	/* What is announced: premultiplied alpha; bt601, bt709, bt2020 both ranges; identity. */
+	th_check(c->colour_done && c->colour_alpha_modes == 1u, "alpha modes 0x%x",
+		 c->colour_alpha_modes);
+	for (uint32_t coef = 2; coef <= 6; coef += 2)
+		for (uint32_t range = 1; range <= 2; range++)
+			th_check(c->colour_pairs & (1ull << (8 * coef + range)),
+				 "coefficients %u with range %u not announced", coef, range);
+	th_check(c->colour_pairs & (1ull << (8 * 1 + 1)), "identity not announced");
+	th_check(!(c->colour_pairs & (1ull << (8 * 3 + 2))), "fcc announced");
+	struct th_window *w = th_window_create(c);
+	th_require(w);
+	struct wp_color_representation_surface_v1 *cr =
+		wp_color_representation_manager_v1_get_surface(c->colour_repr, w->surface);
+
+	static const struct {
+		struct yuv_encoding encoding;
+		uint32_t coefficients, range;
+	} encodings[] = {
+		{{YUV_MATRIX_BT601, false}, 4, 2},
+		{{YUV_MATRIX_BT709, true}, 2, 1},
+		{{YUV_MATRIX_BT2020, false}, 6, 2},
+	};
+	static const uint32_t formats_yuv[] = {DRM_FORMAT_NV12, DRM_FORMAT_YUYV};
+	/* The heap's buffers are read on the CPU; the display's own may be EGL images (current). */
+	static const enum th_dmabuf_source sources_yuv[] = {TH_DMABUF_HEAP, TH_DMABUF_VKMS};
+	const int tolerance = 10;
+	for (size_t s = 0; s < 2; s++)
+		for (size_t f = 0; f < 2; f++)
+			for (size_t e = 0; e < 3; e++) {
+				char fourcc[5];
+				const char *name = yuv_encoding_name(encodings[e].encoding);
+				struct th_painted_buffer d;
+				int32_t width = w->width;
+				if (!th_check(th_painted_buffer_create_encoded(
+						      c, sources_yuv[s], formats_yuv[f],
+						      &encodings[e].encoding, w->width, w->height,
+						      bar_colour, &width, &d),
+					      "%s %s %s: no buffer",
+					      th_dmabuf_source_name(sources_yuv[s]),
+					      format_fourcc_str(formats_yuv[f], fourcc), name))
+					continue;
+				wp_color_representation_surface_v1_set_coefficients_and_range(
+					cr, encodings[e].coefficients, encodings[e].range);
+				wl_surface_attach(w->surface, d.buffer, 0, 0);
+				wl_surface_damage_buffer(w->surface, 0, 0, w->width, w->height);
+				struct th_presented p;
+				int err = -1;
+				if (th_check(th_commit_and_wait(c, w->surface, &p) && p.presented))
+					err = bars_error(c, w->width, w->height);
+				th_note("%s: %s %s %s: bars within %d", renderer,
+					th_dmabuf_source_name(sources_yuv[s]),
+					format_fourcc_str(formats_yuv[f], fourcc), name, err);
+				th_check(err >= 0 && err <= tolerance,
+					 "%s %s %s: the bars are %d off",
+					 th_dmabuf_source_name(sources_yuv[s]),
+					 format_fourcc_str(formats_yuv[f], fourcc), name, err);
+				if (e == 1) {
+					/* The same buffer read the default way is visibly wrong. */
+					wp_color_representation_surface_v1_destroy(cr);
+					cr = wp_color_representation_manager_v1_get_surface(
+						c->colour_repr, w->surface);
+					wl_surface_attach(w->surface, d.buffer, 0, 0);
+					wl_surface_damage_buffer(w->surface, 0, 0, w->width,
+								 w->height);
+					int unset = -1;
+					if (th_check(th_commit_and_wait(c, w->surface, &p)))
+						unset = bars_error(c, w->width, w->height);
+					th_check(unset > 3 * tolerance,
+						 "%s read as BT.601 limited is only %d off", name,
+						 unset);
+				}
+				th_painted_buffer_destroy(&d);
+			}
+	wp_color_representation_surface_v1_destroy(cr);
+	th_window_destroy(w);
+	th_client_destroy(c);
+	th_check(th_server_stop(server), "sluice did not exit cleanly");
+	th_note("%s: %lld EGL imports, %lld GPU draws, %lld CPU draws", renderer,
+		th_stats_value(stats, "dmabuf_import_gpu"),
+		th_stats_value(stats, "dmabuf_gpu_draws"),
+		th_stats_value(stats, "dmabuf_cpu_draws"));
+}
+
+static void
+test_colour_representation_gl(void)
+{
+	run_colour_representation("gl");
+}
+
+static void
+test_colour_representation_pixman(void)
+{
+	run_colour_representation("pixman");
 }
 
 static void
@@ -981,6 +1123,8 @@ main(int argc, char *argv[])
 	static const struct th_test tests[] = {
 		{"pixels-gl", test_pixels_gl},
 		{"pixels-pixman", test_pixels_pixman},
+		{"colour-representation-gl", test_colour_representation_gl},
+		{"colour-representation-pixman", test_colour_representation_pixman},
 		{"feedback", test_feedback},
 		{"partial-damage-gl", test_partial_damage_gl},
 		{"partial-damage-pixman", test_partial_damage_pixman},

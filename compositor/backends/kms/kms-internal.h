@@ -14,6 +14,7 @@
 #include <xf86drmMode.h>
 
 #include "backends/kms/kms.h"
+#include "yuv.h"
 
 struct liftoff_device;
 struct liftoff_layer;
@@ -201,6 +202,7 @@ struct kms_output {
 	struct kms_layer_key {
 		int32_t x, y, width, height;
 		uint32_t transform; /* sl_plane_candidate.plane_transform */
+		struct yuv_encoding encoding;
 		uint32_t format;
 		uint64_t modifier;
 		bool eligible; /* offered to the planes at all */

@@ -14,6 +14,7 @@
 #include "core/output.h"
 #include "core/server.h"
 #include "core/surface.h"
+#include "formats.h"
 #include "log.h"
 
 /* Locked client buffers on planes, per stage of a frame. */
@@ -111,6 +112,30 @@ set_rotation(struct liftoff_layer *layer, const struct sl_plane_candidate *c)
 	liftoff_layer_set_property(layer, "SRC_H", (uint64_t)buffer->height << 16);
 }
 
+/*
+ * A YCbCr buffer tells the plane how to read it: "COLOR_ENCODING" and "COLOR_RANGE", whose enum
+ * values the kernel numbers BT.601 0, BT.709 1, BT.2020 2 and limited 0, full 1. A plane without
+ * them cannot take the layer and libliftoff leaves it to composition, which reads it right.
+ * RGB buffers set neither, so that they fit every plane.
+ */
+static void
+set_colour(struct liftoff_layer *layer, const struct sl_plane_candidate *c)
+{
+	const struct sl_buffer *buffer = c->surface->current.buffer;
+	const struct format_info *info = format_info_from_drm(buffer->format);
+	if (!info || !info->is_yuv) {
+		liftoff_layer_unset_property(layer, "COLOR_ENCODING");
+		liftoff_layer_unset_property(layer, "COLOR_RANGE");
+		return;
+	}
+	struct yuv_encoding e = sl_surface_yuv_encoding(c->surface);
+	liftoff_layer_set_property(layer, "COLOR_ENCODING",
+				   e.matrix == YUV_MATRIX_BT709	   ? 1
+				   : e.matrix == YUV_MATRIX_BT2020 ? 2
+								   : 0);
+	liftoff_layer_set_property(layer, "COLOR_RANGE", e.full_range ? 1 : 0);
+}
+
 static struct kms_layer_key
 layer_key(const struct sl_plane_candidate *c, uint32_t fb_id)
 {
@@ -121,6 +146,7 @@ layer_key(const struct sl_plane_candidate *c, uint32_t fb_id)
 		.width = c->pixel_width,
 		.height = c->pixel_height,
 		.transform = c->plane_transform,
+		.encoding = sl_surface_yuv_encoding(c->surface),
 		.format = fb_id ? buffer->format : 0,
 		.modifier = fb_id ? buffer->dmabuf.modifier : 0,
 		.eligible = fb_id != 0,
@@ -131,7 +157,8 @@ static bool
 layer_key_equal(const struct kms_layer_key *a, const struct kms_layer_key *b)
 {
 	return a->x == b->x && a->y == b->y && a->width == b->width && a->height == b->height &&
-	       a->transform == b->transform && a->format == b->format &&
+	       a->transform == b->transform && a->encoding.matrix == b->encoding.matrix &&
+	       a->encoding.full_range == b->encoding.full_range && a->format == b->format &&
 	       a->modifier == b->modifier && a->eligible == b->eligible;
 }
 
@@ -220,6 +247,7 @@ kms_assign_planes(struct sl_output *output, struct sl_plane_candidate *candidate
 			kms_layer_set_geometry(layer, c->pixel_x, c->pixel_y, c->pixel_width,
 					       c->pixel_height);
 			set_rotation(layer, c);
+			set_colour(layer, c);
 		}
 		if (ko->layer_fences[i] >= 0)
 			liftoff_layer_set_property(layer, "IN_FENCE_FD",
