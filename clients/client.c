@@ -179,6 +179,10 @@ registry_global(void *data, struct wl_registry *registry, uint32_t name, const c
 	} else if (strcmp(interface, wp_linux_drm_syncobj_manager_v1_interface.name) == 0) {
 		client->syncobj = wl_registry_bind(registry, name,
 						   &wp_linux_drm_syncobj_manager_v1_interface, 1);
+	} else if (strcmp(interface, wp_color_representation_manager_v1_interface.name) == 0) {
+		/* What it announces is not kept: a refused value is a protocol error, said. */
+		client->colour_repr = wl_registry_bind(
+			registry, name, &wp_color_representation_manager_v1_interface, 1);
 	}
 }
 
@@ -292,6 +296,10 @@ client_window_create(struct client *client, const char *title, int32_t width, in
 void
 client_destroy(struct client *client)
 {
+	if (client->surface_colour)
+		wp_color_representation_surface_v1_destroy(client->surface_colour);
+	if (client->colour_repr)
+		wp_color_representation_manager_v1_destroy(client->colour_repr);
 	if (client->viewport)
 		wp_viewport_destroy(client->viewport);
 	if (client->toplevel)
@@ -307,6 +315,24 @@ client_destroy(struct client *client)
 	if (client->display)
 		wl_display_disconnect(client->display);
 	*client = (struct client){0};
+}
+
+bool
+client_set_colour_representation(struct client *client, uint32_t coefficients, uint32_t range)
+{
+	if (!client->colour_repr) {
+		fprintf(stderr,
+			"%s: the compositor has no wp_color_representation_manager_v1: it reads "
+			"the frames its own way\n",
+			client->name);
+		return false;
+	}
+	if (!client->surface_colour)
+		client->surface_colour = wp_color_representation_manager_v1_get_surface(
+			client->colour_repr, client->surface);
+	wp_color_representation_surface_v1_set_coefficients_and_range(client->surface_colour,
+								      coefficients, range);
+	return true;
 }
 
 bool

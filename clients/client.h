@@ -11,6 +11,7 @@
 #include <time.h>
 #include <wayland-client.h>
 
+#include "color-representation-v1-client-protocol.h"
 #include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "linux-drm-syncobj-v1-client-protocol.h"
 #include "linux-explicit-synchronization-unstable-v1-client-protocol.h"
@@ -39,6 +40,8 @@ struct client {
 	uint32_t dmabuf_version;
 	struct zwp_linux_explicit_synchronization_v1 *explicit_sync; /* nullable */
 	struct wp_linux_drm_syncobj_manager_v1 *syncobj;	     /* nullable */
+	struct wp_color_representation_manager_v1 *colour_repr;	     /* nullable */
+	struct wp_color_representation_surface_v1 *surface_colour;   /* nullable */
 
 	/* The default dma-buf feedback (version 4), or format/modifier events before. */
 	struct zwp_linux_dmabuf_feedback_v1 *feedback;
@@ -69,6 +72,11 @@ bool client_has_format(const struct client *client, uint32_t format, uint64_t mo
  */
 bool client_window_create(struct client *client, const char *title, int32_t width, int32_t height);
 void client_destroy(struct client *client);
+/*
+ * Tells the compositor how the window's YCbCr buffers are encoded (wp_color_representation_v1's
+ * coefficients and range). False, with a message, if it cannot be said: no such global.
+ */
+bool client_set_colour_representation(struct client *client, uint32_t coefficients, uint32_t range);
 
 /* Parses WxH (both > 0); false on anything else. */
 bool client_parse_size(const char *text, int32_t *width, int32_t *height);

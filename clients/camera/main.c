@@ -7,7 +7,9 @@
  * (linux-dmabuf). Each captured frame is attached as it arrives; a
  * buffer goes back to the driver only when the compositor has released it, so the camera never
  * writes into a frame on screen. The pixel format is one the camera captures and the compositor
- * advertises for linear buffers (dma-buf feedback on version 4, format events before).
+ * advertises for linear buffers (dma-buf feedback on version 4, format events before). For YCbCr
+ * formats the driver's colorimetry (its Y'CbCr encoding and quantization) is passed on through
+ * wp_color_representation_v1, so that BT.709 or full-range frames are not shown as BT.601.
  */
 #include <drm_fourcc.h>
 #include <errno.h>
@@ -56,6 +58,8 @@ struct camera {
 	uint32_t drm_format, v4l2_format;
 	uint32_t width, height;
 	uint32_t bytesperline, sizeimage;
+	/* The format's colorimetry as the driver reports it (V4L2 enums, defaults resolved). */
+	uint32_t colorspace, ycbcr_enc, quantization;
 	struct camera_buffer buffers[MAX_BUFFERS];
 	unsigned n_buffers;
 
@@ -171,6 +175,15 @@ camera_set_format(struct camera *cam, uint32_t want_v4l2, uint32_t width, uint32
 		cam->height = fmt.fmt.pix.height;
 		cam->bytesperline = fmt.fmt.pix.bytesperline;
 		cam->sizeimage = fmt.fmt.pix.sizeimage;
+		/* "Default" means the colorspace's usual encoding and range: make it explicit. */
+		cam->colorspace = fmt.fmt.pix.colorspace;
+		cam->ycbcr_enc = fmt.fmt.pix.ycbcr_enc;
+		if (cam->ycbcr_enc == V4L2_YCBCR_ENC_DEFAULT)
+			cam->ycbcr_enc = V4L2_MAP_YCBCR_ENC_DEFAULT(cam->colorspace);
+		cam->quantization = fmt.fmt.pix.quantization;
+		if (cam->quantization == V4L2_QUANTIZATION_DEFAULT)
+			cam->quantization = V4L2_MAP_QUANTIZATION_DEFAULT(false, cam->colorspace,
+									  cam->ycbcr_enc);
 		return true;
 	}
 	if (want_v4l2)
@@ -183,6 +196,62 @@ camera_set_format(struct camera *cam, uint32_t want_v4l2, uint32_t width, uint32
 			"sluice-camera: no format both %s (%s) and the compositor support\n",
 			cam->device, list);
 	return false;
+}
+
+/*
+ * A YCbCr format's encoding in wp_color_representation_v1's terms (coefficients, range), and
+ * its name; false for an encoding the protocol's compositors are not asked to know (SMPTE
+ * 240M, BT.2020 constant luminance), which is then left to the compositor's default.
+ */
+static bool
+camera_colour_representation(const struct camera *cam, uint32_t *coefficients, uint32_t *range,
+			     const char **name)
+{
+	switch (cam->ycbcr_enc) {
+	case V4L2_YCBCR_ENC_601:
+	case V4L2_YCBCR_ENC_XV601:
+		*coefficients = WP_COLOR_REPRESENTATION_SURFACE_V1_COEFFICIENTS_BT601;
+		*name = "BT.601";
+		break;
+	case V4L2_YCBCR_ENC_709:
+	case V4L2_YCBCR_ENC_XV709:
+		*coefficients = WP_COLOR_REPRESENTATION_SURFACE_V1_COEFFICIENTS_BT709;
+		*name = "BT.709";
+		break;
+	case V4L2_YCBCR_ENC_BT2020:
+		*coefficients = WP_COLOR_REPRESENTATION_SURFACE_V1_COEFFICIENTS_BT2020;
+		*name = "BT.2020";
+		break;
+	default:
+		return false;
+	}
+	*range = cam->quantization == V4L2_QUANTIZATION_FULL_RANGE
+			 ? WP_COLOR_REPRESENTATION_SURFACE_V1_RANGE_FULL
+			 : WP_COLOR_REPRESENTATION_SURFACE_V1_RANGE_LIMITED;
+	return true;
+}
+
+/* Tells the compositor how the frames' YCbCr is encoded, as V4L2 said; RGB needs nothing. */
+static void
+camera_announce_colorimetry(struct camera *cam)
+{
+	const struct format_info *info = format_info_from_drm(cam->drm_format);
+	if (!info || !info->is_yuv)
+		return;
+	uint32_t coefficients, range;
+	const char *name;
+	if (!camera_colour_representation(cam, &coefficients, &range, &name)) {
+		fprintf(stderr,
+			"sluice-camera: %s: Y'CbCr encoding %u has no wp_color_representation_v1 "
+			"equivalent: the compositor reads the frames its own way\n",
+			cam->device, cam->ycbcr_enc);
+		return;
+	}
+	const char *range_name =
+		range == WP_COLOR_REPRESENTATION_SURFACE_V1_RANGE_FULL ? "full" : "limited";
+	if (client_set_colour_representation(&cam->client, coefficients, range))
+		fprintf(stderr, "sluice-camera: %s: colorimetry %s %s range, told the compositor\n",
+			cam->device, name, range_name);
 }
 
 /* Gives a buffer to the driver to capture into. */
@@ -444,6 +513,8 @@ main(int argc, char *argv[])
 
 	if (!client_window_create(&cam.client, "sluice-camera", window_width, window_height))
 		return 1;
+	/* Before the first frame: the state applies with the commit that shows it. */
+	camera_announce_colorimetry(&cam);
 	if (!camera_start(&cam))
 		return 1;
 

@@ -1,11 +1,16 @@
 /*
  * sluice-camera on vivid, the test kernel's virtual camera: its colour bars reach the screen
- * (read back through writeback), in an RGB and a YUV format, and every bad input is one clear
- * line and a non-zero exit.
+ * (read back through writeback), in an RGB and a YUV format, in vivid's default colorimetry
+ * and in BT.709 full range (which the camera passes on through wp_color_representation_v1),
+ * and every bad input is one clear line and a non-zero exit.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/videodev2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -48,9 +53,44 @@ near(uint32_t got, uint32_t want, int tolerance)
 /* Frames of 640x360, shown as they are, or scaled into a window of half that size. */
 enum mode { EXPORT, IMPORT, WINDOW };
 
+/* The colorimetry the next run_bars asks vivid for (0, 0: vivid's own default). */
+static uint32_t vivid_ycbcr_enc, vivid_quantization;
+
+/* Sets the vivid control named name on the first capture device; false if it has none. */
+static bool
+vivid_set_control(const char *name, int32_t value)
+{
+	bool done = false;
+	for (int i = 0; i < 8 && !done; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/dev/video%d", i);
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		struct v4l2_queryctrl q = {.id = V4L2_CTRL_FLAG_NEXT_CTRL};
+		while (!done && ioctl(fd, VIDIOC_QUERYCTRL, &q) == 0) {
+			if (strcmp((const char *)q.name, name) == 0) {
+				struct v4l2_control ctrl = {.id = q.id, .value = value};
+				done = ioctl(fd, VIDIOC_S_CTRL, &ctrl) == 0;
+				if (!done)
+					th_note("%s: %s = %d: %s", path, name, value,
+						strerror(errno));
+				break;
+			}
+			q.id |= V4L2_CTRL_FLAG_NEXT_CTRL;
+		}
+		close(fd);
+	}
+	return done;
+}
+
 static void
 run_bars(const char *format, int tolerance, enum mode mode)
 {
+	/* vivid's "Y'CbCr Encoding" and "Quantization" menus take the V4L2 enum values. */
+	th_require(vivid_set_control("Y'CbCr Encoding", (int32_t)vivid_ycbcr_enc) &&
+			   vivid_set_control("Quantization", (int32_t)vivid_quantization),
+		   "vivid has no Y'CbCr Encoding or Quantization control");
 	bool import = mode == IMPORT;
 	struct th_server *server = start();
 	th_require(server);
@@ -114,6 +154,13 @@ run_bars(const char *format, int tolerance, enum mode mode)
 	/* Under TCG vivid draws about 5 frames a second: more than 8 is two rounds of its 4. */
 	th_check(end && shown > 8, "%lu frames in 2 s: buffers do not come back", shown);
 	th_check(r.status == 0, "sluice-camera exited with %d after SIGTERM", r.status);
+	if (vivid_ycbcr_enc == V4L2_YCBCR_ENC_709 &&
+	    vivid_quantization == V4L2_QUANTIZATION_FULL_RANGE)
+		th_check(strstr(r.output, "colorimetry BT.709 full range, told the compositor"),
+			 "sluice-camera did not pass BT.709 full range on");
+	else if (strcmp(format, "XR24") != 0)
+		th_check(strstr(r.output, "colorimetry BT.601 limited range, told the compositor"),
+			 "sluice-camera did not pass vivid's default (BT.601 limited) on");
 	th_process_result_finish(&r);
 	th_check(th_server_stop(server));
 }
@@ -137,6 +184,33 @@ test_bars_nv12(void)
 }
 
 /* The driver fills buffers it was given (system heap dma-bufs) instead of its own. */
+/*
+ * vivid set to BT.709 full range: the camera reads that from the format and tells sluice, whose
+ * conversion then gives the same bars. Read as BT.601 limited they would be off by up to 40.
+ */
+static void
+run_bars_709_full(const char *format)
+{
+	vivid_ycbcr_enc = V4L2_YCBCR_ENC_709;
+	vivid_quantization = V4L2_QUANTIZATION_FULL_RANGE;
+	run_bars(format, 12, EXPORT);
+	vivid_ycbcr_enc = vivid_quantization = 0;
+	vivid_set_control("Y'CbCr Encoding", 0);
+	vivid_set_control("Quantization", 0);
+}
+
+static void
+test_bars_yuyv_709_full(void)
+{
+	run_bars_709_full("YUYV");
+}
+
+static void
+test_bars_nv12_709_full(void)
+{
+	run_bars_709_full("NV12");
+}
+
 static void
 test_bars_import_xrgb(void)
 {
@@ -196,6 +270,8 @@ main(int argc, char *argv[])
 		{"bars-xrgb", test_bars_xrgb},
 		{"bars-yuyv", test_bars_yuyv},
 		{"bars-nv12", test_bars_nv12},
+		{"bars-yuyv-709-full", test_bars_yuyv_709_full},
+		{"bars-nv12-709-full", test_bars_nv12_709_full},
 		{"bars-import-xrgb", test_bars_import_xrgb},
 		{"bars-import-nv12", test_bars_import_nv12},
 		{"bars-window", test_bars_window},
