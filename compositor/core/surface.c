@@ -395,23 +395,13 @@ buffer_damage_to_surface(struct sl_surface *surface, const pixman_region32_t *bu
 	const pixman_box32_t *boxes =
 		pixman_region32_rectangles((pixman_region32_t *)buffer_damage, &n);
 	for (int i = 0; i < n; i++) {
-		double xs[4], ys[4];
-		sl_affine_apply(&to_surface, boxes[i].x1, boxes[i].y1, &xs[0], &ys[0]);
-		sl_affine_apply(&to_surface, boxes[i].x2, boxes[i].y1, &xs[1], &ys[1]);
-		sl_affine_apply(&to_surface, boxes[i].x1, boxes[i].y2, &xs[2], &ys[2]);
-		sl_affine_apply(&to_surface, boxes[i].x2, boxes[i].y2, &xs[3], &ys[3]);
-		double x1 = xs[0], x2 = xs[0], y1 = ys[0], y2 = ys[0];
-		for (int k = 1; k < 4; k++) {
-			x1 = fmin(x1, xs[k]);
-			x2 = fmax(x2, xs[k]);
-			y1 = fmin(y1, ys[k]);
-			y2 = fmax(y2, ys[k]);
-		}
+		const int32_t in[4] = {boxes[i].x1, boxes[i].y1, boxes[i].x2, boxes[i].y2};
+		int32_t b[4];
+		sl_affine_box(&to_surface, in, b);
 		/* Filtering reads a neighbour pixel when scaling: grow by one to cover it. */
 		int32_t pad = surface->geometry.pixel_exact ? 0 : 1;
-		int32_t ix = (int32_t)floor(x1) - pad, iy = (int32_t)floor(y1) - pad;
-		region_add_rect(out, ix, iy, (int32_t)ceil(x2) + pad - ix,
-				(int32_t)ceil(y2) + pad - iy);
+		region_add_rect(out, b[0] - pad, b[1] - pad, b[2] - b[0] + 2 * pad,
+				b[3] - b[1] + 2 * pad);
 	}
 }
 

@@ -630,6 +630,55 @@ static const struct wl_output_listener output_listener = {
 };
 
 static void
+xo_position(void *data, struct zxdg_output_v1 *o, int32_t x, int32_t y)
+{
+	struct th_xdg_output *s = data;
+	s->x = x;
+	s->y = y;
+}
+
+static void
+xo_size(void *data, struct zxdg_output_v1 *o, int32_t w, int32_t h)
+{
+	struct th_xdg_output *s = data;
+	s->width = w;
+	s->height = h;
+}
+
+static void
+xo_done(void *data, struct zxdg_output_v1 *o)
+{
+	((struct th_xdg_output *)data)->xdg_done = true;
+}
+
+static void
+xo_name(void *data, struct zxdg_output_v1 *o, const char *name)
+{
+	struct th_xdg_output *s = data;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+}
+
+static void
+xo_description(void *data, struct zxdg_output_v1 *o, const char *description)
+{
+	struct th_xdg_output *s = data;
+	snprintf(s->description, sizeof(s->description), "%s", description);
+}
+
+static const struct zxdg_output_v1_listener th_xdg_output_listener = {
+	xo_position, xo_size, xo_done, xo_name, xo_description,
+};
+
+struct zxdg_output_v1 *
+th_xdg_output_get(struct th_client *client, int output, struct th_xdg_output *state)
+{
+	struct zxdg_output_v1 *o = zxdg_output_manager_v1_get_xdg_output(
+		client->xdg_output, client->outputs[output].output);
+	zxdg_output_v1_add_listener(o, &th_xdg_output_listener, state);
+	return o;
+}
+
+static void
 colour_repr_alpha_mode(void *data, struct wp_color_representation_manager_v1 *m,
 		       uint32_t alpha_mode)
 {
@@ -2677,4 +2726,44 @@ th_transform_point(uint32_t t, int32_t lw, int32_t lh, int32_t x, int32_t y, int
 	}
 	*ox = x;
 	*oy = y;
+}
+
+int
+th_grim_pattern_mismatches(struct th_server *server, const char *output, int32_t want_w,
+			   int32_t want_h, uint32_t seed)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/grim.ppm", server->runtime_dir);
+	const char *const argv[] = {"grim", "-t", "ppm", "-o", output, path, NULL};
+	struct th_process_result r;
+	if (th_check(th_run_client(server, argv, NULL, 30000, &r), "grim did not run")) {
+		th_check(!r.timed_out && r.status == 0, "grim: exit %d: %s", r.status, r.output);
+		th_process_result_finish(&r);
+	}
+	FILE *file = fopen(path, "rb");
+	int w = 0, h = 0, max = 0, bad = -1;
+	if (th_check(file, "grim wrote no %s", path) &&
+	    th_check(fscanf(file, "P6 %d %d %d", &w, &h, &max) == 3 && fgetc(file) != EOF,
+		     "not a PPM") &&
+	    th_check(w == want_w && h == want_h && max == 255,
+		     "grim's picture is %dx%d (max %d), want %dx%d", w, h, max, want_w, want_h)) {
+		bad = 0;
+		for (int y = 0; y < h; y++)
+			for (int x = 0; x < w; x++) {
+				uint8_t rgb[3];
+				if (fread(rgb, 1, 3, file) != 3) {
+					bad++;
+					continue;
+				}
+				uint32_t got = (uint32_t)rgb[0] << 16 | rgb[1] << 8 | rgb[2];
+				uint32_t want = th_pattern_pixel(seed, x, y) & 0xffffff;
+				if (got != want && bad++ < 3)
+					th_note("grim (%d,%d): 0x%06x, want 0x%06x", x, y, got,
+						want);
+			}
+	}
+	if (file)
+		fclose(file);
+	unlink(path);
+	return bad;
 }

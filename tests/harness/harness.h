@@ -242,6 +242,25 @@ struct th_buffer *th_show_pattern(struct th_client *client, struct th_window *wi
 /* Dispatches until *flag is true, a timeout (ms) passes, or the connection fails. */
 bool th_dispatch_until(struct th_client *client, const bool *flag, int timeout_ms);
 
+/* What zxdg_output_v1 said of an output (version 3: its update ends with wl_output.done). */
+struct th_xdg_output {
+	int32_t x, y, width, height;
+	char name[32], description[128];
+	bool xdg_done; /* zxdg_output_v1.done, which version 3 no longer sends */
+};
+
+/* The output's zxdg_output_v1, filling *state as its events arrive (the caller roundtrips). */
+struct zxdg_output_v1 *th_xdg_output_get(struct th_client *client, int output,
+					 struct th_xdg_output *state);
+
+/*
+ * Runs grim (Debian 12's screenshot tool, a screencopy client) on output and compares its PPM,
+ * which must be want_w x want_h, with th_pattern_pixel(seed): the pixels that differ (the first
+ * few noted), or -1 (with a failed check) if grim or its picture failed.
+ */
+int th_grim_pattern_mismatches(struct th_server *server, const char *output, int32_t want_w,
+			       int32_t want_h, uint32_t seed);
+
 /* ---- output capture ---- */
 
 struct th_capture {

@@ -117,52 +117,6 @@ test_decoration_errors(void)
 	th_check(th_server_stop(server));
 }
 
-struct xdg_output_state {
-	int32_t x, y, width, height;
-	char name[32], description[128];
-	bool xdg_done;
-};
-
-static void
-xo_position(void *data, struct zxdg_output_v1 *o, int32_t x, int32_t y)
-{
-	struct xdg_output_state *s = data;
-	s->x = x;
-	s->y = y;
-}
-
-static void
-xo_size(void *data, struct zxdg_output_v1 *o, int32_t w, int32_t h)
-{
-	struct xdg_output_state *s = data;
-	s->width = w;
-	s->height = h;
-}
-
-static void
-xo_done(void *data, struct zxdg_output_v1 *o)
-{
-	((struct xdg_output_state *)data)->xdg_done = true;
-}
-
-static void
-xo_name(void *data, struct zxdg_output_v1 *o, const char *name)
-{
-	struct xdg_output_state *s = data;
-	snprintf(s->name, sizeof(s->name), "%s", name);
-}
-
-static void
-xo_description(void *data, struct zxdg_output_v1 *o, const char *description)
-{
-	struct xdg_output_state *s = data;
-	snprintf(s->description, sizeof(s->description), "%s", description);
-}
-
-static const struct zxdg_output_v1_listener xdg_output_listener = {
-	xo_position, xo_size, xo_done, xo_name, xo_description,
-};
-
 static void
 test_xdg_output(void)
 {
@@ -170,17 +124,15 @@ test_xdg_output(void)
 	th_require(server);
 	struct th_client *c = th_client_connect(server);
 	th_require(c && c->xdg_output && c->n_outputs == 2);
-	struct xdg_output_state states[2] = {0};
+	struct th_xdg_output states[2] = {0};
 	struct zxdg_output_v1 *outputs[2];
 	for (int i = 0; i < 2; i++) {
 		c->outputs[i].done = false;
-		outputs[i] =
-			zxdg_output_manager_v1_get_xdg_output(c->xdg_output, c->outputs[i].output);
-		zxdg_output_v1_add_listener(outputs[i], &xdg_output_listener, &states[i]);
+		outputs[i] = th_xdg_output_get(c, i, &states[i]);
 	}
 	th_check(th_roundtrip(c));
 	for (int i = 0; i < 2; i++) {
-		struct xdg_output_state *s = &states[i];
+		struct th_xdg_output *s = &states[i];
 		th_note("xdg_output %d: %s at %d,%d, %dx%d, \"%s\"", i, s->name, s->x, s->y,
 			s->width, s->height, s->description);
 		th_check(s->width == c->outputs[i].width && s->height == c->outputs[i].height,

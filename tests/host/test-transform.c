@@ -13,53 +13,10 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "xdg-output-unstable-v1-client-protocol.h"
 
 enum { W = 640, H = 480 };
 
 #define names th_transform_names
-
-struct xdg_output_info {
-	int32_t width, height;
-	bool done;
-};
-
-static void
-xo_logical_position(void *data, struct zxdg_output_v1 *o, int32_t x, int32_t y)
-{
-}
-
-static void
-xo_logical_size(void *data, struct zxdg_output_v1 *o, int32_t w, int32_t h)
-{
-	struct xdg_output_info *info = data;
-	info->width = w;
-	info->height = h;
-}
-
-static void
-xo_done(void *data, struct zxdg_output_v1 *o)
-{
-	((struct xdg_output_info *)data)->done = true;
-}
-
-static void
-xo_name(void *data, struct zxdg_output_v1 *o, const char *name)
-{
-}
-
-static void
-xo_description(void *data, struct zxdg_output_v1 *o, const char *description)
-{
-}
-
-static const struct zxdg_output_v1_listener xo_listener = {
-	.logical_position = xo_logical_position,
-	.logical_size = xo_logical_size,
-	.done = xo_done,
-	.name = xo_name,
-	.description = xo_description,
-};
 
 /* xdg-output's logical size of output index. */
 static bool
@@ -67,10 +24,8 @@ logical_size(struct th_client *c, int index, int32_t *w, int32_t *h)
 {
 	if (!th_check(c->xdg_output, "no zxdg_output_manager_v1"))
 		return false;
-	struct xdg_output_info info = {0};
-	struct zxdg_output_v1 *o =
-		zxdg_output_manager_v1_get_xdg_output(c->xdg_output, c->outputs[index].output);
-	zxdg_output_v1_add_listener(o, &xo_listener, &info);
+	struct th_xdg_output info = {0};
+	struct zxdg_output_v1 *o = th_xdg_output_get(c, index, &info);
 	/* Version 3 ends with wl_output.done, which the harness has seen already. */
 	bool ok = th_roundtrip(c) && th_check(info.width > 0, "no zxdg_output_v1.logical_size");
 	zxdg_output_v1_destroy(o);
@@ -231,39 +186,9 @@ test_grim_upright(void)
 	th_require(window);
 	struct th_buffer *shown = th_show_pattern(c, window, 77);
 	th_require(shown);
-	char path[512];
-	snprintf(path, sizeof(path), "%s/grim.ppm", server->runtime_dir);
-	const char *const argv[] = {"grim", "-t", "ppm", "-o", "HEADLESS-1", path, NULL};
-	struct th_process_result r;
-	if (th_check(th_run_client(server, argv, NULL, 30000, &r), "grim did not run")) {
-		th_check(!r.timed_out && r.status == 0, "grim: exit %d: %s", r.status, r.output);
-		th_process_result_finish(&r);
-	}
-	FILE *file = fopen(path, "rb");
-	int w = 0, h = 0, max = 0;
-	if (th_check(file, "grim wrote no %s", path) &&
-	    th_check(fscanf(file, "P6 %d %d %d", &w, &h, &max) == 3 && fgetc(file) != EOF,
-		     "not a PPM") &&
-	    th_check(w == H && h == W, "grim's picture is %dx%d, want the upright %dx%d", w, h, H,
-		     W)) {
-		int bad = 0;
-		for (int y = 0; y < h; y++)
-			for (int x = 0; x < w; x++) {
-				uint8_t rgb[3];
-				if (fread(rgb, 1, 3, file) != 3) {
-					bad++;
-					continue;
-				}
-				uint32_t got = (uint32_t)rgb[0] << 16 | rgb[1] << 8 | rgb[2];
-				uint32_t want = th_pattern_pixel(77, x, y) & 0xffffff;
-				if (got != want && bad++ < 3)
-					th_note("(%d,%d): 0x%06x, want 0x%06x", x, y, got, want);
-			}
-		th_check(bad == 0, "%d pixels of grim's upright picture differ", bad);
-	}
-	if (file)
-		fclose(file);
-	unlink(path);
+	/* Turned upright: the window's picture, the layout's size. */
+	int bad = th_grim_pattern_mismatches(server, "HEADLESS-1", H, W, 77);
+	th_check(bad == 0, "%d pixels of grim's upright picture differ", bad);
 	th_buffer_destroy(shown);
 	th_window_destroy(window);
 	th_client_destroy(c);

@@ -682,6 +682,32 @@ dispatch_until_count(struct th_client *client, const int *counter, int want)
 	return *counter >= want;
 }
 
+/* One finger (slot 0) down at x, y of the screen, as one evdev frame. */
+static void
+finger_down(struct uinput *screen, int32_t id, int32_t x, int32_t y)
+{
+	const struct input_event down[] = {
+		{.type = EV_ABS, .code = ABS_MT_SLOT, .value = 0},
+		{.type = EV_ABS, .code = ABS_MT_TRACKING_ID, .value = id},
+		{.type = EV_ABS, .code = ABS_MT_POSITION_X, .value = x},
+		{.type = EV_ABS, .code = ABS_MT_POSITION_Y, .value = y},
+		{.type = EV_KEY, .code = BTN_TOUCH, .value = 1},
+		{.type = EV_ABS, .code = ABS_X, .value = x},
+		{.type = EV_ABS, .code = ABS_Y, .value = y},
+	};
+	uinput_frame(screen, down, sizeof(down) / sizeof(down[0]));
+}
+
+static void
+finger_up(struct uinput *screen)
+{
+	const struct input_event up[] = {
+		{.type = EV_ABS, .code = ABS_MT_TRACKING_ID, .value = -1},
+		{.type = EV_KEY, .code = BTN_TOUCH, .value = 0},
+	};
+	uinput_frame(screen, up, sizeof(up) / sizeof(up[0]));
+}
+
 /*
  * A touch screen: the seat gains the touch capability; a finger down on the window gives
  * wl_touch down at the same place in surface coordinates (the window fills the 1024x768
@@ -702,16 +728,7 @@ test_touch(void)
 		touch = wl_seat_get_touch(s.seat);
 		wl_touch_add_listener(touch, &touch_listener, &seen);
 		th_roundtrip(s.client);
-		const struct input_event down[] = {
-			{.type = EV_ABS, .code = ABS_MT_SLOT, .value = 0},
-			{.type = EV_ABS, .code = ABS_MT_TRACKING_ID, .value = 7},
-			{.type = EV_ABS, .code = ABS_MT_POSITION_X, .value = 256},
-			{.type = EV_ABS, .code = ABS_MT_POSITION_Y, .value = 192},
-			{.type = EV_KEY, .code = BTN_TOUCH, .value = 1},
-			{.type = EV_ABS, .code = ABS_X, .value = 256},
-			{.type = EV_ABS, .code = ABS_Y, .value = 192},
-		};
-		uinput_frame(&screen, down, sizeof(down) / sizeof(down[0]));
+		finger_down(&screen, 7, 256, 192);
 		if (th_check(dispatch_until_count(s.client, &seen.frames, 1), "no touch frame") &&
 		    th_check(seen.downs == 1, "%d downs", seen.downs)) {
 			th_check(seen.surface == s.window->surface, "the down went elsewhere");
@@ -728,11 +745,7 @@ test_touch(void)
 					 seen.y > 186 && seen.y < 198,
 				 "%d motions, at %.1f,%.1f, not near 512,192", seen.motions, seen.x,
 				 seen.y);
-		const struct input_event up[] = {
-			{.type = EV_ABS, .code = ABS_MT_TRACKING_ID, .value = -1},
-			{.type = EV_KEY, .code = BTN_TOUCH, .value = 0},
-		};
-		uinput_frame(&screen, up, sizeof(up) / sizeof(up[0]));
+		finger_up(&screen);
 		th_check(dispatch_until_count(s.client, &seen.frames, 3) && seen.ups == 1,
 			 "%d ups, %d frames", seen.ups, seen.frames);
 		th_check(seen.cancels == 0, "touch cancelled");
@@ -770,16 +783,7 @@ test_touch_turned(void)
 			touch = wl_seat_get_touch(s.seat);
 			wl_touch_add_listener(touch, &touch_listener, &seen);
 			th_roundtrip(s.client);
-			const struct input_event down[] = {
-				{.type = EV_ABS, .code = ABS_MT_SLOT, .value = 0},
-				{.type = EV_ABS, .code = ABS_MT_TRACKING_ID, .value = 9},
-				{.type = EV_ABS, .code = ABS_MT_POSITION_X, .value = 256},
-				{.type = EV_ABS, .code = ABS_MT_POSITION_Y, .value = 192},
-				{.type = EV_KEY, .code = BTN_TOUCH, .value = 1},
-				{.type = EV_ABS, .code = ABS_X, .value = 256},
-				{.type = EV_ABS, .code = ABS_Y, .value = 192},
-			};
-			uinput_frame(&screen, down, sizeof(down) / sizeof(down[0]));
+			finger_down(&screen, 9, 256, 192);
 			/* Panel pixels → layout: the inverse turn of the 1024x768 panel picture. */
 			uint32_t inverse = (t & 4) || !(t & 1) ? t : t ^ 2;
 			int32_t lx, ly;
@@ -794,11 +798,7 @@ test_touch_turned(void)
 					 "%s: a touch at panel 256,192 came down at %.1f,%.1f, not "
 					 "near %d,%d",
 					 name, seen.x, seen.y, lx, ly);
-			const struct input_event up[] = {
-				{.type = EV_ABS, .code = ABS_MT_TRACKING_ID, .value = -1},
-				{.type = EV_KEY, .code = BTN_TOUCH, .value = 0},
-			};
-			uinput_frame(&screen, up, sizeof(up) / sizeof(up[0]));
+			finger_up(&screen);
 			th_check(dispatch_until_count(s.client, &seen.frames, 2) && seen.ups == 1,
 				 "%s: %d ups", name, seen.ups);
 		}
