@@ -43,6 +43,7 @@
 #include "tearing-control-v1-server-protocol.h"
 #include "ext-image-capture-source-v1-server-protocol.h"
 #include "ext-image-copy-capture-v1-server-protocol.h"
+#include "color-representation-v1-server-protocol.h"
 #include "sluice.h"
 #include "single-pixel-buffer-v1-server-protocol.h"
 #include "sluice-capture-v1-server-protocol.h"
@@ -76,6 +77,7 @@ static const struct wl_interface *const bindable[] = {
 	&wp_tearing_control_manager_v1_interface,
 	&ext_output_image_capture_source_manager_v1_interface,
 	&ext_image_copy_capture_manager_v1_interface,
+	&wp_color_representation_manager_v1_interface,
 };
 
 struct global {

@@ -14,6 +14,7 @@
 #include "commit-timing-v1-client-protocol.h"
 #include "fifo-v1-client-protocol.h"
 #include "tearing-control-v1-client-protocol.h"
+#include "color-representation-v1-client-protocol.h"
 #include "ext-image-capture-source-v1-client-protocol.h"
 #include "ext-image-copy-capture-v1-client-protocol.h"
 #include "fuzz.h"
@@ -695,6 +696,48 @@ seed_tearing_bad_hint(struct seed *s)
 	u32(s, 2);
 }
 
+static int
+colour_surface(struct seed *s, const struct base *b)
+{
+	int manager = bind(s, b->reg, "wp_color_representation_manager_v1");
+	msg(s, manager, WP_COLOR_REPRESENTATION_MANAGER_V1_GET_SURFACE);
+	int c = new_id(s);
+	obj(s, b->surface);
+	return c;
+}
+
+/* RGB with the identity matrix, alpha as it is: fine, and then unset by destroying it. */
+static void
+seed_colour_rgb(struct seed *s)
+{
+	struct base b;
+	base(s, &b);
+	int c = colour_surface(s, &b);
+	int buffer = shm_buffer(s, b.reg);
+	msg(s, c, WP_COLOR_REPRESENTATION_SURFACE_V1_SET_COEFFICIENTS_AND_RANGE);
+	u32(s, WP_COLOR_REPRESENTATION_SURFACE_V1_COEFFICIENTS_IDENTITY);
+	u32(s, WP_COLOR_REPRESENTATION_SURFACE_V1_RANGE_FULL);
+	msg(s, c, WP_COLOR_REPRESENTATION_SURFACE_V1_SET_ALPHA_MODE);
+	u32(s, WP_COLOR_REPRESENTATION_SURFACE_V1_ALPHA_MODE_PREMULTIPLIED_ELECTRICAL);
+	attach_commit(s, b.surface, buffer);
+	msg(s, c, WP_COLOR_REPRESENTATION_SURFACE_V1_DESTROY);
+	attach_commit(s, b.surface, buffer);
+}
+
+/* A YCbCr matrix on an RGB buffer: pixel_format at the commit. */
+static void
+seed_colour_matrix_on_rgb(struct seed *s)
+{
+	struct base b;
+	base(s, &b);
+	int c = colour_surface(s, &b);
+	int buffer = shm_buffer(s, b.reg);
+	msg(s, c, WP_COLOR_REPRESENTATION_SURFACE_V1_SET_COEFFICIENTS_AND_RANGE);
+	u32(s, WP_COLOR_REPRESENTATION_SURFACE_V1_COEFFICIENTS_BT709);
+	u32(s, WP_COLOR_REPRESENTATION_SURFACE_V1_RANGE_FULL);
+	attach_commit(s, b.surface, buffer);
+}
+
 /* An output (as a region that covers it) copied, with damage, into a fitting wl_shm buffer. */
 static void
 seed_screencopy(struct seed *s)
@@ -824,6 +867,8 @@ static const struct {
 	{"tearing-bad-hint", seed_tearing_bad_hint, "neither vsync"},
 	{"image-copy", seed_image_copy, NULL},
 	{"image-copy-no-buffer", seed_image_copy_no_buffer, "without a buffer"},
+	{"colour-rgb", seed_colour_rgb, NULL},
+	{"colour-matrix-on-rgb", seed_colour_matrix_on_rgb, "are for YCbCr formats"},
 };
 
 int
