@@ -822,6 +822,22 @@ move_mouse(struct session *s, int32_t dx, int32_t dy)
 }
 
 /*
+ * A mouse on a turned output moves in the turned layout: pushed far right and down it stops at
+ * the layout's corner (767,1023 for a 1024x768 panel at 90), not the panel's.
+ */
+static void
+test_pointer_turned(void)
+{
+	const char *const extra[] = {"--transform", "90", NULL};
+	struct session s;
+	if (session_start(&s, extra) && move_mouse(&s, 3000, 3000) && move_mouse(&s, 3000, 3000))
+		th_check(s.seen.sx > 766 && s.seen.sx < 768 && s.seen.sy > 1022 && s.seen.sy < 1024,
+			 "the pointer stopped at %.1f,%.1f, not the layout's corner 767,1023",
+			 s.seen.sx, s.seen.sy);
+	session_finish(&s);
+}
+
+/*
  * The cursor: the client under the pointer sets a 16x16 red image with hotspot 4,4; the
  * display shows it on top of the window with the hotspot at the pointer (the position the
  * client was told), follows the mouse and restores what was under it; a stale serial is
@@ -1075,6 +1091,7 @@ main(int argc, char *argv[])
 		{"seatd-user", test_seatd_user},
 		{"touch", test_touch},
 		{"touch-turned", test_touch_turned},
+		{"pointer-turned", test_pointer_turned},
 		{"cursor", test_cursor},
 		{"cursor-capture-refused", test_cursor_capture_refused},
 	};
