@@ -398,7 +398,7 @@ kms_device_create(struct sl_server *server, struct sl_session *session,
 	const char *trust = getenv("SLUICE_KMS_TRUST_ROTATION");
 	if (strcmp(dev->driver, "vkms") == 0 && !(trust && strcmp(trust, "1") == 0)) {
 		dev->rotation_unavailable = "vkms turns planes wrongly";
-		log_info("kms", "%s: %s: turned buffers are composited", dev->path,
+		log_debug("kms", "%s: %s: turned buffers are composited", dev->path,
 			 dev->rotation_unavailable);
 	}
 	bool writeback = drmSetClientCap(dev->fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1) == 0;
