@@ -261,22 +261,6 @@ struct sl_repaint_scratch {
 };
 
 /*
- * The transform (wl_output.transform) that turns a buffer whose pixel-to-buffer map has the
- * linear part m (a signed permutation) upright: 0 when the buffer's rows are the output's.
- */
-static uint32_t
-linear_transform(const double m[6])
-{
-	for (uint32_t t = 0; t < 8; t++) {
-		int32_t w, h;
-		struct sl_affine a = sl_output_layout_to_pixels(t, 2, 2, &w, &h);
-		if (a.m[0] == m[0] && a.m[1] == m[1] && a.m[3] == m[3] && a.m[4] == m[4])
-			return t;
-	}
-	return UINT32_MAX;
-}
-
-/*
  * Where the surface lands in the output's pixels, and why its buffer cannot go to a plane as it
  * is (NULL: it could, rotated by c->plane_transform, which the backend may not be able to do).
  */
@@ -302,7 +286,7 @@ scanout_obstacle(struct sl_output *output, struct sl_plane_candidate *c)
 	to_surface.m[2] -= c->x;
 	to_surface.m[5] -= c->y;
 	struct sl_affine m = sl_affine_compose(&surface->geometry.surface_to_buffer, &to_surface);
-	c->plane_transform = linear_transform(m.m);
+	c->plane_transform = sl_transform_of_linear(&m);
 	if (c->plane_transform == UINT32_MAX)
 		return "scaled";
 	bool swapped = c->plane_transform & 1;

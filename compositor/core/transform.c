@@ -181,6 +181,19 @@ sl_output_layout_to_pixels(uint32_t transform, int32_t pixel_w, int32_t pixel_h,
 	return g.surface_to_buffer;
 }
 
+uint32_t
+sl_transform_of_linear(const struct sl_affine *a)
+{
+	for (uint32_t t = 0; t < 8; t++) {
+		/* The translation depends on the size; the linear part does not. */
+		struct sl_affine u = untransform_matrix(t, 1, 1);
+		if (u.m[0] == a->m[0] && u.m[1] == a->m[1] && u.m[3] == a->m[3] &&
+		    u.m[4] == a->m[4])
+			return t;
+	}
+	return UINT32_MAX;
+}
+
 void
 sl_affine_box(const struct sl_affine *a, const int32_t in[4], int32_t out[4])
 {

@@ -54,6 +54,11 @@ const char *sl_transform_name(uint32_t transform);
  */
 struct sl_affine sl_output_layout_to_pixels(uint32_t transform, int32_t pixel_w, int32_t pixel_h,
 					    int32_t *layout_w, int32_t *layout_h);
+/*
+ * The transform whose surface-to-buffer map has the same linear part as a (a signed permutation:
+ * what is left of a map that only turns or flips), or UINT32_MAX if there is none.
+ */
+uint32_t sl_transform_of_linear(const struct sl_affine *a);
 /* The bounding box (x1, y1, x2, y2) of a box through a, rounded outwards. */
 void sl_affine_box(const struct sl_affine *a, const int32_t in[4], int32_t out[4]);
 /* a ∘ b: first b, then a. */

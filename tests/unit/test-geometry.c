@@ -150,6 +150,14 @@ test_output_layout(void)
 					 "%s: box of (%d,%d)", names[t], lx, ly);
 			}
 	}
+	for (uint32_t t = 0; t < 8; t++) {
+		int32_t lw, lh;
+		struct sl_affine a = sl_output_layout_to_pixels(t, 6, 4, &lw, &lh);
+		th_check(sl_transform_of_linear(&a) == t, "%s: linear part read back as %u",
+			 names[t], sl_transform_of_linear(&a));
+	}
+	const struct sl_affine scaled = {{2, 0, 0, 0, 2, 0}};
+	th_check(sl_transform_of_linear(&scaled) == UINT32_MAX, "a scaling read as a transform");
 	uint32_t t;
 	th_check(!sl_transform_parse("45", &t) && !sl_transform_parse("", &t) &&
 			 !sl_transform_parse("Normal", &t),
